@@ -9,6 +9,10 @@
 
 /** pcscd's client socket (pcsc-lite 1.9.9 `PCSCLITE_CSOCK_NAME`). */
 export const PCSCD_SOCKET = "/run/pcscd/pcscd.comm";
+/** First vpcd TCP port of the host's pcscd (slot 0; slot 1 is the next port). */
+export const VPCD_PORT_HOST = 35963;
+/** First vpcd TCP port of the trixie chroot's own pcscd (.ci/trixie_chroot.sh). */
+export const VPCD_PORT_CHROOT = 35965;
 /** The first vpcd reader, whose card connects to TCP 35963. */
 export const VPCD_READER_0 = "Virtual PCD 00 00";
 /** The second vpcd reader, whose card connects to TCP 35964. */
@@ -30,12 +34,20 @@ export interface EnsurePcscdOptions {
   timeoutMs?: number;
   /** Append a started pcscd's output (with `--debug --apdu`) to this file. */
   logFile?: string;
+  /**
+   * Use the pcscd inside this chroot (socket `<chroot>/run/pcscd/pcscd.comm`), starting it
+   * there with `--disable-polkit` when absent. Trixie's libpcsclite 2.3 cannot talk to
+   * bookworm's pcscd 1.9.9, so the gnupg 2.4 chroot has its own pcscd, whose vpcd readers
+   * listen on {@linkcode VPCD_PORT_CHROOT} and the next port. /proc must be mounted there.
+   */
+  chroot?: string;
 }
 
-/** True when something accepts connections on pcscd's socket. */
-export async function pcscdAnswering(): Promise<boolean> {
+/** True when something accepts connections on pcscd's socket (of the chroot, if given). */
+export async function pcscdAnswering(chroot?: string): Promise<boolean> {
   try {
-    const conn = await Deno.connect({ transport: "unix", path: PCSCD_SOCKET });
+    const path = chroot === undefined ? PCSCD_SOCKET : `${chroot}${PCSCD_SOCKET}`;
+    const conn = await Deno.connect({ transport: "unix", path });
     conn.close();
     return true;
   } catch {
@@ -67,9 +79,15 @@ export async function listReaders(): Promise<string[]> {
 export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<PcscdHandle> {
   const timeoutMs = options.timeoutMs ?? 15000;
   const deadline = Date.now() + timeoutMs;
+  const chroot = options.chroot;
   let child: Deno.ChildProcess | undefined;
-  if (!(await pcscdAnswering())) {
-    child = spawnPcscd(options.logFile);
+  let log = options.logFile;
+  if (!(await pcscdAnswering(chroot))) {
+    // In the chroot there is no pcsc_scan: readiness is pcscd's own "daemon ready" line.
+    if (chroot !== undefined && log === undefined) {
+      log = await Deno.makeTempFile({ suffix: ".pcscd.log" });
+    }
+    child = spawnPcscd(log, chroot);
   }
   const handle = makeHandle(child);
   try {
@@ -80,9 +98,12 @@ export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<Pcs
           throw new Error(`Cannot start pcscd: it exited with code ${exited.code}`);
         }
       }
-      if (await pcscdAnswering()) {
-        const readers = await listReaders();
-        if (readers.includes(VPCD_READER_0)) return handle;
+      if (await pcscdAnswering(chroot)) {
+        if (chroot !== undefined) {
+          if (child === undefined || (await readyInLog(log))) return handle;
+        } else if ((await listReaders()).includes(VPCD_READER_0)) {
+          return handle;
+        }
       }
       if (Date.now() > deadline) {
         throw new Error(
@@ -97,12 +118,21 @@ export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<Pcs
   }
 }
 
-function spawnPcscd(logFile: string | undefined): Deno.ChildProcess {
+async function readyInLog(log: string | undefined): Promise<boolean> {
+  if (log === undefined) return false;
+  const text = await Deno.readTextFile(log).catch(() => "");
+  return text.includes("daemon ready");
+}
+
+function spawnPcscd(logFile: string | undefined, chroot: string | undefined): Deno.ChildProcess {
   // `exec` keeps the PID ours to kill; the shell only sets up the redirection.
   const redirect = logFile === undefined ? ">/dev/null 2>&1" : `>>'${logFile}' 2>&1`;
   const flags = logFile === undefined ? "--foreground" : "--foreground --debug --apdu";
+  const cmd = chroot === undefined
+    ? `exec pcscd ${flags} ${redirect}`
+    : `exec chroot '${chroot}' pcscd ${flags} --disable-polkit ${redirect}`;
   return new Deno.Command("sh", {
-    args: ["-c", `exec pcscd ${flags} ${redirect}`],
+    args: ["-c", cmd],
     stdin: "null",
     stdout: "null",
     stderr: "null",

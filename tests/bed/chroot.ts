@@ -1,0 +1,90 @@
+/**
+ * The Debian trixie chroot that holds gnupg 2.4 (built by .ci/trixie_chroot.sh). Mounts what
+ * the tests need inside it (/proc, /dev, /dev/pts, and host directories at their own paths:
+ * the repository, the test homes' base dir, the deno binary and its cache) and unmounts
+ * exactly what it mounted, lazily when busy.
+ *
+ * @module
+ */
+import { run } from "./procs.ts";
+
+/** Where .ci/trixie_chroot.sh puts the chroot unless SCD_TS_CHROOT says otherwise. */
+export function chrootDir(): string {
+  return Deno.env.get("SCD_TS_CHROOT") ?? "/var/cache/scd-ts/trixie";
+}
+
+/** Mount points (absolute, inside the host's view) currently mounted. */
+function mountPoints(): Set<string> {
+  const points = new Set<string>();
+  for (const line of Deno.readTextFileSync("/proc/self/mountinfo").split("\n")) {
+    const field = line.split(" ")[4];
+    // mountinfo octal-escapes spaces and the like
+    if (field !== undefined) {
+      points.add(field.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
+    }
+  }
+  return points;
+}
+
+async function mustRun(cmd: string, args: string[]): Promise<void> {
+  const r = await run(cmd, args, { timeoutMs: 20000 });
+  if (r.code !== 0) {
+    throw new Error(`Cannot run ${cmd} ${args.join(" ")}: exit ${r.code}: ${r.stderr.trim()}`);
+  }
+}
+
+/** One mounted chroot; {@linkcode ChrootMounts.unmount} undoes only its own mounts. */
+export class ChrootMounts {
+  readonly dir: string;
+  readonly #mounted: string[] = [];
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /**
+   * Mounts /proc, /dev, /dev/pts and binds each of `hostDirs` at the same path inside `dir`.
+   * Mounts that already exist (e.g. from an earlier run) are reused and left in place.
+   */
+  static async mount(dir: string, hostDirs: string[]): Promise<ChrootMounts> {
+    if (!(await exists(`${dir}/usr/bin/gpg`))) {
+      throw new Error(`Cannot find the trixie chroot at ${dir}: run .ci/trixie_chroot.sh`);
+    }
+    const m = new ChrootMounts(dir);
+    try {
+      await m.#mountOne("/proc", ["-t", "proc", "proc"]);
+      await m.#mountOne("/dev", ["--bind", "/dev"]);
+      await m.#mountOne("/dev/pts", ["--bind", "/dev/pts"]);
+      for (const host of hostDirs) await m.#mountOne(host, ["--bind", host]);
+    } catch (e) {
+      await m.unmount();
+      throw e;
+    }
+    return m;
+  }
+
+  async #mountOne(inside: string, args: string[]): Promise<void> {
+    const target = `${this.dir}${inside}`;
+    if (mountPoints().has(target)) return;
+    await Deno.mkdir(target, { recursive: true });
+    await mustRun("mount", [...args, target]);
+    this.#mounted.push(target);
+  }
+
+  /** Unmounts what this object mounted, innermost first; lazily when a mount is busy. */
+  async unmount(): Promise<void> {
+    for (const target of this.#mounted.splice(0).reverse()) {
+      const r = await run("umount", [target], { timeoutMs: 20000 });
+      if (r.code !== 0) await run("umount", ["-l", target], { timeoutMs: 20000 });
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
