@@ -25,7 +25,15 @@ if [ -z "$mirror" ]; then
   exit 1
 fi
 echo "trixie chroot: debootstrap into $dir from the machine's Debian mirror"
-rm -rf "$dir"
+# The e2e bed bind-mounts host directories (the repository!) into the chroot; never rm -rf
+# through a live mount: unmount everything under $dir first and stop if anything remains.
+awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r \
+  | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+if awk -v d="$dir/" 'index($5, d) == 1 { found = 1 } END { exit !found }' /proc/self/mountinfo; then
+  echo "trixie chroot: mounts remain under $dir; not rebuilding" >&2
+  exit 1
+fi
+rm -rf --one-file-system "$dir"
 mkdir -p "$(dirname "$dir")"
 log="$dir.debootstrap.log"
 debootstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" trixie "$dir" "$mirror" \
