@@ -27,7 +27,7 @@ export interface SuiteCounts {
  * `FAILED | 1 passed | 2 failed (1 step) | 1 ignored`); undefined when there is none.
  */
 export function parseDenoTestSummary(output: string): SuiteCounts | undefined {
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const plain = output.replace(new RegExp(String.fromCharCode(27) + "\\[[0-9;]*m", "g"), "");
   let found: SuiteCounts | undefined;
   for (const line of plain.split("\n")) {
     const m = /^(ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(line.trim());
