@@ -1,0 +1,65 @@
+/**
+ * The reader-backend contract: what the command layer needs from "a place where cards live".
+ * PC/SC ({@linkcode PcscBackend} in `pcsc_backend.ts`) and the in-process virtual card
+ * (`virtual_backend.ts`) implement it, so `src/scd` never knows which one it talks to.
+ *
+ * Invariant for every implementation: `withCard` gives `fn` the card to itself for the duration
+ * of the call (a PC/SC transaction, or a lock for the virtual card), and nothing is held after
+ * it returns.
+ *
+ * @module
+ */
+
+import type { CardChannel } from "./channel.ts";
+
+/** The attempt an operation runs in; lets the operation forbid a retry. */
+export interface CardAttempt {
+  /** 1 for the first try, 2 for the one retry. */
+  readonly number: number;
+  /** True once {@linkcode commit} was called (by `fn` or by the PIN guard on the channel). */
+  readonly committed: boolean;
+  /** Why the attempt was committed, for logs. */
+  readonly commitReason: string | undefined;
+  /**
+   * Marks the operation as not repeatable from here on: if the card or pcscd goes away later in
+   * this attempt, the error is thrown instead of retried. Call it before sending anything the
+   * card counts or remembers (a PIN, a key generation). Idempotent.
+   */
+  commit(reason: string): void;
+}
+
+/** The body of one card operation. */
+export type CardOperation<T> = (channel: CardChannel, attempt: CardAttempt) => Promise<T>;
+
+/** Options every backend accepts for {@linkcode CardReaderBackend.withCard}. */
+export interface CardOperationOptions {
+  /** Aborts between PC/SC steps and APDUs (an APDU in flight is awaited, not cut off). */
+  signal?: AbortSignal;
+  /** Allow the one retry on card-gone/service-gone errors (default true). */
+  retry?: boolean;
+}
+
+/** A reader or card change, as the monitor reports it. */
+export type ReaderEvent =
+  | { readonly type: "reader-added"; readonly reader: string }
+  | { readonly type: "reader-removed"; readonly reader: string }
+  | { readonly type: "card-inserted"; readonly reader: string; readonly atr: Uint8Array }
+  | { readonly type: "card-removed"; readonly reader: string };
+
+/** Options for {@linkcode CardReaderBackend.watch}. */
+export interface WatchOptions {
+  /** Called for failures the watcher recovers from by itself (e.g. pcscd restarting). */
+  onError?: (error: unknown) => void;
+}
+
+/** Where cards live: list readers, run one operation on a card, watch for changes. */
+export interface CardReaderBackend {
+  /** `"pcsc"` or `"virtual"`, for logs and GETINFO. */
+  readonly kind: string;
+  /** Reader names, `[]` when none. */
+  listReaders(options?: { signal?: AbortSignal }): Promise<string[]>;
+  /** Runs `fn` with exclusive use of the card in `reader` (see the module invariant). */
+  withCard<T>(reader: string, fn: CardOperation<T>, options?: CardOperationOptions): Promise<T>;
+  /** Reports reader/card changes to `onEvent` until the returned handle is disposed. */
+  watch(onEvent: (event: ReaderEvent) => void, options?: WatchOptions): Promise<AsyncDisposable>;
+}
