@@ -1,0 +1,136 @@
+/**
+ * The virtual OpenPGP card as a device: ATR, power and reset, one APDU at a time, simulated
+ * latency, fault injection, user-presence button and traffic counters around the applet.
+ * @module
+ */
+
+import { responseBytes } from "./command_apdu.ts";
+import { ApduLog } from "./apdu_log.ts";
+import { OpenPgpApplet } from "./applet.ts";
+import { buildAtr } from "./capabilities.ts";
+import { CardStore } from "./store.ts";
+import { TouchGate } from "./touch.ts";
+
+/** How to build a virtual card. */
+export interface VirtualCardOptions {
+  /** 4-byte card serial (AID bytes 10..13), default 0x00000001. */
+  serial?: number;
+  /** AID bytes 8..9, default 0xFFFE (test range). */
+  manufacturer?: number;
+  /** JSON persistence file; loaded if it exists, written on change. */
+  statePath?: string;
+  /** Simulated delay per APDU. */
+  apduLatencyMs?: number;
+  /** Extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE. */
+  psoLatencyMs?: number;
+  /** When UIF is on, auto-confirm after this many ms (default 100; -1 = never, wait for touch()). */
+  autoTouchMs?: number;
+}
+
+const DEFAULT_AUTO_TOUCH_MS = 100;
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** A virtual OpenPGP card 3.4, powered on after `open()`. */
+export class VirtualCard {
+  /** Answer to reset (T=1; historical bytes announce chaining and extended length). */
+  readonly atr: Uint8Array = buildAtr();
+  /** Per-INS traffic counters. */
+  readonly apduLog: ApduLog = new ApduLog();
+  #store: CardStore;
+  #applet: OpenPgpApplet;
+  #touch: TouchGate;
+  #apduMs: number;
+  #psoMs: number;
+  #powered = true;
+  #inject = { sw: 0, count: 0 };
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(store: CardStore, options: VirtualCardOptions) {
+    this.#store = store;
+    this.#apduMs = options.apduLatencyMs ?? 0;
+    this.#psoMs = options.psoLatencyMs ?? 0;
+    this.#touch = new TouchGate(options.autoTouchMs ?? DEFAULT_AUTO_TOUCH_MS);
+    this.#applet = new OpenPgpApplet(store, {
+      awaitTouch: () => this.#touch.wait(),
+      cryptoDelay: () => sleep(this.#psoMs),
+    });
+  }
+
+  /** Create the card, loading `statePath` when it exists. */
+  static open(options: VirtualCardOptions = {}): Promise<VirtualCard> {
+    const store = CardStore.open({
+      path: options.statePath,
+      serial: options.serial,
+      manufacturer: options.manufacturer,
+    });
+    return Promise.resolve(new VirtualCard(store, options));
+  }
+
+  /** The card serial (AID bytes 10..13). */
+  get serial(): number {
+    return this.#store.state.serial;
+  }
+
+  /** Operations currently waiting for touch(). */
+  get touchPending(): number {
+    return this.#touch.waiting;
+  }
+
+  /** Send one command APDU; resolves with data ‖ SW1 SW2. APDUs run one at a time. */
+  transmit(apdu: Uint8Array): Promise<Uint8Array> {
+    const run = this.#queue.then(() => this.#transmitNow(apdu));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #transmitNow(apdu: Uint8Array): Promise<Uint8Array> {
+    if (!this.#powered) throw new Error("Cannot transmit: the virtual card is powered off");
+    await sleep(this.#apduMs);
+    let response: Uint8Array;
+    if (this.#inject.count > 0) {
+      this.#inject.count--;
+      response = responseBytes(new Uint8Array(0), this.#inject.sw);
+    } else {
+      response = await this.#applet.process(apdu);
+    }
+    this.apduLog.record(apdu, response);
+    return response;
+  }
+
+  /** Power the card on (clears the volatile state). */
+  powerOn(): void {
+    this.#powered = true;
+    this.reset();
+  }
+
+  /** Power the card off: volatile state is lost, pending touch waits are cancelled. */
+  powerOff(): void {
+    this.reset();
+    this.#powered = false;
+  }
+
+  /** Warm reset: selection and security status cleared. */
+  reset(): void {
+    this.#touch.cancel();
+    this.#applet.reset();
+  }
+
+  /** Press the button: confirm a pending UIF wait. */
+  touch(): void {
+    this.#touch.touch();
+  }
+
+  /** Change the simulated latencies. */
+  setLatency(latency: { apduMs?: number; psoMs?: number }): void {
+    if (latency.apduMs !== undefined) this.#apduMs = latency.apduMs;
+    if (latency.psoMs !== undefined) this.#psoMs = latency.psoMs;
+  }
+
+  /** The next `count` APDUs answer `sw` without being executed. */
+  injectStatus(sw: number, count: number): void {
+    this.#inject = { sw: sw & 0xffff, count: Math.max(0, count) };
+  }
+}

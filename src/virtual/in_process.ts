@@ -1,0 +1,45 @@
+/**
+ * A CardChannel straight onto a VirtualCard: no pcscd, no vpcd. Used by fast tests and by
+ * `SCD_TS_READER=virtual:STATEFILE`.
+ * @module
+ */
+
+import type { CardChannel } from "../pcsc/channel.ts";
+import type { VirtualCard } from "./card.ts";
+
+/** Reader name reported by the in-process channel. */
+export const IN_PROCESS_READER = "Virtual OpenPGP Card (in-process)";
+
+/** CardChannel over an in-process virtual card. */
+export class VirtualChannel implements CardChannel {
+  readonly reader: string;
+  #card: VirtualCard;
+
+  constructor(card: VirtualCard, reader: string = IN_PROCESS_READER) {
+    this.#card = card;
+    this.reader = reader;
+  }
+
+  /** The card's ATR. */
+  get atr(): Uint8Array {
+    return this.#card.atr;
+  }
+
+  /** The card behind this channel. */
+  get card(): VirtualCard {
+    return this.#card;
+  }
+
+  /** Send an APDU; an abort rejects the wait (the card still finishes the command). */
+  transmit(apdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
+    if (!signal) return this.#card.transmit(apdu);
+    signal.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#card.transmit(apdu).then(resolve, reject).finally(() => {
+        signal.removeEventListener("abort", onAbort);
+      });
+    });
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The virtual OpenPGP card 3.4 (card side): an independent implementation used as the test
+ * bed behind pcscd + vpcd and in process. It never imports src/openpgp, so a host-side
+ * parsing bug cannot cancel itself out.
+ * @module
+ */
+
+export { VirtualCard, type VirtualCardOptions } from "./card.ts";
+export { IN_PROCESS_READER, VirtualChannel } from "./in_process.ts";
+export { ApduLog, type InsTraffic } from "./apdu_log.ts";
+export { buildAid, buildAtr, HISTORICAL_BYTES } from "./capabilities.ts";

@@ -1,0 +1,167 @@
+/**
+ * Persistent state of the virtual card: PINs and counters, data objects, keys. Kept as one
+ * JSON-safe object and written to the state file (atomically, via a temporary file) after
+ * every change, so removing and re-inserting the card keeps keys and counters.
+ * @module
+ */
+
+import { fromHex, toHex, utf8 } from "../util/bytes.ts";
+import { DEFAULT_ATTRIBUTES } from "./capabilities.ts";
+import type { CardKey } from "./crypto.ts";
+
+/** How a key got onto the card (DE key information status byte). */
+export type KeyOrigin = 0 | 1 | 2; // none, generated, imported
+
+/** One of the three key slots (signature, decryption, authentication). */
+export interface KeySlotState {
+  /** Algorithm attributes (C1/C2/C3 value), hex. */
+  attributes: string;
+  key: CardKey | null;
+  /** Fingerprint written by the host (C7–C9), 40 hex digits; zeros when unset. */
+  fingerprint: string;
+  /** Generation time written by the host (CE–D0), seconds since 1970. */
+  time: number;
+  origin: KeyOrigin;
+  /** User interaction flag: 0 off, 1 on, 2 permanently on. */
+  uif: number;
+}
+
+/** Everything the card keeps across power cycles. Byte values are hex strings. */
+export interface CardState {
+  format: typeof STATE_FORMAT;
+  serial: number;
+  manufacturer: number;
+  terminated: boolean;
+  pins: { pw1: string; pw3: string; rc: string | null };
+  tries: { pw1: number; rc: number; pw3: number };
+  /** C4 byte 0: PW1 (81) stays valid for several PSO:CDS. */
+  pw1ValidMultiple: boolean;
+  signatureCounter: number;
+  /** KDF-DO (F9) value. */
+  kdf: string;
+  /** Simple DOs by tag in hex: 5B, 5F2D, 5F35, 5E, 5F50, 0101–0104, D5. */
+  data: Record<string, string>;
+  /** Cardholder certificates by SELECT DATA occurrence: 0 AUT, 1 DEC, 2 SIG. */
+  certificates: string[];
+  /** CA fingerprints CA/CB/CC (C6), 40 hex digits each. */
+  caFingerprints: string[];
+  keys: KeySlotState[];
+}
+
+export const STATE_FORMAT = "scd-ts-vcard/1";
+export const MAX_TRIES = 3;
+export const DEFAULT_PW1 = utf8("123456");
+export const DEFAULT_PW3 = utf8("12345678");
+/** KDF-DO meaning "no KDF" (spec 3.4 §4.3.2). */
+export const KDF_NONE = "810100";
+const ZERO_FPR = "00".repeat(20);
+
+/** Factory state for a card with this identity. */
+export function factoryState(serial: number, manufacturer: number): CardState {
+  const slot = (): KeySlotState => ({
+    attributes: toHex(DEFAULT_ATTRIBUTES),
+    key: null,
+    fingerprint: ZERO_FPR,
+    time: 0,
+    origin: 0,
+    uif: 0,
+  });
+  return {
+    format: STATE_FORMAT,
+    serial,
+    manufacturer,
+    terminated: false,
+    pins: { pw1: toHex(DEFAULT_PW1), pw3: toHex(DEFAULT_PW3), rc: null },
+    tries: { pw1: MAX_TRIES, rc: 0, pw3: MAX_TRIES },
+    pw1ValidMultiple: true,
+    signatureCounter: 0,
+    kdf: KDF_NONE,
+    data: {},
+    certificates: ["", "", ""],
+    caFingerprints: [ZERO_FPR, ZERO_FPR, ZERO_FPR],
+    keys: [slot(), slot(), slot()],
+  };
+}
+
+/** Options for {@link CardStore.open}. */
+export interface CardStoreOptions {
+  path?: string | undefined;
+  serial?: number | undefined;
+  manufacturer?: number | undefined;
+}
+
+/** The card's persistent memory. Mutate `state`, then call `save()`. */
+export class CardStore {
+  #path: string | undefined;
+  state: CardState;
+
+  private constructor(state: CardState, path: string | undefined) {
+    this.state = state;
+    this.#path = path;
+  }
+
+  /** Load the state file if it exists, else start from the factory state (and write it). */
+  static open(options: CardStoreOptions = {}): CardStore {
+    const loaded = options.path === undefined ? undefined : readState(options.path);
+    const state = loaded ??
+      factoryState(options.serial ?? 0x00000001, options.manufacturer ?? 0xfffe);
+    if (options.serial !== undefined) state.serial = options.serial >>> 0;
+    if (options.manufacturer !== undefined) state.manufacturer = options.manufacturer & 0xffff;
+    const store = new CardStore(state, options.path);
+    store.save();
+    return store;
+  }
+
+  /** Write the state file (no-op without a path). */
+  save(): void {
+    if (this.#path === undefined) return;
+    const tmp = `${this.#path}.tmp`;
+    Deno.writeTextFileSync(tmp, JSON.stringify(this.state, null, 1) + "\n");
+    Deno.renameSync(tmp, this.#path);
+  }
+
+  /** Back to factory defaults, keeping serial and manufacturer (ACTIVATE FILE after TERMINATE). */
+  factoryReset(): void {
+    this.state = factoryState(this.state.serial, this.state.manufacturer);
+    this.save();
+  }
+
+  /** A simple DO's value (empty when never written). */
+  getData(tag: number): Uint8Array {
+    return fromHex(this.state.data[tagKey(tag)] ?? "");
+  }
+
+  /** Set a simple DO's value (empty deletes it). Caller saves. */
+  setData(tag: number, value: Uint8Array): void {
+    if (value.length === 0) delete this.state.data[tagKey(tag)];
+    else this.state.data[tagKey(tag)] = toHex(value);
+  }
+}
+
+function tagKey(tag: number): string {
+  return tag.toString(16).toUpperCase().padStart(tag > 0xff ? 4 : 2, "0");
+}
+
+function readState(path: string): CardState | undefined {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`Cannot load virtual card state from ${path}: not JSON`, { cause: e });
+  }
+  const s = parsed as Partial<CardState>;
+  if (
+    s?.format !== STATE_FORMAT || !Array.isArray(s.keys) || s.keys.length !== 3 ||
+    typeof s.pins?.pw1 !== "string" || typeof s.tries?.pw1 !== "number"
+  ) {
+    throw new Error(`Cannot load virtual card state from ${path}: unknown format`);
+  }
+  return s as CardState;
+}
