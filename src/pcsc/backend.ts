@@ -28,6 +28,28 @@ export interface CardAttempt {
   commit(reason: string): void;
 }
 
+/** The plain {@linkcode CardAttempt} every backend hands to its operations. */
+export class OperationAttempt implements CardAttempt {
+  /** 1 for the first try, 2 for the retry. */
+  readonly number: number;
+  #reason: string | undefined;
+  constructor(number: number) {
+    this.number = number;
+  }
+  /** True once committed. */
+  get committed(): boolean {
+    return this.#reason !== undefined;
+  }
+  /** The first commit reason. */
+  get commitReason(): string | undefined {
+    return this.#reason;
+  }
+  /** Marks the attempt not repeatable; the first reason wins. */
+  commit(reason: string): void {
+    this.#reason ??= reason;
+  }
+}
+
 /** The body of one card operation. */
 export type CardOperation<T> = (channel: CardChannel, attempt: CardAttempt) => Promise<T>;
 

@@ -28,7 +28,12 @@
  * @module
  */
 
-import type { CardAttempt, CardOperation, CardOperationOptions } from "./backend.ts";
+import {
+  type CardAttempt,
+  type CardOperation,
+  type CardOperationOptions,
+  OperationAttempt,
+} from "./backend.ts";
 import type { CardChannel } from "./channel.ts";
 import { PcscContext, type PcscOptions } from "./context.ts";
 import { isRetryable } from "./errors.ts";
@@ -58,23 +63,6 @@ export function presentsReferenceData(apdu: Uint8Array): boolean {
   if (apdu[4] !== 0) return true; // short Lc ≥ 1
   if (apdu.length === 7) return false; // extended case 2: 00 Le1 Le2, no data
   return ((apdu[5]! << 8) | apdu[6]!) > 0; // extended Lc
-}
-
-class Attempt implements CardAttempt {
-  readonly number: number;
-  #reason: string | undefined;
-  constructor(n: number) {
-    this.number = n;
-  }
-  get committed(): boolean {
-    return this.#reason !== undefined;
-  }
-  get commitReason(): string | undefined {
-    return this.#reason;
-  }
-  commit(reason: string): void {
-    this.#reason ??= reason;
-  }
 }
 
 /** Wraps a channel: checks the signal before each APDU and commits before a PIN goes out. */
@@ -148,7 +136,7 @@ export async function withCard<T>(
   const attempts = options.retry === false ? 1 : 2;
   for (let n = 1;; n++) {
     options.signal?.throwIfAborted();
-    const attempt = new Attempt(n);
+    const attempt = new OperationAttempt(n);
     try {
       return await runOnce(reader, fn, attempt, options);
     } catch (e) {

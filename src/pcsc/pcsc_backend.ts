@@ -1,0 +1,64 @@
+/**
+ * The PC/SC implementation of {@linkcode CardReaderBackend}: `withCard` with a fresh context
+ * per operation, `listReaders` on a short-lived context, `watch` with a {@linkcode ReaderMonitor}.
+ * Holds no PC/SC context or handle between calls.
+ *
+ * @module
+ */
+
+import type {
+  CardOperation,
+  CardOperationOptions,
+  CardReaderBackend,
+  ReaderEvent,
+  WatchOptions,
+} from "./backend.ts";
+import { PcscContext, type PcscOptions } from "./context.ts";
+import { ReaderMonitor } from "./monitor.ts";
+import { withCard, type WithCardOptions } from "./with_card.ts";
+
+/** Defaults applied to every operation of a {@linkcode PcscBackend}. */
+export type PcscBackendOptions = Omit<WithCardOptions, "signal" | "retry"> & PcscOptions;
+
+/** Cards through pcscd. */
+export class PcscBackend implements CardReaderBackend {
+  /** Always `"pcsc"`. */
+  readonly kind = "pcsc";
+  #defaults: PcscBackendOptions;
+
+  constructor(options: PcscBackendOptions = {}) {
+    this.#defaults = options;
+  }
+
+  /** Reader names from a short-lived context; `[]` when none. */
+  async listReaders(options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    options.signal?.throwIfAborted();
+    await using ctx = await PcscContext.establish(this.#libraryOption());
+    return await ctx.listReaders();
+  }
+
+  /** {@linkcode withCard} with this backend's defaults. */
+  withCard<T>(
+    reader: string,
+    fn: CardOperation<T>,
+    options: CardOperationOptions = {},
+  ): Promise<T> {
+    return withCard(reader, fn, { ...this.#defaults, ...options });
+  }
+
+  /** Starts a {@linkcode ReaderMonitor}; dispose the result to stop it. */
+  async watch(
+    onEvent: (event: ReaderEvent) => void,
+    options: WatchOptions = {},
+  ): Promise<AsyncDisposable> {
+    return await ReaderMonitor.start({
+      onEvent,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+      ...this.#libraryOption(),
+    });
+  }
+
+  #libraryOption(): PcscOptions {
+    return this.#defaults.library === undefined ? {} : { library: this.#defaults.library };
+  }
+}
