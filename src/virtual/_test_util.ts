@@ -76,7 +76,7 @@ export async function verifyPin(
   pin: string | Uint8Array,
 ): Promise<number> {
   const bytes = typeof pin === "string" ? utf8(pin) : pin;
-  return (await send(card, apdu(0x002000 | ref, bytes))).sw;
+  return (await send(card, apdu(0x200000 | ref, bytes))).sw;
 }
 
 /** PUT DATA (even INS); returns the SW. */
