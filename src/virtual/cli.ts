@@ -1,0 +1,180 @@
+/**
+ * `deno task vcard`: run the virtual OpenPGP card in vsmartcard's vpcd reader, so that pcscd
+ * (and through it gpg's stock scdaemon, OpenSC, or scd-ts) sees a real-looking card.
+ *
+ * Prints exactly one line on stdout, `vcard: connected <host>:<port>`, the first time vpcd
+ * accepts the connection (tests wait for it); everything else goes to stderr.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { VirtualCard, type VirtualCardOptions } from "./card.ts";
+import { ControlServer } from "./control.ts";
+import { VPCD_PORT, VpcdClient } from "./vpcd.ts";
+
+const USAGE = `Usage: deno task vcard [options]
+
+Run the virtual OpenPGP card (spec 3.4) as a card in vsmartcard's vpcd reader.
+
+Options:
+  --host HOST          vpcd host (default 127.0.0.1)
+  --port PORT          vpcd port: 35963 = "Virtual PCD 00 00", 35964 = "00 01" (default ${VPCD_PORT})
+  --state FILE         JSON state file, loaded if present and written on every change
+  --serial HEX8        card serial number, 8 hex digits (default 00000001)
+  --latency-apdu MS    simulated delay per APDU
+  --latency-pso MS     extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE
+  --auto-touch MS      confirm user-presence (UIF) after MS ms; -1 waits for a control "touch"
+  --control PORT       JSON-lines control port on 127.0.0.1 (see src/virtual/control.ts)
+  -h, --help           show this help
+
+The card reconnects every 200 ms while vpcd is not reachable (pcscd not running).`;
+
+/** Parsed command line. */
+export interface CliOptions {
+  host: string;
+  port: number;
+  controlPort: number | undefined;
+  card: VirtualCardOptions;
+  help: boolean;
+}
+
+/** Thrown for a bad command line (exit status 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function intArg(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) {
+    throw new UsageError(`Cannot parse --${name}: "${value}" is not an integer`);
+  }
+  const n = Number(value);
+  if (n < min || n > max) {
+    throw new UsageError(`Cannot use --${name} ${n}: allowed is ${min}..${max}`);
+  }
+  return n;
+}
+
+/** `--auto-touch -1` → `--auto-touch=-1`: parseArgs would take "-1" for an option. */
+function joinNegativeValues(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (a.startsWith("--") && !a.includes("=") && next !== undefined && /^-\d+$/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/** Parse `deno task vcard` arguments. */
+export function parseCliArgs(args: string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: joinNegativeValues(args),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string" },
+        state: { type: "string" },
+        serial: { type: "string" },
+        "latency-apdu": { type: "string" },
+        "latency-pso": { type: "string" },
+        "auto-touch": { type: "string" },
+        control: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(`Cannot parse arguments: ${(e as Error).message}`);
+  }
+  const card: VirtualCardOptions = {};
+  if (values.serial !== undefined) {
+    if (!/^[0-9A-Fa-f]{8}$/.test(values.serial)) {
+      throw new UsageError(`Cannot parse --serial: "${values.serial}" is not 8 hex digits`);
+    }
+    card.serial = parseInt(values.serial, 16);
+  }
+  if (values.state !== undefined) card.statePath = values.state;
+  const apduMs = intArg("latency-apdu", values["latency-apdu"], 0, 600_000);
+  const psoMs = intArg("latency-pso", values["latency-pso"], 0, 600_000);
+  const autoTouch = intArg("auto-touch", values["auto-touch"], -1, 3_600_000);
+  if (apduMs !== undefined) card.apduLatencyMs = apduMs;
+  if (psoMs !== undefined) card.psoLatencyMs = psoMs;
+  if (autoTouch !== undefined) card.autoTouchMs = autoTouch;
+  return {
+    host: values.host,
+    port: intArg("port", values.port, 1, 65535) ?? VPCD_PORT,
+    controlPort: intArg("control", values.control, 0, 65535),
+    card,
+    help: values.help,
+  };
+}
+
+function log(message: string): void {
+  console.error(`vcard: ${message}`);
+}
+
+/** Run the card until SIGINT/SIGTERM or a control `quit`; returns the exit status. */
+export async function main(args: string[]): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`vcard: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const card = await VirtualCard.open(options.card);
+  const serial = card.serial.toString(16).toUpperCase().padStart(8, "0");
+  let announced = false;
+  const client = new VpcdClient(card, {
+    hostname: options.host,
+    port: options.port,
+    log,
+    onConnectionChange(connected) {
+      if (connected && !announced) {
+        announced = true;
+        console.log(`vcard: connected ${options.host}:${options.port}`);
+      }
+    },
+  });
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  const control = options.controlPort === undefined
+    ? undefined
+    : ControlServer.listen({ card, link: client, quit: () => stop() }, {
+      port: options.controlPort,
+    });
+  const onSignal = () => stop();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  log(
+    `card ${serial} waiting for vpcd at ${options.host}:${options.port}` +
+      (control ? `, control port ${control.port}` : ""),
+  );
+  client.start();
+  await stopped;
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
+  // Power off first: it cancels touch waits, so an APDU in progress can finish.
+  card.powerOff();
+  await control?.close();
+  await client.close();
+  log("stopped");
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

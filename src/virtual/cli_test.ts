@@ -1,0 +1,61 @@
+import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
+import { parseCliArgs, UsageError } from "./cli.ts";
+
+Deno.test("parseCliArgs() uses vpcd's defaults", () => {
+  assertEquals(parseCliArgs([]), {
+    host: "127.0.0.1",
+    port: 35963,
+    controlPort: undefined,
+    card: {},
+    help: false,
+  });
+});
+
+Deno.test("parseCliArgs() reads every option", () => {
+  const o = parseCliArgs([
+    "--host",
+    "localhost",
+    "--port",
+    "35964",
+    "--state",
+    "/tmp/card.json",
+    "--serial",
+    "0000abCD",
+    "--latency-apdu",
+    "3",
+    "--latency-pso=40",
+    "--auto-touch",
+    "-1",
+    "--control",
+    "4000",
+  ]);
+  assertEquals(o, {
+    host: "localhost",
+    port: 35964,
+    controlPort: 4000,
+    card: {
+      serial: 0xabcd,
+      statePath: "/tmp/card.json",
+      apduLatencyMs: 3,
+      psoLatencyMs: 40,
+      autoTouchMs: -1,
+    },
+    help: false,
+  });
+  assertEquals(parseCliArgs(["-h"]).help, true);
+});
+
+Deno.test("parseCliArgs() rejects bad values with a UsageError", () => {
+  for (
+    const args of [
+      ["--serial", "123"],
+      ["--serial", "0000000G"],
+      ["--port", "0"],
+      ["--port", "70000"],
+      ["--latency-pso", "fast"],
+      ["--auto-touch", "-2"],
+      ["--bogus"],
+      ["positional"],
+    ]
+  ) assertThrows(() => parseCliArgs(args), UsageError, args.join(" "));
+});
