@@ -33,7 +33,7 @@ export class VirtualChannel implements CardChannel {
   /** Send an APDU; an abort rejects the wait (the card still finishes the command). */
   transmit(apdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
     if (!signal) return this.#card.transmit(apdu);
-    signal.throwIfAborted();
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener("abort", onAbort, { once: true });
