@@ -1,0 +1,113 @@
+/**
+ * Assuan trace tee: every line of a session, marked `<- ` (from the client) or `-> ` (to the
+ * client). Data lines of a confidential inquiry (NEEDPIN, KEYDATA, …) are written as
+ * `<- [redacted N bytes]`, N being the length of the line on the wire, so PINs and private
+ * keys never reach the file (style.md §3.11; design.md §2 item 8, `SCD_TS_TRACE`).
+ * @module
+ */
+
+/** Receives the lines of a session (without their LF). */
+export interface TraceSink {
+  /** A line read from the client. */
+  incoming(line: Uint8Array): void;
+  /** A confidential line read from the client: only its length may be recorded. */
+  incomingRedacted(length: number): void;
+  /** A line written to the client. */
+  outgoing(line: Uint8Array): void;
+}
+
+const encoder = new TextEncoder();
+const IN = encoder.encode("<- ");
+const OUT = encoder.encode("-> ");
+
+function record(mark: Uint8Array, line: Uint8Array): Uint8Array {
+  const out = new Uint8Array(mark.length + line.length + 1);
+  out.set(mark);
+  out.set(line, mark.length);
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
+/**
+ * A trace written to a file, appending. Writes are synchronous so that the order of records
+ * is the order of events even when several sessions share one file; tracing is a debugging
+ * aid, not a hot path.
+ */
+export class TraceFile implements TraceSink, Disposable {
+  #file: Deno.FsFile | undefined;
+  #prefix: string;
+
+  private constructor(file: Deno.FsFile, prefix: string) {
+    this.#file = file;
+    this.#prefix = prefix;
+  }
+
+  /** Open (create, mode 0600, append) a trace file. `prefix` starts every record (e.g. a session id). */
+  static async open(path: string, options: { prefix?: string } = {}): Promise<TraceFile> {
+    const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
+    return new TraceFile(file, options.prefix ?? "");
+  }
+
+  /** A view of the same file whose records start with `prefix` (one per session). */
+  withPrefix(prefix: string): TraceSink {
+    return {
+      incoming: (line) => this.#write(prefix, IN, line),
+      incomingRedacted: (n) => this.#write(prefix, IN, encoder.encode(`[redacted ${n} bytes]`)),
+      outgoing: (line) => this.#write(prefix, OUT, line),
+    };
+  }
+
+  incoming(line: Uint8Array): void {
+    this.#write(this.#prefix, IN, line);
+  }
+
+  incomingRedacted(length: number): void {
+    this.#write(this.#prefix, IN, encoder.encode(`[redacted ${length} bytes]`));
+  }
+
+  outgoing(line: Uint8Array): void {
+    this.#write(this.#prefix, OUT, line);
+  }
+
+  /** Close the file; later records are dropped. Safe to call twice. */
+  close(): void {
+    this.#file?.close();
+    this.#file = undefined;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #write(prefix: string, mark: Uint8Array, line: Uint8Array): void {
+    if (!this.#file) return;
+    const bytes = record(mark, line);
+    const head = prefix ? encoder.encode(prefix) : undefined;
+    const out = head ? new Uint8Array(head.length + bytes.length) : bytes;
+    if (head) {
+      out.set(head);
+      out.set(bytes, head.length);
+    }
+    let off = 0;
+    while (off < out.length) off += this.#file.writeSync(out.subarray(off));
+  }
+}
+
+/** An in-memory trace (tests, debugging): lines as text, `<- `/`-> ` marked. */
+export class MemoryTrace implements TraceSink {
+  /** The recorded lines. */
+  readonly lines: string[] = [];
+  #decoder = new TextDecoder();
+
+  incoming(line: Uint8Array): void {
+    this.lines.push("<- " + this.#decoder.decode(line));
+  }
+
+  incomingRedacted(length: number): void {
+    this.lines.push(`<- [redacted ${length} bytes]`);
+  }
+
+  outgoing(line: Uint8Array): void {
+    this.lines.push("-> " + this.#decoder.decode(line));
+  }
+}

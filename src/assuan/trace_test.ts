@@ -1,0 +1,77 @@
+import { deepStrictEqual as assertEquals } from "node:assert";
+import type { Connection } from "./connection.ts";
+import { AssuanServer } from "./server.ts";
+import { MemoryTrace, TraceFile, type TraceSink } from "./trace.ts";
+import { TestClient } from "./_testing.ts";
+
+const PIN = "271828";
+
+function pinServer(seen: Uint8Array[]) {
+  return new AssuanServer<Connection>({
+    hello: "ready",
+    commands: [{
+      name: "CHECKPIN",
+      async run(conn) {
+        const pin = await conn.inquire("NEEDPIN", "||Please unlock the card", {
+          maxLength: 100,
+          confidential: true,
+        });
+        seen.push(pin.slice());
+        pin.fill(0);
+        const note = await conn.inquire("KNOWNCARDP", "D276", { maxLength: 100 });
+        seen.push(note);
+      },
+    }],
+    createSession: (conn) => ({ context: () => conn }),
+  });
+}
+
+async function runSession(trace: TraceSink, seen: Uint8Array[]): Promise<void> {
+  const client = new TestClient();
+  const ended = pinServer(seen).serve(client.server, { trace });
+  await client.line();
+  assertEquals(await client.transact("CHECKPIN"), ["INQUIRE NEEDPIN ||Please unlock the card"]);
+  // gpg-agent sends the PIN NUL-padded to 90 bytes (inq_needpin); NUL travels raw.
+  await client.sendRaw(`D ${PIN}${"\0".repeat(84)}\nEND\n`);
+  assertEquals(await client.reply(), ["INQUIRE KNOWNCARDP D276"]);
+  await client.send("D visible", "END");
+  assertEquals(await client.reply(), ["OK"]);
+  await client.close();
+  await ended;
+}
+
+Deno.test("MemoryTrace records both directions and redacts confidential D lines", async () => {
+  const trace = new MemoryTrace();
+  const seen: Uint8Array[] = [];
+  await runSession(trace, seen);
+  assertEquals(new TextDecoder().decode(seen[0]!.subarray(0, 6)), PIN);
+  assertEquals(trace.lines, [
+    "-> OK ready",
+    "<- CHECKPIN",
+    "-> INQUIRE NEEDPIN ||Please unlock the card",
+    "<- [redacted 92 bytes]",
+    "<- END",
+    "-> INQUIRE KNOWNCARDP D276",
+    "<- D visible",
+    "<- END",
+    "-> OK",
+  ]);
+});
+
+Deno.test("TraceFile never writes the PIN to the trace file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/trace.log`;
+    using file = await TraceFile.open(path);
+    await runSession(file.withPrefix("[1] "), []);
+    file.close();
+    const text = await Deno.readTextFile(path);
+    assertEquals(text.includes(PIN), false);
+    assertEquals(text.includes("[1] <- [redacted 92 bytes]\n"), true);
+    assertEquals(text.includes("[1] <- D visible\n"), true);
+    assertEquals(text.startsWith("[1] -> OK ready\n"), true);
+    assertEquals((await Deno.stat(path)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
