@@ -71,11 +71,26 @@ export class ChrootMounts {
     this.#mounted.push(target);
   }
 
+  /** {@linkcode unmount} for an `unload` handler. */
+  unmountSync(): void {
+    unmountSyncAll(this.#mounted.splice(0));
+  }
+
   /** Unmounts what this object mounted, innermost first; lazily when a mount is busy. */
   async unmount(): Promise<void> {
     for (const target of this.#mounted.splice(0).reverse()) {
       const r = await run("umount", [target], { timeoutMs: 20000 });
       if (r.code !== 0) await run("umount", ["-l", target], { timeoutMs: 20000 });
+    }
+  }
+}
+
+/** Unmounts synchronously (lazily: the pcscd just signalled may still hold /dev). */
+function unmountSyncAll(targets: string[]): void {
+  for (const target of targets.reverse()) {
+    const r = new Deno.Command("umount", { args: [target], stderr: "null" }).outputSync();
+    if (!r.success) {
+      new Deno.Command("umount", { args: ["-l", target], stderr: "null" }).outputSync();
     }
   }
 }

@@ -7,7 +7,14 @@
  */
 import { chrootDir, ChrootMounts } from "./chroot.ts";
 import { ensurePcscd, type PcscdHandle, VPCD_PORT_CHROOT, VPCD_PORT_HOST } from "./pcscd.ts";
-import { type ProcResult, run, type RunOptions, spawnCaptured, type Spawned } from "./procs.ts";
+import {
+  killQuietly,
+  type ProcResult,
+  run,
+  type RunOptions,
+  spawnCaptured,
+  type Spawned,
+} from "./procs.ts";
 import { REPO_ROOT } from "./vcard.ts";
 
 /** The two gnupg versions of the matrix. */
@@ -116,6 +123,16 @@ export class GnupgBed {
       home,
     });
     return { ...r, status: statusLines(r.stderr) };
+  }
+
+  /**
+   * Synchronous {@linkcode close} for an `unload` handler (a test process that shares one
+   * bed between tests): signals the pcscd this bed started and unmounts the chroot.
+   */
+  closeSync(): void {
+    const pid = this.#pcscd.pid;
+    if (this.#pcscd.started && pid !== undefined) killQuietly(pid, "SIGTERM");
+    this.#mounts?.unmountSync();
   }
 
   /** Stops the chroot's pcscd if this bed started it and unmounts the chroot. */

@@ -1,40 +1,54 @@
 #!/bin/sh
 # Test pinentry: speaks the pinentry Assuan protocol to gpg-agent (2.2 and 2.4) and answers
-# GETPIN from a script file, one answer per line, consumed in order across invocations:
-#   PIN <value>   answer GETPIN with <value>
-#   CANCEL        answer GETPIN/CONFIRM with "Operation cancelled"
-#   CONFIRM       answer CONFIRM with OK (CONFIRM without this line is cancelled)
-# Every line the agent sends is appended to the log as "< LINE", every reply as "> LINE",
-# each session starts with "# start <pid>". When the answers run out, GETPIN is cancelled and
-# "# exhausted" logged, so a test never hangs on a prompt.
+# GETPIN from a script file, one answer per line, each used at most once across invocations:
+#   PIN <value>          answer the next GETPIN with <value>
+#   PIN /<ere>/ <value>  answer a GETPIN whose "prompt=<SETPROMPT> desc=<SETDESC>" (raw,
+#                        percent-escaped as the agent sent it) matches the extended regex
+#   CANCEL               answer the next GETPIN or CONFIRM with "Operation cancelled"
+#   CONFIRM              answer the next CONFIRM with OK (CONFIRM without one is cancelled)
+# A prompt takes the first unused line that applies to it. Every line the agent sends is
+# appended to the log as "< LINE", every reply as "> LINE", each session starts with
+# "# start <pid>". When no answer applies, GETPIN is cancelled and "# exhausted" logged, so a
+# test never hangs on a prompt.
 # Usage: pinentry.sh ANSWERS LOG   (gpg-agent's own arguments go to the wrapper, not here)
 answers=$1
 log=$2
-idx="$answers.idx"
+used="$answers.used"
 
 reply() {
   printf '%s\n' "$1"
   printf '> %s\n' "$1" >>"$log"
 }
 
-# Takes the next answer line into $answer (empty when exhausted); CONFIRM lines are only taken
-# by CONFIRM and PIN lines only by GETPIN.
+# Takes the first unused applicable answer for $1 (GETPIN or CONFIRM) into $answer (the
+# value for PIN lines), marking it used; $answer is empty when none applies.
 next_answer() {
-  n=$(cat "$idx" 2>/dev/null || echo 0)
-  n=$((n + 1))
-  answer=$(sed -n "${n}p" "$answers" 2>/dev/null)
-  case "$1:$answer" in
-    GETPIN:PIN\ * | GETPIN:CANCEL | CONFIRM:CONFIRM | CONFIRM:CANCEL)
-      echo "$n" >"$idx"
-      ;;
-    *)
-      [ -n "$answer" ] && printf '# not taken by %s: %s\n' "$1" "$answer" >>"$log"
-      answer=""
-      ;;
-  esac
+  answer=""
+  n=0
+  subject="prompt=$prompt desc=$desc"
+  while IFS= read -r cand; do
+    n=$((n + 1))
+    grep -qx "$n" "$used" 2>/dev/null && continue
+    take=""
+    case "$1:$cand" in
+      GETPIN:PIN\ /*)
+        rest=${cand#PIN /}
+        re=${rest%%/ *}
+        printf '%s' "$subject" | grep -qE -- "$re" && take="PIN ${rest#*/ }"
+        ;;
+      GETPIN:PIN\ * | GETPIN:CANCEL | CONFIRM:CONFIRM | CONFIRM:CANCEL) take=$cand ;;
+    esac
+    if [ -n "$take" ]; then
+      echo "$n" >>"$used"
+      answer=$take
+      return
+    fi
+  done <"$answers"
 }
 
 repeat=""
+prompt=""
+desc=""
 printf '# start %s\n' "$$" >>"$log"
 reply "OK Pleased to meet you, process $$"
 while IFS= read -r line; do
@@ -66,6 +80,8 @@ while IFS= read -r line; do
         reply "ERR 83886179 Operation cancelled <Pinentry>"
       fi
       ;;
+    SETDESC*) desc=${line#SETDESC} && desc=${desc# } && reply "OK" ;;
+    SETPROMPT*) prompt=${line#SETPROMPT} && prompt=${prompt# } && reply "OK" ;;
     SETREPEAT | "SETREPEAT "*) repeat=1 && reply "OK" ;;
     "GETINFO pid") reply "D $$" && reply "OK" ;;
     "GETINFO version") reply "D 1.2.1" && reply "OK" ;;

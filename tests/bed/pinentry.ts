@@ -9,8 +9,13 @@
 /** The pinentry script in the repository. */
 export const PINENTRY_SCRIPT = new URL("./pinentry.sh", import.meta.url).pathname;
 
-/** One scripted answer: a PIN for GETPIN, a cancel, or OK for a CONFIRM dialog. */
-export type PinentryAnswer = { pin: string } | "cancel" | "confirm";
+/**
+ * One scripted answer: a PIN for GETPIN (only for prompts whose `prompt=<SETPROMPT>
+ * desc=<SETDESC>` text, percent-escaped as sent, matches the extended regex `when`, if
+ * given), a cancel, or OK for a CONFIRM dialog. Each answer is used at most once; a prompt
+ * takes the first unused answer that applies to it.
+ */
+export type PinentryAnswer = { pin: string; when?: string } | "cancel" | "confirm";
 
 /** One dialog the pinentry showed, with the texts gpg-agent set for it (percent-decoded). */
 export interface PinentryPrompt {
@@ -121,17 +126,23 @@ export class TestPinentry {
 
   /** Replaces the answers still to be given (earlier answers are forgotten). */
   async script(answers: PinentryAnswer[]): Promise<void> {
-    const lines = answers.map((a) =>
-      a === "cancel" ? "CANCEL" : a === "confirm" ? "CONFIRM" : `PIN ${a.pin}`
-    );
+    const lines = answers.map((a) => {
+      if (a === "cancel") return "CANCEL";
+      if (a === "confirm") return "CONFIRM";
+      if (a.when === undefined) return `PIN ${a.pin}`;
+      if (a.when.includes("/ ") || a.pin.includes("/ ")) {
+        throw new RangeError(`Cannot script pinentry answer: "/ " in "${a.when}" or the PIN`);
+      }
+      return `PIN /${a.when}/ ${a.pin}`;
+    });
     await Deno.writeTextFile(this.#answers, lines.map((l) => l + "\n").join(""));
-    await Deno.remove(`${this.#answers}.idx`).catch(() => {});
+    await Deno.remove(`${this.#answers}.used`).catch(() => {});
   }
 
   /** How many scripted answers were consumed since the last {@linkcode script}. */
   async consumed(): Promise<number> {
-    const text = await Deno.readTextFile(`${this.#answers}.idx`).catch(() => "0");
-    return Number(text.trim()) || 0;
+    const text = await Deno.readTextFile(`${this.#answers}.used`).catch(() => "");
+    return text.split("\n").filter((l) => l.trim() !== "").length;
   }
 
   /** Every dialog shown so far (since {@linkcode clearLog}). */

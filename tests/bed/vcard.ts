@@ -94,7 +94,8 @@ export async function startVcard(options: VcardOptions): Promise<Vcard> {
   const args = [
     "run",
     "-A",
-    `${REPO_ROOT}/src/virtual/cli.ts`,
+    // SCD_E2E_VCARD_CLI: run another card program with the same CLI (debugging aid)
+    Deno.env.get("SCD_E2E_VCARD_CLI") ?? `${REPO_ROOT}/src/virtual/cli.ts`,
     "--port",
     String(options.port),
     "--state",

@@ -1,0 +1,198 @@
+/**
+ * Shared setup for the e2e workflows: each {@linkcode cardTest} gets its own gnupg bed
+ * (version from SCD_E2E_GNUPG), a fresh virtual card (fresh state file) in vpcd slot
+ * SCD_E2E_SLOT, and a throwaway GNUPGHOME whose gpg-agent runs SCD_E2E_DAEMON. Everything is
+ * torn down by PID afterwards; on failure the pinentry log and the daemon's trace tail are
+ * printed (and the home kept with SCD_E2E_KEEP=1).
+ *
+ * @module
+ */
+import { type GnupgBed, type GnupgVersion, type GpgResult } from "../bed/gnupg.ts";
+import { GnupgBed as Bed } from "../bed/gnupg.ts";
+import { type DaemonKind, GnupgHome } from "../bed/gnupghome.ts";
+import { gpgInteract, type InteractResult, type PromptAnswers } from "../bed/gpg_interact.ts";
+import type { PinentryAnswer, PinentryPrompt } from "../bed/pinentry.ts";
+import { startVcard, type Vcard } from "../bed/vcard.ts";
+import { parseCardStatus } from "./_card_status.ts";
+import type { CardStatus } from "./_card_status.ts";
+
+/** gnupg version under test (SCD_E2E_GNUPG, default 2.2). */
+export const GNUPG = (Deno.env.get("SCD_E2E_GNUPG") ?? "2.2") as GnupgVersion;
+/** Smartcard daemon under test (SCD_E2E_DAEMON, default stock). */
+export const DAEMON = (Deno.env.get("SCD_E2E_DAEMON") ?? "stock") as DaemonKind;
+/** vpcd slot the card goes into (SCD_E2E_SLOT, default 0). */
+export const SLOT = (Deno.env.get("SCD_E2E_SLOT") === "1" ? 1 : 0) as 0 | 1;
+/** Reader name of {@linkcode SLOT} (the same inside the chroot). */
+export const READER = `Virtual PCD 00 0${SLOT}`;
+
+/** Factory PINs of an OpenPGP card. */
+export const USER_PIN = "123456";
+export const ADMIN_PIN = "12345678";
+
+/** Pinentry answer for prompts that ask for the Admin PIN (not a new one). */
+export function adminPin(pin = ADMIN_PIN): PinentryAnswer {
+  return { pin, when: "prompt=Admin PIN" };
+}
+/** Pinentry answer for prompts that ask for the user PIN (not a new one). */
+export function userPin(pin = USER_PIN): PinentryAnswer {
+  return { pin, when: "prompt=PIN " };
+}
+
+if (!["2.2", "2.4"].includes(GNUPG)) throw new Error(`Cannot use SCD_E2E_GNUPG=${GNUPG}`);
+if (!["stock", "scd-ts"].includes(DAEMON)) throw new Error(`Cannot use SCD_E2E_DAEMON=${DAEMON}`);
+
+/** What a workflow test gets. */
+export interface CardContext {
+  bed: GnupgBed;
+  home: GnupgHome;
+  card: Vcard;
+  /** The card serial as gpg prints it (8 hex digits). */
+  serial: string;
+  /** gpg --batch --status-fd 2 in the home. */
+  gpg(args: string[], options?: { stdin?: string | Uint8Array }): Promise<GpgResult>;
+  /** gpg driven through --command-fd (card-edit, edit-key). */
+  interact(args: string[], answers: PromptAnswers): Promise<InteractResult>;
+  /** Any other tool (ssh-add, gpg-connect-agent, gpgconf) in the home. */
+  run(
+    cmd: string,
+    args: string[],
+    options?: { stdin?: string; env?: Record<string, string> },
+  ): Promise<
+    GpgResult
+  >;
+  /** `gpg --card-status`, parsed; throws when gpg fails. */
+  cardStatus(): Promise<CardStatus>;
+  /** Replaces the pinentry's scripted answers and clears its log. */
+  pins(answers: PinentryAnswer[]): Promise<void>;
+  /** The dialogs the pinentry showed since the last {@linkcode pins}. */
+  prompts(): Promise<PinentryPrompt[]>;
+  /**
+   * Ends gpg-agent and its smartcard daemon and waits until they are gone; the next gpg call
+   * starts fresh ones. (Killing only scdaemon races with gpg-agent's 2 s aliveness tick: the
+   * next request can fail with "Broken pipe".)
+   */
+  restartAgent(): Promise<void>;
+  /** Writes `text` into a file in the home and returns its path. */
+  file(name: string, text: string | Uint8Array): Promise<string>;
+}
+
+/** Options for {@linkcode cardTest}. */
+export interface CardTestOptions {
+  /** Card serial (8 hex digits); default derived from the test name. */
+  serial?: string;
+  pcscShared?: boolean;
+  ignore?: boolean;
+}
+
+let serialCounter = 0x5c000000;
+
+/** Registers a Deno test running `fn` against a fresh card and GNUPGHOME. */
+export function cardTest(
+  name: string,
+  fn: (ctx: CardContext) => Promise<void>,
+  options: CardTestOptions = {},
+): void {
+  const serial = options.serial ?? (++serialCounter).toString(16).toUpperCase().padStart(8, "0");
+  Deno.test({
+    name,
+    ignore: options.ignore ?? false,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const bed = await sharedBed();
+      let home: GnupgHome | undefined;
+      let card: Vcard | undefined;
+      try {
+        home = await GnupgHome.create(bed, {
+          daemon: DAEMON,
+          readerPort: READER,
+          ...(options.pcscShared === undefined ? {} : { pcscShared: options.pcscShared }),
+        });
+        card = await startVcard({
+          port: bed.vpcdPort(SLOT),
+          statePath: `${home.path}/card-state.json`,
+          serial,
+        });
+        await waitForCard(bed, home);
+        const ctx = makeContext(bed, home, card, serial);
+        try {
+          await fn(ctx);
+        } catch (e) {
+          await printDiagnostics(home, card);
+          throw e;
+        }
+      } finally {
+        await home?.close();
+        await card?.stop();
+      }
+    },
+  });
+}
+
+let bed: Promise<GnupgBed> | undefined;
+
+/**
+ * One bed (pcscd, chroot mounts) per test process: tests share it, each with its own card
+ * and home; it is closed synchronously when the process unloads. Starting and stopping pcscd
+ * per test would also pull the machine's pcscd from under other users of it.
+ */
+function sharedBed(): Promise<GnupgBed> {
+  if (bed === undefined) {
+    bed = Bed.open(GNUPG);
+    bed.then((b) => globalThis.addEventListener("unload", () => b.closeSync())).catch(() => {});
+  }
+  return bed;
+}
+
+/** Waits until the daemon sees the card (pcscd notices vpcd's card within a poll period). */
+async function waitForCard(bed: GnupgBed, home: GnupgHome): Promise<void> {
+  const deadline = Date.now() + 10000;
+  while (true) {
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await bed.run("gpg-connect-agent", ["SCD SERIALNO", "/bye"], { home: home.path });
+    if (/^S SERIALNO /m.test(r.stdout)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`Cannot see the virtual card through the daemon: ${r.stdout}${r.stderr}`);
+    }
+  }
+}
+
+function makeContext(bed: GnupgBed, home: GnupgHome, card: Vcard, serial: string): CardContext {
+  return {
+    bed,
+    home,
+    card,
+    serial,
+    gpg: (args, options = {}) => bed.gpg(home.path, args, { ...options, timeoutMs: 120000 }),
+    interact: (args, answers) => gpgInteract(bed, home.path, args, answers),
+    async run(cmd, args, options = {}) {
+      const r = await bed.run(cmd, args, { ...options, home: home.path, timeoutMs: 60000 });
+      return { ...r, status: [] };
+    },
+    async cardStatus() {
+      const r = await bed.gpg(home.path, ["--card-status"]);
+      if (r.code !== 0) throw new Error(`Cannot read card status: ${r.stderr}`);
+      return parseCardStatus(r.stdout);
+    },
+    async pins(answers) {
+      await home.pinentry.script(answers);
+      await home.pinentry.clearLog();
+    },
+    prompts: () => home.pinentry.prompts(),
+    restartAgent: () => home.killDaemons(),
+    async file(name, text) {
+      const path = `${home.path}/${name}`;
+      if (typeof text === "string") await Deno.writeTextFile(path, text);
+      else await Deno.writeFile(path, text);
+      return path;
+    },
+  };
+}
+
+async function printDiagnostics(home: GnupgHome, card: Vcard): Promise<void> {
+  const tail = (s: string, n: number) => s.split("\n").slice(-n).join("\n");
+  console.error(`--- diagnostics (home ${home.path})`);
+  console.error("--- pinentry log\n" + tail(await home.pinentry.log(), 60));
+  console.error("--- scdaemon log (tail)\n" + tail(await home.scdLog(), 80));
+  console.error("--- vcard output (tail)\n" + tail(card.proc.output(), 30));
+}

@@ -1,0 +1,140 @@
+/**
+ * Workflow steps shared by the e2e tests: generating keys on the card, signing, verifying,
+ * encrypting and decrypting through gpg, each asserting gpg's real outcome.
+ *
+ * @module
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { field, keyFingerprint } from "./_card_status.ts";
+import { adminPin, type CardContext, userPin } from "./_fixture.ts";
+
+/** Fingerprints of the three card keys after generation (40 hex digits each). */
+export interface CardKeys {
+  /** Primary key fingerprint (the signature key). */
+  primary: string;
+  sign: string;
+  encr: string;
+  auth: string;
+}
+
+/** The user ID generated keys get. */
+export const TEST_UID = "Card Tester <card@example.org>";
+
+/** Reads the card's three key fingerprints from card-status; throws if one is missing. */
+export async function cardKeys(c: CardContext): Promise<Omit<CardKeys, "primary">> {
+  const s = await c.cardStatus();
+  const sign = keyFingerprint(s, "Signature key");
+  const encr = keyFingerprint(s, "Encryption key");
+  const auth = keyFingerprint(s, "Authentication key");
+  assert(sign && encr && auth, `card lacks a key:\n${s.text}`);
+  return { sign, encr, auth };
+}
+
+/**
+ * Sets all three key attributes to ECC on `curve` (the card-edit menu number: 1 = Curve
+ * 25519, i.e. ed25519/cv25519/ed25519; 3 = NIST P-256; 4 = NIST P-384).
+ */
+export async function setEccKeyAttributes(c: CardContext, curve = "1"): Promise<void> {
+  await c.pins([adminPin(), adminPin(), adminPin()]);
+  const r = await c.interact(["--card-edit"], {
+    "cardedit.prompt": ["admin", "key-attr", "quit"],
+    "cardedit.genkeys.algo": "2",
+    "keygen.curve": curve,
+  });
+  assertEquals(r.unanswered, undefined, r.transcript.join("\n") + r.stderr);
+  assertEquals(r.code, 0, r.stderr);
+}
+
+/** Generates all three keys on the card with `--card-edit` → admin → generate. */
+export async function generateOnCard(c: CardContext): Promise<CardKeys> {
+  await c.pins([adminPin(), userPin(), adminPin(), userPin(), userPin()]);
+  const name = TEST_UID.slice(0, TEST_UID.indexOf(" <"));
+  const email = TEST_UID.slice(TEST_UID.indexOf("<") + 1, -1);
+  const r = await c.interact(["--card-edit"], {
+    "cardedit.prompt": ["admin", "generate", "quit"],
+    "cardedit.genkeys.backup_enc": "n",
+    "cardedit.genkeys.replace_keys": "y",
+    "keygen.valid": "0",
+    "keygen.name": name,
+    "keygen.email": email,
+    "keygen.comment": "",
+    "keygen.userid.cmd": "O",
+  });
+  assertEquals(r.unanswered, undefined, r.transcript.join("\n") + r.stderr);
+  assertEquals(r.code, 0, r.stderr);
+  const created = r.status.find((l) => l.startsWith("KEY_CREATED "));
+  assert(created !== undefined, `no KEY_CREATED status:\n${r.stderr}`);
+  const primary = created.split(" ")[2]!;
+  const keys = await cardKeys(c);
+  assertEquals(keys.sign, primary);
+  return { primary, ...keys };
+}
+
+/** The card's signature counter from card-status. */
+export async function signatureCounter(c: CardContext): Promise<number> {
+  return Number(field(await c.cardStatus(), "Signature counter"));
+}
+
+/** Clear-signs `text` with `key` (user PIN via pinentry) and returns the signed message. */
+export async function clearsign(c: CardContext, key: string, text: string): Promise<string> {
+  const r = await c.gpg(["--local-user", key, "--clearsign"], { stdin: text });
+  assertEquals(r.code, 0, r.stderr);
+  assert(r.status.some((l) => l.startsWith("SIG_CREATED C ")), r.stderr);
+  return r.stdout;
+}
+
+/** Verifies `signed` (clear-signed or inline) and asserts a good signature by `fpr`. */
+export async function assertGoodSignature(
+  c: CardContext,
+  args: string[],
+  fpr: string,
+  stdin?: string,
+): Promise<void> {
+  const r = await c.gpg(["--verify", ...args], stdin === undefined ? {} : { stdin });
+  assertEquals(r.code, 0, r.stderr);
+  assert(r.status.some((l) => l.startsWith("GOODSIG ")), r.stderr);
+  assert(
+    r.status.some((l) => l.startsWith(`VALIDSIG `) && l.split(" ").includes(fpr)),
+    `no VALIDSIG for ${fpr}:\n${r.stderr}`,
+  );
+}
+
+/** Encrypts `text` to `recipient`, decrypts it with the card and checks the plaintext. */
+export async function encryptDecrypt(c: CardContext, recipient: string, text: string) {
+  const plain = await c.file("plain.txt", text);
+  const enc = `${c.home.path}/plain.txt.gpg`;
+  await Deno.remove(enc).catch(() => {});
+  const e = await c.gpg([
+    "--trust-model",
+    "always",
+    "--recipient",
+    recipient,
+    "--output",
+    enc,
+    "--encrypt",
+    plain,
+  ]);
+  assertEquals(e.code, 0, e.stderr);
+  const d = await c.gpg(["--decrypt", enc]);
+  assertEquals(d.code, 0, d.stderr);
+  assert(d.status.includes("DECRYPTION_OKAY"), d.stderr);
+  assertEquals(d.stdout, text);
+  return d;
+}
+
+/** Detach-signs a file with `key` and verifies the signature against the file. */
+export async function detachSignVerify(c: CardContext, key: string, fpr: string): Promise<void> {
+  const data = await c.file("data.bin", crypto.getRandomValues(new Uint8Array(3000)));
+  const sig = `${data}.sig`;
+  await Deno.remove(sig).catch(() => {});
+  const s = await c.gpg(["--local-user", key, "--output", sig, "--detach-sign", data]);
+  assertEquals(s.code, 0, s.stderr);
+  assert(s.status.some((l) => l.startsWith("SIG_CREATED D ")), s.stderr);
+  await assertGoodSignature(c, [sig, data], fpr);
+  // a changed byte must not verify
+  const bytes = await Deno.readFile(data);
+  bytes[0] = bytes[0]! ^ 1;
+  await Deno.writeFile(data, bytes);
+  const bad = await c.gpg(["--verify", sig, data]);
+  assert(bad.code !== 0 && bad.status.some((l) => l.startsWith("BADSIG ")), bad.stderr);
+}
