@@ -1,0 +1,159 @@
+/**
+ * Logging setup (LogTape). Every layer logs under `["scd-ts", <layer>]` (e.g. `assuan`,
+ * `pcsc`, `apdu`, `scd`) with `getLogger` from `@logtape/logtape`; only `main.ts` calls
+ * {@linkcode setupLogging}. Lines go to a file (`--log-file`, else `SCD_TS_LOG`) or to stderr —
+ * never to stdout, which carries the Assuan pipe.
+ *
+ * Secrets: binary values must be passed as top-level properties. The sink renders a property
+ * named `apdu` with {@linkcode redactApdu} (VERIFY, CHANGE REFERENCE DATA, RESET RETRY
+ * COUNTER, key-import and secret-key PUT DATA bodies are replaced by their length — by INS,
+ * not by luck; style.md §3.11), `response` with {@linkcode redactResponse} (PSO:DECIPHER
+ * results hidden), and any other byte array only as `[N bytes]`.
+ * @module
+ */
+
+import {
+  configure,
+  dispose,
+  getLogger,
+  getStreamSink,
+  getTextFormatter,
+  isLogLevel,
+  type Logger,
+  type LogLevel,
+  type LogRecord,
+  type Sink,
+} from "@logtape/logtape";
+import { toHex } from "./util/bytes.ts";
+
+/** The root category of every scd-ts logger. */
+export const LOG_ROOT = "scd-ts";
+
+/** The logger of one layer, e.g. `getLog("pcsc")` → category `["scd-ts", "pcsc"]`. */
+export function getLog(layer: string): Logger {
+  return getLogger([LOG_ROOT, layer]);
+}
+
+/** Options for {@linkcode setupLogging}. */
+export interface LoggingOptions {
+  /** Log file (appended, created 0600); default `SCD_TS_LOG`, else stderr. */
+  logFile?: string | undefined;
+  /** Lowest level logged; default `SCD_TS_LOG_LEVEL`, else `"info"`. */
+  level?: LogLevel | undefined;
+  /** Environment lookup (tests); default `Deno.env.get`, tolerating a missing permission. */
+  env?: ((name: string) => string | undefined) | undefined;
+}
+
+function denoEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: behave as if unset
+  }
+}
+
+/** Configure LogTape for the process; dispose the result to flush and close the sink. */
+export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncDisposable> {
+  const env = options.env ?? denoEnv;
+  const path = options.logFile ?? env("SCD_TS_LOG");
+  const fromEnv = env("SCD_TS_LOG_LEVEL");
+  const level = options.level ?? (fromEnv && isLogLevel(fromEnv) ? fromEnv : "info");
+  const stream = path
+    ? (await Deno.open(path, { append: true, create: true, mode: 0o600 })).writable
+    : Deno.stderr.writable;
+  const formatter = getTextFormatter({ timestamp: "date-time-tz", value: "bare" });
+  const sink = redactingSink(getStreamSink(stream, { formatter, closeStream: Boolean(path) }));
+  await configure({
+    reset: true,
+    sinks: { main: sink },
+    loggers: [
+      { category: [LOG_ROOT], lowestLevel: level, sinks: ["main"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
+    ],
+  });
+  return { [Symbol.asyncDispose]: () => dispose() };
+}
+
+/** INS codes whose command data is a secret (ISO 7816-4; OpenPGP card 3.4 §7.2). */
+const SECRET_INS = new Set([
+  0x20, // VERIFY: PIN
+  0x24, // CHANGE REFERENCE DATA: old ‖ new PIN
+  0x2c, // RESET RETRY COUNTER: reset code ‖ new PIN
+  0xdb, // PUT DATA (odd): private key import (3FFF extended header list)
+]);
+/** PUT DATA (DA) tags holding secrets: D1/D2 SM keys, D3 reset code, D5 AES key. */
+const SECRET_PUT_DATA = new Set([0xd1, 0xd2, 0xd3, 0xd5]);
+
+/** Split a command APDU into header+Lc and body (short or extended length). */
+function splitApdu(apdu: Uint8Array): { head: Uint8Array; body: Uint8Array; rest: Uint8Array } {
+  const empty = new Uint8Array(0);
+  if (apdu.length <= 5) return { head: apdu, body: empty, rest: empty };
+  let lcLen = 1;
+  let lc = apdu[4]!;
+  if (lc === 0 && apdu.length >= 7) {
+    lcLen = 3;
+    lc = (apdu[5]! << 8) | apdu[6]!;
+  }
+  const start = 4 + lcLen;
+  return {
+    head: apdu.subarray(0, start),
+    body: apdu.subarray(start, start + lc),
+    rest: apdu.subarray(start + lc),
+  };
+}
+
+function isSecretCommand(apdu: Uint8Array): boolean {
+  const ins = apdu[1];
+  if (ins === undefined) return false;
+  if (SECRET_INS.has(ins)) return true;
+  return ins === 0xda && apdu[2] === 0x00 && SECRET_PUT_DATA.has(apdu[3] ?? -1);
+}
+
+/** Hex of a command APDU with the body of secret-bearing commands replaced by its length. */
+export function redactApdu(apdu: Uint8Array): string {
+  if (!isSecretCommand(apdu)) return toHex(apdu);
+  const { head, body, rest } = splitApdu(apdu);
+  if (body.length === 0) return toHex(apdu);
+  return `${toHex(head)} [redacted ${body.length} bytes]${rest.length ? " " + toHex(rest) : ""}`;
+}
+
+/** Hex of a response APDU; the data of a PSO:DECIPHER result (a session key) is hidden. */
+export function redactResponse(command: Uint8Array | undefined, response: Uint8Array): string {
+  const decipher = command?.[1] === 0x2a && command[2] === 0x80 && command[3] === 0x86;
+  if (!decipher || response.length <= 2) return toHex(response);
+  return `[redacted ${response.length - 2} bytes] ${toHex(response.subarray(response.length - 2))}`;
+}
+
+function renderProperties(props: Record<string, unknown>): Map<unknown, string> {
+  const out = new Map<unknown, string>();
+  const apdu = props.apdu instanceof Uint8Array ? props.apdu : undefined;
+  for (const [key, value] of Object.entries(props)) {
+    if (!(value instanceof Uint8Array)) continue;
+    if (key === "apdu") out.set(value, redactApdu(value));
+    else if (key === "response") out.set(value, redactResponse(apdu, value));
+    else out.set(value, `[${value.length} bytes]`);
+  }
+  return out;
+}
+
+/** Apply the byte-array rules above to a record (message values and properties). */
+export function redactRecord(record: LogRecord): LogRecord {
+  const rendered = renderProperties(record.properties);
+  const show = (v: unknown) =>
+    v instanceof Uint8Array ? (rendered.get(v) ?? `[${v.length} bytes]`) : v;
+  return {
+    ...record,
+    message: record.message.map(show),
+    properties: Object.fromEntries(Object.entries(record.properties).map(([k, v]) => [k, show(v)])),
+  };
+}
+
+/** Wrap a sink so that every record passes {@linkcode redactRecord} first. */
+export function redactingSink<S extends Sink>(inner: S): Sink & Partial<AsyncDisposable> {
+  const sink: Sink & Partial<AsyncDisposable> = (record) => inner(redactRecord(record));
+  const disposable = inner as Partial<AsyncDisposable>;
+  if (disposable[Symbol.asyncDispose]) {
+    sink[Symbol.asyncDispose] = () => disposable[Symbol.asyncDispose]!();
+  }
+  return sink;
+}
