@@ -1,0 +1,167 @@
+/**
+ * Algorithm attributes (DOs C1–C3, spec 3.4 §4.4.3.9/10): RSA `01 ‖ n bits(2) ‖ e bits(2)
+ * [‖ import format]`, ECC `algo ‖ OID [‖ 00|FF import format]` with algo 12h ECDH, 13h ECDSA,
+ * 16h EdDSA. Parsed the way scdaemon does (scd/app-openpgp.c `parse_algorithm_attribute`),
+ * plus the KEY-ATTR and KEY-ATTR-INFO texts it prints.
+ * @module
+ */
+
+import { type Curve, curveFromOid, curveOid, findCurve } from "../formats/curves.ts";
+import { concat, toHex, uintBE } from "../util/bytes.ts";
+
+/** RSA private key import formats (C1–C3 byte 5). */
+export type RsaImportFormat = 0 | 1 | 2 | 3;
+
+/** RSA attributes. */
+export interface RsaAttributes {
+  type: "rsa";
+  nBits: number;
+  eBits: number;
+  /** 0 standard, 1 standard with n, 2 CRT, 3 CRT with n (5-byte form: 0). */
+  format: RsaImportFormat;
+  raw: Uint8Array;
+}
+
+/** ECC attributes. */
+export interface EccAttributes {
+  type: "ecc";
+  /** 18 ECDH, 19 ECDSA, 22 EdDSA. */
+  algo: 18 | 19 | 22;
+  curve: Curve;
+  /** Trailing import-format byte FF: the public key goes into the import template (tag 99). */
+  pubkeyInImport: boolean;
+  raw: Uint8Array;
+}
+
+/** Attributes scdaemon cannot interpret (it treats them as RSA with 0 bits). */
+export interface UnknownAttributes {
+  type: "unknown";
+  algo: number;
+  raw: Uint8Array;
+}
+
+/** Parsed C1/C2/C3. */
+export type AlgorithmAttributes = RsaAttributes | EccAttributes | UnknownAttributes;
+
+/** Parse one algorithm attribute DO value. Never throws: odd values become "unknown". */
+export function parseAlgorithmAttributes(raw: Uint8Array): AlgorithmAttributes {
+  const algo = raw[0] ?? 0;
+  if (algo === 1 && (raw.length === 5 || raw.length === 6)) {
+    const f = raw.length === 6 ? raw[5]! : 0;
+    return {
+      type: "rsa",
+      nBits: (raw[1]! << 8) | raw[2]!,
+      eBits: (raw[3]! << 8) | raw[4]!,
+      format: (f <= 3 ? f : 0) as RsaImportFormat,
+      raw: raw.slice(),
+    };
+  }
+  if (algo === 18 || algo === 19 || algo === 22) {
+    let oid = raw.subarray(1);
+    const last = raw[raw.length - 1];
+    const hasFormatByte = last === 0x00 || last === 0xff;
+    if (hasFormatByte) oid = oid.subarray(0, oid.length - 1);
+    const curve = curveFromOid(oid);
+    if (curve) return { type: "ecc", algo, curve, pubkeyInImport: last === 0xff, raw: raw.slice() };
+  }
+  return { type: "unknown", algo, raw: raw.slice() };
+}
+
+/** Encode attributes for PUT DATA C1–C3. */
+export function encodeAlgorithmAttributes(attr: AlgorithmAttributes): Uint8Array {
+  if (attr.type === "rsa") {
+    return concat(
+      Uint8Array.of(1),
+      uintBE(attr.nBits, 2),
+      uintBE(attr.eBits, 2),
+      Uint8Array.of(attr.format),
+    );
+  }
+  if (attr.type === "ecc") {
+    const tail = attr.pubkeyInImport ? Uint8Array.of(0xff) : new Uint8Array(0);
+    return concat(Uint8Array.of(attr.algo), curveOid(attr.curve), tail);
+  }
+  return attr.raw.slice();
+}
+
+/**
+ * The djb-tweak flag of gnupg (ECC_FLAG_DJB_TWEAK): EdDSA on Ed25519 or ECDH on
+ * Curve25519. Such cards return a bare 32-byte point that gets a 0x40 prefix.
+ */
+export function isDjbTweak(attr: AlgorithmAttributes): boolean {
+  return attr.type === "ecc" &&
+    ((attr.algo === 22 && attr.curve.name === "Ed25519") ||
+      (attr.algo === 18 && attr.curve.name === "Curve25519"));
+}
+
+/** Which stock version's output to produce. */
+export type GnupgFlavor = "2.2" | "2.4";
+
+/**
+ * Text after `KEY-ATTR ` for slot 1..3 (scd/app-openpgp.c `send_key_attr`):
+ * RSA `<n> 1 rsa<bits> <ebits> <fmt>`, ECC `<n> <algo> <curve>`. 2.4 prints the card's
+ * algorithm byte; 2.2 derives it (18 for slot 2, 22 for djb-tweak curves, else 19).
+ */
+export function keyAttrText(keyNo: number, attr: AlgorithmAttributes, flavor: GnupgFlavor): string {
+  if (attr.type === "ecc") {
+    const algo = flavor === "2.4" ? attr.algo : keyNo === 2 ? 18 : isDjbTweak(attr) ? 22 : 19;
+    return `${keyNo} ${algo} ${attr.curve.name}`;
+  }
+  if (attr.type === "rsa") return `${keyNo} 1 rsa${attr.nBits} ${attr.eBits} ${attr.format}`;
+  // Stock leaves such a slot typed RSA with 0 bits.
+  return `${keyNo} 1 rsa0 0 0`;
+}
+
+/**
+ * gpg's algorithm string for attributes (KEY-ATTR-INFO, `get_algorithm_attribute_string`):
+ * "rsa2048", "ed25519", "nistp256"…; "E_error" for an unknown curve, "unknown_<n>" else.
+ */
+export function algorithmString(attr: AlgorithmAttributes): string {
+  if (attr.type === "rsa") return `rsa${attr.nBits}`;
+  if (attr.type === "ecc") return attr.curve.alias;
+  if (attr.algo === 18 || attr.algo === 19 || attr.algo === 22) return "E_error";
+  return `unknown_${gcryptAlgo(attr.algo)}`;
+}
+
+/** libgcrypt's number for an OpenPGP algorithm id (map_openpgp_pk_to_gcry). */
+function gcryptAlgo(openpgp: number): number {
+  return openpgp < 110 ? openpgp : 0;
+}
+
+/**
+ * Attributes for a gpg algorithm name in slot 0..2 ("rsa2048", "ed25519", "cv25519",
+ * "nistp384"…); RSA keeps `rsaTemplate`'s e size and import format (default 32 bits, std).
+ */
+export function attributesFromName(
+  name: string,
+  slot: number,
+  rsaTemplate?: RsaAttributes,
+): AlgorithmAttributes | undefined {
+  const rsa = /^rsa(\d+)$/.exec(name);
+  if (rsa) {
+    const raw = concat(
+      Uint8Array.of(1),
+      uintBE(Number(rsa[1]), 2),
+      uintBE(rsaTemplate?.eBits ?? 32, 2),
+      Uint8Array.of(rsaTemplate?.format ?? 0),
+    );
+    return parseAlgorithmAttributes(raw);
+  }
+  const curve = findCurve(name);
+  if (!curve) return undefined;
+  const algo = curve.requiredAlgo ?? (slot === 1 ? 18 : 19);
+  // An EdDSA curve cannot decrypt and an ECDH-only curve cannot sign.
+  if ((slot === 1) !== (algo === 18)) return undefined;
+  return {
+    type: "ecc",
+    algo: algo as 18 | 19 | 22,
+    curve,
+    pubkeyInImport: false,
+    raw: concat(Uint8Array.of(algo), curveOid(curve)),
+  };
+}
+
+/** Hex of the raw attributes, for logs. */
+export function attributesHex(attr: AlgorithmAttributes): string {
+  return toHex(attr.raw);
+}
