@@ -9,6 +9,12 @@
  * `ERR … Line passed to IPC too long` and keep serving by default (no client of ours sends
  * such lines, and a reply is easier to diagnose than a silent hang-up); `lineTooLong: "close"`
  * restores the stock behaviour.
+ *
+ * End of input: lines already received are still processed in order, but the running command
+ * and every later one get an aborted signal (`abortOnEof`, default true). A client that
+ * half-closes its side after writing commands (`printf 'SERIALNO\n' | scd-ts --server`) thus
+ * sees signal-aware commands fail, where stock would finish them; pass `abortOnEof: false`
+ * for such script use.
  * @module
  */
 
