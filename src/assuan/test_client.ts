@@ -1,5 +1,6 @@
 /**
- * Test helpers: an in-memory duplex and a line-oriented fake client. Not for production use.
+ * Test helper: a line-oriented fake Assuan client on an in-memory duplex (for unit and
+ * in-process integration tests of command tables). Not used by production code.
  * @module
  */
 
