@@ -7,7 +7,7 @@
 
 import { concat, fromHex } from "../util/bytes.ts";
 
-/** RID ‖ PIX application (OpenPGP spec 3.4 §4.2.1). */
+/** RID ‖ PIX application (OpenPGP spec 3.4, application identifier). */
 export const OPENPGP_AID_PREFIX = Uint8Array.of(0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);
 /** Specification version announced in the AID: 3.4. */
 export const SPEC_VERSION = Uint8Array.of(0x03, 0x04);
@@ -23,7 +23,7 @@ export function buildAid(manufacturer: number, serial: number): Uint8Array {
   );
 }
 
-/** Life cycle status indicator "operational, activated" (ISO 7816-4 §5.3.3.2, spec §6). */
+/** Life cycle status indicator "operational, activated" (ISO 7816-4 life cycle status byte; spec 3.4 §6). */
 export const LCS_OPERATIONAL = 0x05;
 
 /**
@@ -44,7 +44,7 @@ export const HISTORICAL_BYTES = Uint8Array.of(
   0x00,
 );
 
-/** ATR announcing T=1 with the historical bytes above (ISO 7816-3 §8.2; TCK present for T=1). */
+/** ATR announcing T=1 with the historical bytes above (ISO 7816-3; TCK present because T=1 is indicated). */
 export function buildAtr(historical: Uint8Array = HISTORICAL_BYTES): Uint8Array {
   const head = Uint8Array.of(0x3b, 0x80 | historical.length, 0x80, 0x01);
   const body = concat(head, historical);
@@ -61,7 +61,7 @@ export const MAX_SPECIAL_DO = 0x00ff;
 export const MAX_APDU_DATA = 0x0c00;
 
 /**
- * Extended capabilities C0 (spec 3.4 §4.4.3.7): byte 0 = GET CHALLENGE 0x40 | key import
+ * Extended capabilities C0 (spec 3.4, DO C0): byte 0 = GET CHALLENGE 0x40 | key import
  * 0x20 | PW1 status changeable 0x10 | private DOs 0x08 | attributes changeable 0x04 |
  * KDF-DO 0x01 (no SM 0x80, no AES 0x02); byte 1 SM algorithm none; then the maxima; PIN
  * block 2 format not supported; MSE not supported.
@@ -79,7 +79,7 @@ export const EXTENDED_CAPABILITIES = Uint8Array.of(
   0x00,
 );
 
-/** 7F66 value: 02 02 <max command bytes> 02 02 <max response bytes> (ISO 7816-4 §12.7.1). */
+/** 7F66 value: 02 02 <max command bytes> 02 02 <max response bytes> (ISO 7816-4 extended length information). */
 export const EXTENDED_LENGTH_INFO = Uint8Array.of(
   0x02,
   0x02,

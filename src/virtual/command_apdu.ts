@@ -1,5 +1,5 @@
 /**
- * Card-side command APDU decoding (ISO 7816-4 §5.1: short and extended cases 1–4) and the
+ * Card-side command APDU decoding (ISO 7816-4 command-response pairs: short and extended cases 1–4) and the
  * status-word exception the applet handlers throw.
  * @module
  */

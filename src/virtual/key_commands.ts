@@ -1,7 +1,7 @@
 /**
  * Private-key commands of the virtual card: PSO:CDS and PSO:DECIPHER (spec 3.4 §7.2.10,
  * §7.2.11), INTERNAL AUTHENTICATE (§7.2.13), GENERATE ASYMMETRIC KEY PAIR (§7.2.14) and key
- * import through PUT DATA odd 3FFF (§4.4.3.12). Access rules and user interaction live here;
+ * import through PUT DATA odd 3FFF (extended header list 4D). Access rules and user interaction live here;
  * the arithmetic is in crypto.ts.
  * @module
  */
@@ -60,7 +60,7 @@ async function computeSignature(cmd: CommandApdu, ctx: AppletContext): Promise<U
   const signature = withCrypto(() => crypto.computeSignature(key, cmd.data));
   const s = ctx.store.state;
   s.signatureCounter = Math.min(s.signatureCounter + 1, MAX_COUNTER);
-  // C4 byte 0 = 00: PW1 (81) is good for one signature only (spec 3.4 §4.4.3.8).
+  // C4 byte 0 = 00: PW1 (81) is good for one signature only (spec 3.4, PW status bytes).
   if (!s.pw1ValidMultiple) ctx.session.pw1Sign = false;
   ctx.store.save();
   return signature;
@@ -103,7 +103,7 @@ function installKey(ctx: AppletContext, slot: number, key: crypto.CardKey, origi
   clearKeySlot(ctx.store, slot);
   s.keys[slot]!.key = key;
   s.keys[slot]!.origin = origin;
-  // A new signature key restarts the signature counter (spec 3.4 §4.4.3.4, DO 93).
+  // A new signature key restarts the signature counter (spec 3.4, DO 93).
   if (slot === 0) s.signatureCounter = 0;
   ctx.store.save();
 }

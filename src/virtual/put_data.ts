@@ -1,6 +1,6 @@
 /**
  * 7.2.8 PUT DATA (INS DA) on the virtual card: which tags are writable, under which PIN, with
- * which length limits (spec 3.4 §4.4.1 "DOs for PUT DATA"), and the side effects of writing
+ * which length limits (spec 3.4 §4.4.2 "DOs for PUT DATA"), and the side effects of writing
  * algorithm attributes and the KDF-DO.
  * @module
  */
@@ -92,7 +92,7 @@ function attributes(slot: number): Writable {
   return {
     access: "pw3",
     write(value, { store }) {
-      // ECDH only in the decryption slot; ECDSA/EdDSA never there (spec 3.4 §4.4.3.9).
+      // ECDH only in the decryption slot; ECDSA/EdDSA never there (spec 3.4, algorithm attributes).
       const ecdh = value[0] === 0x12;
       const signing = value[0] === 0x13 || value[0] === 0x16;
       if (!supportsAttributes(value) || (slot === 1 ? signing : ecdh)) {
@@ -102,6 +102,7 @@ function attributes(slot: number): Writable {
       if (key.attributes === toHex(value)) return;
       key.attributes = toHex(value);
       clearKeySlot(store, slot);
+      if (slot === 0) store.state.signatureCounter = 0;
       store.save();
     },
   };

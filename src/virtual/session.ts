@@ -4,7 +4,7 @@
  * @module
  */
 
-/** What the card forgets on reset (spec 3.4 §4.3 "security status"; ISO 7816-4 §5.3.3). */
+/** What the card forgets on reset (spec 3.4 §4.3 user verification; ISO 7816-4 security status). */
 export class Session {
   /** The OpenPGP application is selected. */
   selected = false;

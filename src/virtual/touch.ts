@@ -1,5 +1,5 @@
 /**
- * User presence for UIF (spec 3.4 §4.1.3.2, DOs D6–D8): an operation waits until touch() is
+ * User presence for UIF (spec 3.4, user interaction flag DOs D6–D8): an operation waits until touch() is
  * called, or until the auto-touch timer fires; reset or power-off cancels the wait.
  * @module
  */
