@@ -104,3 +104,26 @@ Deno.test("KDF-DO without initial hashes: the card derives them; 'off' restores 
   await send(card, "0020FF83");
   assertEquals(await putData(card, 0xf9, fromHex("810100")), 0x6982);
 });
+
+Deno.test("KDF-DO written directly after VERIFY PW3 (gnupg 2.2) installs its 87/88 hashes", async () => {
+  const card = await openSelected();
+  const salt = new Uint8Array(randomBytes(8));
+  const count = 1024;
+  // The 90-byte single-salt form of g10/card-util.c gen_kdf_data.
+  const value = concat(
+    fromHex("8101038201088304"),
+    uintBE(count, 4),
+    fromHex("8408"),
+    salt,
+    fromHex("8720"),
+    naiveS2k(utf8(PW1), salt, count),
+    fromHex("8820"),
+    naiveS2k(utf8(PW3), salt, count),
+  );
+  assertEquals(value.length, 90);
+  assertEquals(await verifyPin(card, 0x83, PW3), 0x9000);
+  assertEquals(await putData(card, 0xf9, value), 0x9000);
+  assertEquals(await verifyPin(card, 0x83, naiveS2k(utf8(PW3), salt, count)), 0x9000);
+  assertEquals(await verifyPin(card, 0x81, naiveS2k(utf8(PW1), salt, count)), 0x9000);
+  assertEquals(await verifyPin(card, 0x82, PW1), 0x63c2);
+});
