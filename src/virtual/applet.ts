@@ -44,9 +44,12 @@ const CLA_CHAINING = 0x10;
 /** Longest command data accepted through chaining. */
 const MAX_CHAINED = 0xffff;
 
-/** 7.2.1 SELECT: by DF name (P1 04), partial AID allowed; anything else is not here. */
+/**
+ * 7.2.1 SELECT: by DF name (P1 04), partial AID allowed. Selecting the application again
+ * clears its security status. Anything else is not on this card: 6A82, and the current
+ * selection stays (as on a single-application Java Card, whose runtime keeps the applet).
+ */
 function select(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
-  ctx.session.clear();
   if (cmd.p1 !== 0x04) throw new StatusError(SW_FILE_NOT_FOUND);
   if (cmd.p2 !== 0x00 && cmd.p2 !== 0x04 && cmd.p2 !== 0x0c) {
     throw new StatusError(SW_INCORRECT_P1P2);
@@ -56,6 +59,7 @@ function select(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
   if (asked.length < 5 || asked.length > aid.length || asked.some((b, i) => b !== aid[i])) {
     throw new StatusError(SW_FILE_NOT_FOUND);
   }
+  ctx.session.clear();
   ctx.session.selected = true;
   if (ctx.store.state.terminated) throw new StatusError(SW_TERMINATED);
   return NO_DATA;

@@ -30,8 +30,12 @@ Deno.test("OpenPgpApplet understands only SELECT until the application is select
   assertEquals((await send(card, "00A4040009A00000030800001000")).sw, 0x6a82);
   assertEquals((await send(card, "00A4040C06D27600012401")).sw, 0x9000);
   assertEquals((await send(card, "00CA006E00")).sw, 0x6100 | 1);
-  // A failed SELECT of another application deselects OpenPGP (a real multi-app card would).
+  // A failed SELECT of another application leaves OpenPGP selected and verified.
+  assertEquals((await send(card, "0020008106313233343536")).sw, 0x9000);
   assertEquals((await send(card, "00A4040009A00000030800001000")).sw, 0x6a82);
+  assertEquals((await send(card, "00A4000C023F00")).sw, 0x6a82);
+  assertEquals((await send(card, "0020008100")).sw, 0x9000);
+  card.reset();
   assertEquals((await send(card, "00CA004F00")).sw, 0x6d00);
   assertEquals((await send(card, "00A404000AD2760001240103040000")).sw, 0x6a82);
   assertEquals((await send(card, "00A4040005D276000124")).sw, 0x9000);
