@@ -192,7 +192,16 @@ function makeContext(bed: GnupgBed, home: GnupgHome, card: Vcard, serial: string
 async function printDiagnostics(home: GnupgHome, card: Vcard): Promise<void> {
   const tail = (s: string, n: number) => s.split("\n").slice(-n).join("\n");
   console.error(`--- diagnostics (home ${home.path})`);
-  console.error("--- pinentry log\n" + tail(await home.pinentry.log(), 60));
+  const prompts = await home.pinentry.prompts();
+  console.error("--- pinentry dialogs since the last pins()");
+  for (const p of prompts) {
+    console.error(
+      `${p.command} prompt=${JSON.stringify(p.prompt)} desc=${JSON.stringify(p.desc)}` +
+        ` error=${JSON.stringify(p.error)} -> ${p.answered}${
+          p.exhausted ? " (no answer left)" : ""
+        }`,
+    );
+  }
   console.error("--- scdaemon log (tail)\n" + tail(await home.scdLog(), 80));
   console.error("--- vcard output (tail)\n" + tail(card.proc.output(), 30));
 }
