@@ -136,3 +136,38 @@ export class AccessDeniedError extends CardAppError {
 export class GeneralError extends CardAppError {
   override name = "GeneralError";
 }
+
+/** A card object has an unusable form (e.g. UIF without a button). gpg-error: INV_OBJ. */
+export class InvalidObjectError extends CardAppError {
+  override name = "InvalidObjectError";
+}
+
+/** A requested size is below the minimum (RSA < 1024 bits). gpg-error: TOO_SHORT. */
+export class TooShortError extends CardAppError {
+  override name = "TooShortError";
+}
+
+/** Public-key algorithm not usable here (DSA, Elgamal). gpg-error: PUBKEY_ALGO. */
+export class PubkeyAlgoError extends CardAppError {
+  override name = "PubkeyAlgoError";
+}
+
+/** Algorithm does not fit the slot (ECDH outside slot 2). gpg-error: WRONG_PUBKEY_ALGO. */
+export class WrongPubkeyAlgoError extends CardAppError {
+  override name = "WrongPubkeyAlgoError";
+}
+
+/** Malformed argument structure. gpg-error: INV_ARG. */
+export class InvalidArgumentError extends CardAppError {
+  override name = "InvalidArgumentError";
+}
+
+/** No reset code set or its counter is 0. gpg-error: NO_RESET_CODE (gnupg-private 321). */
+export class NoResetCodeError extends CardAppError {
+  override name = "NoResetCodeError";
+}
+
+/** Reset code unusable (too short). gpg-error: BAD_RESET_CODE (gnupg-private 322). */
+export class BadResetCodeError extends CardAppError {
+  override name = "BadResetCodeError";
+}

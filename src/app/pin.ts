@@ -20,6 +20,11 @@ export interface PinRequest {
    * for pinentry alignment (scd/app-openpgp.c `verify_a_chv`, `get_prompt_info`).
    */
   prompt: string;
+  /**
+   * The same prompt as exact bytes (card data such as the holder name is passed through
+   * unchanged); what an INQUIRE NEEDPIN must carry. `prompt` is its UTF-8 reading.
+   */
+  promptBytes: Uint8Array;
   kind: PinKind;
   purpose: PinPurpose;
   /**

@@ -1,0 +1,347 @@
+/**
+ * OpenPgpSession: the OpenPGP application on one open channel (one PC/SC transaction).
+ * It sends APDUs through the ISO processor stack, turns status words into domain errors,
+ * and reads DOs through a {@link CardCache} that outlives the session.
+ *
+ * Cache rule (style.md §3.7): every write (PUT DATA, key generation, key import, PIN
+ * change) invalidates the whole cache before it is sent; DOs marked "never" in the DO table
+ * (PW status, signature counter, PIN-protected private DOs) are always read fresh.
+ * @module
+ */
+
+import { CardStatusError, NoObjectError, PinBlockedError, PinError } from "../app/errors.ts";
+import type { CommandApdu, ResponseApdu } from "../iso7816/apdu.ts";
+import {
+  ApduTransport,
+  type ExchangeObserver,
+  type LengthCapabilities,
+} from "../iso7816/processors.ts";
+import { swName } from "../iso7816/sw.ts";
+import { findTlv } from "../iso7816/tlv.ts";
+import type { CardChannel } from "../pcsc/channel.ts";
+import {
+  type ApplicationRelatedData,
+  atrHistoricalBytes,
+  parseArd,
+  parseHistoricalBytes,
+  unwrap,
+} from "./ard.ts";
+import * as cmd from "./commands.ts";
+import { dataObjectByTag } from "./data_objects.ts";
+
+/** What survives between transactions: DO values and public-key responses. */
+export class CardCache {
+  #dos = new Map<number, Uint8Array>();
+  #publicKeys = new Map<number, Uint8Array>();
+  #ard: ApplicationRelatedData | undefined;
+  #generation = 0;
+
+  /** Bumped on every invalidation (lets callers drop derived data such as keygrips). */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Parsed DO 6E, if cached. */
+  get ard(): ApplicationRelatedData | undefined {
+    return this.#ard;
+  }
+
+  set ard(value: ApplicationRelatedData | undefined) {
+    this.#ard = value;
+  }
+
+  getDo(tag: number): Uint8Array | undefined {
+    return this.#dos.get(tag);
+  }
+
+  setDo(tag: number, value: Uint8Array): void {
+    this.#dos.set(tag, value);
+  }
+
+  getPublicKey(slot: number): Uint8Array | undefined {
+    return this.#publicKeys.get(slot);
+  }
+
+  setPublicKey(slot: number, response: Uint8Array): void {
+    this.#publicKeys.set(slot, response);
+  }
+
+  /** Forget everything. */
+  invalidate(): void {
+    this.#dos.clear();
+    this.#publicKeys.clear();
+    this.#ard = undefined;
+    this.#generation++;
+  }
+}
+
+/** Options for {@link OpenPgpSession}. */
+export interface OpenPgpSessionOptions {
+  cache?: CardCache;
+  /** Raw APDU observer (trace logging; VERIFY/CHANGE bodies must be redacted by the caller). */
+  observer?: ExchangeObserver;
+  signal?: AbortSignal;
+}
+
+/** One transaction's view of the OpenPGP application. */
+export class OpenPgpSession {
+  readonly cache: CardCache;
+  #channel: CardChannel;
+  #transport: ApduTransport;
+  #signal: AbortSignal | undefined;
+  #verified = new Set<number>();
+  #touched = new Set<number>();
+
+  constructor(channel: CardChannel, options: OpenPgpSessionOptions = {}) {
+    this.#channel = channel;
+    this.cache = options.cache ?? new CardCache();
+    this.#signal = options.signal;
+    const transportOptions = options.observer ? { observer: options.observer } : {};
+    this.#transport = new ApduTransport(channel, transportOptions);
+    if (this.cache.ard) this.#transport.configure(lengthCapabilities(this.cache.ard, channel.atr));
+  }
+
+  /** SELECT, then make sure the ARD is known and the transport configured. */
+  static async open(
+    channel: CardChannel,
+    options: OpenPgpSessionOptions = {},
+  ): Promise<OpenPgpSession> {
+    const s = new OpenPgpSession(channel, options);
+    await s.select();
+    await s.applicationRelatedData();
+    return s;
+  }
+
+  /** PW references verified in this session (VERIFY succeeded since the SELECT). */
+  get verified(): ReadonlySet<number> {
+    return this.#verified;
+  }
+
+  /** PW references this session ever verified (for resetting them at the end). */
+  get touched(): ReadonlySet<number> {
+    return this.#touched;
+  }
+
+  /** Treat every PIN as unverified from now on (stock does so after attribute changes). */
+  forgetVerification(): void {
+    this.#verified.clear();
+  }
+
+  /** Send one command and return the raw response (no status check). */
+  async transmit(apdu: CommandApdu): Promise<ResponseApdu> {
+    return await this.#transport.send(apdu, this.#signal ? { signal: this.#signal } : {});
+  }
+
+  async #ok(apdu: CommandApdu, action: string): Promise<Uint8Array> {
+    const r = await this.transmit(apdu);
+    if (r.sw !== 0x9000) throw statusError(r.sw, action);
+    return r.data;
+  }
+
+  /** 7.2.1 SELECT with P2=0C (no FCI); falls back to P2=00 for cards refusing 0C. */
+  async select(): Promise<void> {
+    this.#verified.clear();
+    this.#touched.clear();
+    let r = await this.transmit(cmd.select());
+    if (r.sw === 0x6a86 || r.sw === 0x6b00) r = await this.transmit(cmd.select({ fci: true }));
+    if (r.sw !== 0x9000) throw statusError(r.sw, "Cannot select OpenPGP application");
+  }
+
+  /** DO 6E, parsed (cached). Configures extended length / chaining from it. */
+  async applicationRelatedData(): Promise<ApplicationRelatedData> {
+    let ard = this.cache.ard;
+    if (!ard) {
+      ard = parseArd(await this.#ok(cmd.getData(0x6e), "Cannot read application related data"));
+      this.cache.ard = ard;
+    }
+    this.#transport.configure(lengthCapabilities(ard, this.#channel.atr));
+    return ard;
+  }
+
+  /**
+   * GET DATA for a DO; undefined if the card says it does not exist (6A88/6A82).
+   * Cached per the DO table unless `fresh`.
+   */
+  async getData(tag: number, options: { fresh?: boolean } = {}): Promise<Uint8Array | undefined> {
+    const spec = dataObjectByTag(tag);
+    const cacheable = !options.fresh && spec?.cache !== "never";
+    if (cacheable) {
+      const hit = this.cache.getDo(tag);
+      if (hit) return hit;
+    }
+    const le = await this.#getDataLe(spec?.extended);
+    const r = await this.transmit(cmd.getData(tag, le));
+    if (r.sw === 0x6a88 || r.sw === 0x6a82) return undefined;
+    if (r.sw !== 0x9000) {
+      throw statusError(r.sw, `Cannot read DO ${tag.toString(16).toUpperCase()}`);
+    }
+    const value = spec?.constructed ? unwrap(r.data, tag) : r.data;
+    if (cacheable) this.cache.setDo(tag, value);
+    return value;
+  }
+
+  async #getDataLe(extended: "cert" | "special" | undefined): Promise<number | "max"> {
+    if (!extended) return "max";
+    const ard = await this.applicationRelatedData();
+    const x = ard.extendedCapabilities;
+    const max = extended === "cert" ? x.maxCertLength : x.maxSpecialLength;
+    // gnupg asks large DOs with an extended Le when the card can (get_cached_data try_extlen).
+    return max > 256 && ard.historical?.capabilities.extendedLength ? max : "max";
+  }
+
+  /** Signature counter (DO 93 in 7A), always fresh; 0 if unreadable (as stock). */
+  async signatureCounter(): Promise<number> {
+    try {
+      const t = await this.getData(0x7a, { fresh: true });
+      const v = t && findTlv(t, 0x93);
+      return v?.length === 3 ? (v[0]! << 16) | (v[1]! << 8) | v[2]! : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** PW status bytes (C4), always fresh. */
+  async pwStatusBytes(): Promise<Uint8Array> {
+    const v = await this.getData(0xc4, { fresh: true });
+    if (!v) throw new NoObjectError("Cannot read PW status: DO C4 missing");
+    return v;
+  }
+
+  /** 7.2.8 PUT DATA; invalidates the cache first. */
+  async putData(tag: number, value: Uint8Array): Promise<void> {
+    this.cache.invalidate();
+    await this.#ok(cmd.putData(tag, value), `Cannot write DO ${tag.toString(16).toUpperCase()}`);
+  }
+
+  /** 7.2.8 PUT DATA odd: key import; invalidates the cache first. */
+  async importKey(template: Uint8Array): Promise<void> {
+    this.cache.invalidate();
+    await this.#ok(cmd.putDataOdd(template), "Cannot import key");
+  }
+
+  /**
+   * 7.2.2 VERIFY. Throws {@link PinError} (with tries left for 63Cx) or
+   * {@link PinBlockedError}; other status words become {@link CardStatusError}.
+   */
+  async verify(ref: number, value: Uint8Array): Promise<void> {
+    const r = await this.transmit(cmd.verify(ref, value));
+    if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot verify PIN");
+    this.#touched.add(ref);
+    this.#verified.add(ref);
+  }
+
+  /** 7.2.2 VERIFY with P1=FF: drop the verification of `ref` (v3 cards); errors ignored. */
+  async resetVerification(ref: number): Promise<void> {
+    this.#verified.delete(ref);
+    this.#touched.delete(ref);
+    await this.transmit(cmd.resetVerification(ref));
+  }
+
+  /** 7.2.3 CHANGE REFERENCE DATA. */
+  async changeReferenceData(ref: number, oldAndNew: Uint8Array): Promise<void> {
+    // Cards may leave the reference verified after a change; make sure strict policy clears it.
+    this.#touched.add(ref);
+    if (ref === cmd.PW1_SIGN) this.#touched.add(cmd.PW1_OTHER);
+    const r = await this.transmit(cmd.changeReferenceData(ref, oldAndNew));
+    if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot change PIN");
+  }
+
+  /** 7.2.4 RESET RETRY COUNTER. */
+  async resetRetryCounter(mode: 0x00 | 0x02, data: Uint8Array): Promise<void> {
+    const r = await this.transmit(cmd.resetRetryCounter(mode, data));
+    if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot reset PIN retry counter");
+  }
+
+  /** 7.2.10 PSO: COMPUTE DIGITAL SIGNATURE. */
+  async computeSignature(input: Uint8Array, le: number | "max" = "max"): Promise<Uint8Array> {
+    return await this.#ok(cmd.psoComputeSignature(input, le), "Cannot sign");
+  }
+
+  /** 7.2.11 PSO: DECIPHER. */
+  async decipher(input: Uint8Array, le: number | "max" = "max"): Promise<Uint8Array> {
+    return await this.#ok(cmd.psoDecipher(input, le), "Cannot decipher");
+  }
+
+  /** 7.2.13 INTERNAL AUTHENTICATE. */
+  async internalAuthenticate(input: Uint8Array, le: number | "max" = "max"): Promise<Uint8Array> {
+    return await this.#ok(cmd.internalAuthenticate(input, le), "Cannot authenticate");
+  }
+
+  /** 7.2.14 GENERATE ASYMMETRIC KEY PAIR (P1=80); invalidates the cache first. */
+  async generateKeyPair(slot: number, le: number | "max" = "max"): Promise<Uint8Array> {
+    this.cache.invalidate();
+    const data = await this.#ok(cmd.generateKeyPair(slot, le), "Cannot generate key");
+    this.cache.setPublicKey(slot, data);
+    return data;
+  }
+
+  /**
+   * 7.2.14 read public key (P1=81), cached. A card error means "no key" to stock
+   * (`get_public_key` maps it to NO_OBJ), so every failure but a PIN/security one is
+   * reported as {@link NoObjectError}.
+   */
+  async readPublicKey(slot: number, le: number | "max" = "max"): Promise<Uint8Array> {
+    const hit = this.cache.getPublicKey(slot);
+    if (hit) return hit;
+    const r = await this.transmit(cmd.readPublicKey(slot, le));
+    if (r.sw !== 0x9000) {
+      throw new NoObjectError(`Cannot read public key ${slot + 1}: card answered ${swName(r.sw)}`);
+    }
+    this.cache.setPublicKey(slot, r.data);
+    return r.data;
+  }
+
+  /** 7.2.15 GET CHALLENGE in chunks of at most 254 bytes (as gnupg's iso7816_get_challenge). */
+  async getChallenge(length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    for (let off = 0; off < length;) {
+      const n = Math.min(254, length - off);
+      const data = await this.#ok(cmd.getChallenge(n), "Cannot get challenge");
+      if (data.length === 0) {
+        throw new CardStatusError(0x6f00, "Cannot get challenge: card returned no data");
+      }
+      out.set(data.subarray(0, Math.min(n, length - off)), off);
+      off += Math.min(n, data.length);
+    }
+    return out;
+  }
+
+  /** Send a raw command and throw for non-9000 (for the rare commands without a helper). */
+  async run(apdu: CommandApdu, action: string): Promise<Uint8Array> {
+    return await this.#ok(apdu, action);
+  }
+}
+
+/** Extended length / chaining as the card announces them (historical bytes, else ATR; 7F66). */
+export function lengthCapabilities(
+  ard: ApplicationRelatedData,
+  atr: Uint8Array,
+): LengthCapabilities {
+  let caps = ard.historical?.capabilities;
+  if (!caps) {
+    const fromAtr = atrHistoricalBytes(atr);
+    caps = (fromAtr && parseHistoricalBytes(fromAtr)?.capabilities) ??
+      { commandChaining: false, extendedLength: false };
+  }
+  const out: LengthCapabilities = { ...caps };
+  if (ard.extendedLengthInfo) {
+    out.maxCommandLength = ard.extendedLengthInfo.maxCommand;
+    out.maxResponseLength = ard.extendedLengthInfo.maxResponse;
+  }
+  return out;
+}
+
+/** A non-9000 status as a domain error. */
+export function statusError(sw: number, action: string): CardStatusError {
+  return new CardStatusError(sw, `${action}: card answered ${swName(sw)}`);
+}
+
+/** Status words of PIN commands: 63Cx/6982 wrong PIN, 6983 blocked. */
+export function pinStatusError(sw: number, action: string): Error {
+  if ((sw & 0xfff0) === 0x63c0) {
+    return new PinError(`${action}: wrong PIN, ${sw & 0xf} tries left`, { triesLeft: sw & 0xf });
+  }
+  if (sw === 0x6982) return new PinError(`${action}: wrong PIN`);
+  if (sw === 0x6983) return new PinBlockedError(`${action}: PIN blocked`);
+  return statusError(sw, action);
+}

@@ -1,0 +1,135 @@
+import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
+import { InvalidNameError, NoPublicKeyError } from "../../src/app/errors.ts";
+import { keygripHex } from "../../src/formats/keygrip.ts";
+import { parsePublicKey } from "../../src/formats/public_key.ts";
+import { openFixture } from "./_openpgp_fixture.ts";
+
+Deno.test("OpenPgpApplication.open() reads the serial number of the card", async () => {
+  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 6 } });
+  assertEquals(f.app.serialNo, "D2760001240103040006123456780000");
+  assertEquals(f.app.displaySerialNo, "0006 12345678");
+  assertEquals(f.app.appType, "openpgp");
+});
+
+Deno.test("learn() on a fresh card emits the 2.4 lines in stock order", async () => {
+  const f = await openFixture();
+  await f.app.learn({}, f.ctx);
+  const keywords = f.status.lines.map((l) => l.split(" ")[0]);
+  assertEquals(keywords.slice(0, 4), ["APPTYPE", "APPVERSION", "EXTCAP", "MANUFACTURER"]);
+  assertEquals(f.status.of("APPTYPE"), ["APPTYPE openpgp"]);
+  assertEquals(f.status.of("APPVERSION"), ["APPVERSION 304"]);
+  assertEquals(f.status.of("EXTCAP"), [
+    "EXTCAP gc=1+ki=1+fc=1+pd=1+mcl3=2048+aac=1+sm=0+si=5+dec=0+bt=1+kdf=1",
+  ]);
+  assertEquals(f.status.of("MANUFACTURER"), ["MANUFACTURER 65534 unmanaged S/N range"]);
+  assertEquals(f.status.of("CHV-STATUS"), ["CHV-STATUS +1+127+127+127+3+0+3"]);
+  assertEquals(f.status.of("SIG-COUNTER"), ["SIG-COUNTER 0"]);
+  assertEquals(f.status.of("KEY-FPR"), []);
+  assertEquals(f.status.of("KEYPAIRINFO"), []);
+  // No CARDTYPE for an unrecognised ATR; KEY-TIME only when set.
+  assertEquals(f.status.of("CARDTYPE"), []);
+  assertEquals(f.status.of("KEY-TIME"), []);
+});
+
+Deno.test("learn() in 2.2 flavor leaves out APPVERSION and UIF", async () => {
+  const f = await openFixture({ app: { gnupg: "2.2" } });
+  await f.app.learn({}, f.ctx);
+  assertEquals(f.status.of("APPVERSION"), []);
+  assertEquals(f.status.of("UIF-1"), []);
+  assertEquals(f.status.lines[0], "APPTYPE openpgp");
+});
+
+Deno.test("learn() with keyPairInfoOnly drops only the header lines", async () => {
+  const f = await openFixture();
+  await f.app.learn({ keyPairInfoOnly: true }, f.ctx);
+  assertEquals(f.status.of("APPTYPE"), []);
+  assertEquals(f.status.lines[0]!.startsWith("EXTCAP "), true);
+});
+
+Deno.test("genKey() then learn() reports KEY-FPR, KEY-TIME and KEYPAIRINFO with the key's grip", async () => {
+  const f = await openFixture();
+  await f.app.genKey({ keyRef: "OPENPGP.1", algo: "ed25519", timestamp: 1700000000 }, f.ctx);
+  const created = f.status.of("KEY-CREATED-AT");
+  assertEquals(created, ["KEY-CREATED-AT 1700000000"]);
+  const fpr = f.status.of("KEY-FPR")[0]!.split(" ")[1]!;
+  assertEquals(fpr.length, 40);
+  assertEquals(f.status.of("KEY-DATA").map((l) => l.split(" ")[1]), ["q", "curve"]);
+  assertEquals(f.status.of("KEY-DATA")[1], "KEY-DATA curve 092B06010401DA470F01");
+  f.status.clear();
+
+  const sexp = await f.app.readKey({ keyRef: "OPENPGP.1" }, f.ctx);
+  const pk = parsePublicKey(sexp);
+  assertEquals(pk.type === "ecc" && [pk.curve.name, pk.flags, pk.q.length, pk.q[0]], [
+    "Ed25519",
+    "eddsa",
+    33,
+    0x40,
+  ]);
+  const grip = keygripHex(pk);
+
+  await f.app.learn({}, f.ctx);
+  assertEquals(f.status.of("KEY-FPR"), [`KEY-FPR 1 ${fpr}`]);
+  assertEquals(f.status.of("KEY-TIME"), ["KEY-TIME 1 1700000000"]);
+  assertEquals(f.status.of("KEYPAIRINFO"), [`KEYPAIRINFO ${grip} OPENPGP.1 sc 1700000000 ed25519`]);
+
+  const f22 = f.status;
+  f22.clear();
+  // READKEY by keygrip and with --info.
+  const again = await f.app.readKey({ keyRef: grip, info: true }, f.ctx);
+  assertEquals(again, sexp);
+  assertEquals(f.status.of("KEYPAIRINFO"), [`KEYPAIRINFO ${grip} OPENPGP.1 sc 1700000000 ed25519`]);
+  assertEquals(await f.app.listKeys(f.ctx), [
+    { keygrip: grip, keyRef: "OPENPGP.1", usage: "sc", created: 1700000000, algo: "ed25519" },
+  ]);
+});
+
+Deno.test("readKey() on an empty slot fails with NoPublicKeyError", async () => {
+  const f = await openFixture();
+  await assertRejects(() => f.app.readKey({ keyRef: "OPENPGP.2" }, f.ctx), NoPublicKeyError);
+});
+
+const ATTR_CASES: [string, string[]][] = [
+  ["$SIGNKEYID", ["$SIGNKEYID OPENPGP.1"]],
+  ["$ENCRKEYID", ["$ENCRKEYID OPENPGP.2"]],
+  ["$AUTHKEYID", ["$AUTHKEYID OPENPGP.3"]],
+  ["$DISPSERIALNO", ["$DISPSERIALNO FFFE+00000001"]],
+  ["SERIALNO", ["SERIALNO D276000124010304FFFE000000010000"]],
+  ["KEY-ATTR", [
+    "KEY-ATTR 1 1 rsa2048 32 0",
+    "KEY-ATTR 2 1 rsa2048 32 0",
+    "KEY-ATTR 3 1 rsa2048 32 0",
+  ]],
+  ["CHV-STATUS", ["CHV-STATUS +1+127+127+127+3+0+3"]],
+  ["SIG-COUNTER", ["SIG-COUNTER 0"]],
+  ["MANUFACTURER", ["MANUFACTURER 65534 unmanaged S/N range"]],
+  ["APPTYPE", ["APPTYPE openpgp"]],
+];
+
+for (const [name, lines] of ATTR_CASES) {
+  Deno.test(`getAttr() ${name}`, async () => {
+    const f = await openFixture();
+    await f.app.getAttr({ name }, f.ctx);
+    assertEquals(f.status.lines, lines);
+  });
+}
+
+Deno.test("getAttr() AID escapes the raw bytes", async () => {
+  const f = await openFixture();
+  await f.app.getAttr({ name: "AID" }, f.ctx);
+  assertEquals(f.status.lines, ["AID \xD2v%00%01$%01%03%04\xFF\xFE%00%00%00%01%00%00"]);
+});
+
+Deno.test("getAttr() rejects unknown names and 2.4-only names in 2.2 flavor", async () => {
+  const f = await openFixture({ app: { gnupg: "2.2" } });
+  await assertRejects(() => f.app.getAttr({ name: "FOO" }, f.ctx), InvalidNameError);
+  await assertRejects(() => f.app.getAttr({ name: "KEY-ATTR-INFO" }, f.ctx), InvalidNameError);
+});
+
+Deno.test("getAttr() KEY-ATTR-INFO lists what DO FA offers", async () => {
+  const f = await openFixture();
+  await f.app.getAttr({ name: "KEY-ATTR-INFO" }, f.ctx);
+  const lines = f.status.of("KEY-ATTR-INFO");
+  assertEquals(lines.includes("KEY-ATTR-INFO OPENPGP.1 rsa2048"), true);
+  assertEquals(lines.includes("KEY-ATTR-INFO OPENPGP.1 ed25519"), true);
+  assertEquals(lines.includes("KEY-ATTR-INFO OPENPGP.2 cv25519"), true);
+});
