@@ -7,7 +7,7 @@
  */
 import { type GnupgBed, HOMES_BASE, STOCK_SCDAEMON } from "./gnupg.ts";
 import { TestPinentry } from "./pinentry.ts";
-import { killPids, pidsWithEnv } from "./procs.ts";
+import { alive, killPids, pidsWithEnv } from "./procs.ts";
 import { REPO_ROOT } from "./vcard.ts";
 
 /** Which smartcard daemon gpg-agent spawns. */
@@ -78,14 +78,22 @@ export class GnupgHome {
         "",
       ].join("\n"),
     );
+    if (options.daemon === "scd-ts") {
+      // scd-ts's own settings file (it never reads scdaemon.conf): debug log and Assuan trace.
+      await Deno.writeTextFile(
+        `${path}/scd-ts.conf`,
+        `log ${path}/scd-ts.log\nlog-level debug\ntrace ${path}/scd-ts.trace\n`,
+      );
+    }
     // Keep gpg quiet and deterministic in tests.
     await Deno.writeTextFile(`${path}/gpg.conf`, "no-greeting\nkeyid-format long\n");
     return home;
   }
 
-  /** Stock scdaemon's trace (log-file), or "" when it wrote none. */
+  /** The daemon's log (stock: scdaemon.log; scd-ts: scd-ts.log), or "" when it wrote none. */
   async scdLog(): Promise<string> {
-    return await Deno.readTextFile(`${this.path}/scdaemon.log`).catch(() => "");
+    const name = this.daemon === "stock" ? "scdaemon.log" : "scd-ts.log";
+    return await Deno.readTextFile(`${this.path}/${name}`).catch(() => "");
   }
 
   /** gpg-agent's log, or "". */
@@ -99,14 +107,19 @@ export class GnupgHome {
     if (!this.#keep) await Deno.remove(this.path, { recursive: true }).catch(() => {});
   }
 
-  /** `gpgconf --kill all` for this home, then ends by PID whatever still carries it. */
+  /**
+   * `gpgconf --kill all` for this home, waits for the daemons to be gone, then ends by PID
+   * whatever still carries GNUPGHOME=home. The PIDs are taken first: an exiting process's
+   * environment is no longer readable, so a scan after the kill would miss it.
+   */
   async killDaemons(): Promise<void> {
+    const before = pidsWithEnv("GNUPGHOME", this.path);
     await this.bed.run("gpgconf", ["--kill", "all"], { home: this.path, timeoutMs: 15000 });
-    const deadline = Date.now() + 3000;
-    while (pidsWithEnv("GNUPGHOME", this.path).length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+    const deadline = Date.now() + 5000;
+    while (before.some(alive) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
     }
-    await killPids(pidsWithEnv("GNUPGHOME", this.path));
+    await killPids([...before.filter(alive), ...pidsWithEnv("GNUPGHOME", this.path)]);
   }
 }
 

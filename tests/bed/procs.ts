@@ -228,7 +228,12 @@ export async function killPids(pids: number[], graceMs = 3000): Promise<void> {
   while (pids.some(alive) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  for (const pid of pids.filter(alive)) killQuietly(pid, "SIGKILL");
+  const survivors = pids.filter(alive);
+  for (const pid of survivors) killQuietly(pid, "SIGKILL");
+  const killDeadline = Date.now() + 2000;
+  while (survivors.some(alive) && Date.now() < killDeadline) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /**
