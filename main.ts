@@ -1,0 +1,165 @@
+/**
+ * scd-ts: a drop-in replacement for GnuPG's scdaemon. gpg-agent runs it as
+ * `scdaemon-program` with `--multi-server [--homedir DIR]`; it then speaks Assuan on
+ * stdin/stdout and on the socket `S.scdaemon`. See README.md for the options and `SCD_TS_*`
+ * settings, src/scd for the protocol. This is the only file that calls `Deno.exit`.
+ * @module
+ */
+
+import denoJson from "./deno.json" with { type: "json" };
+import type { LogLevel } from "@logtape/logtape";
+import { setupLogging } from "./src/log.ts";
+import { getLog } from "./src/log.ts";
+import type { CardReaderBackend } from "./src/pcsc/mod.ts";
+import { TraceFile } from "./src/assuan/mod.ts";
+import {
+  type AppOpener,
+  CardRegistry,
+  DEFAULT_COMPAT_VERSION,
+  loadConfig,
+  parseArgs,
+  type ParsedArgs,
+  resolveHomedir,
+  runDaemon,
+  type ScdConfig,
+  ScdServer,
+} from "./src/scd/mod.ts";
+import { withApduLog } from "./src/scd/apdu_log.ts";
+import { OpenPgpApplication } from "./src/openpgp/application.ts";
+
+const VERSION = denoJson.version;
+const log = getLog("main");
+
+function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+const HELP = `Usage: scd-ts [options] (--multi-server | --server | --daemon)
+Smartcard daemon for GnuPG (drop-in replacement for scdaemon).
+
+  --multi-server       serve gpg-agent on stdin/stdout and the socket S.scdaemon
+  --server             serve one session on stdin/stdout
+  --daemon             serve the socket only (prints SCDAEMON_INFO; does not fork)
+  --homedir DIR        GnuPG home (default $GNUPGHOME or ~/.gnupg)
+  --options FILE       read settings from FILE instead of <homedir>/scd-ts.conf
+  --log-file FILE      log to FILE (default $SCD_TS_LOG, else stderr)
+  --reader-port NAME   use the reader NAME (like SCD_TS_READER)
+  --deny-admin         refuse admin commands
+  -v, --verbose        log more;  -q, --quiet  log less;  --debug*  log debug output
+  --version, --help
+
+Other scdaemon options are accepted and ignored. Settings (environment wins over the file):
+  SCD_TS_READER=NAME | virtual:STATEFILE   reader, or the in-process virtual card
+  SCD_TS_LOG=FILE  SCD_TS_LOG_LEVEL=debug|info|warning|error
+  SCD_TS_TRACE=FILE                        Assuan trace (<-/-> lines, PINs redacted)
+  SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
+  SCD_TS_DENY_ADMIN=yes
+Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
+
+/** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
+async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
+  const reader = config.reader ?? "";
+  if (reader.startsWith("virtual:")) {
+    const statePath = reader.slice("virtual:".length) || undefined;
+    const { VirtualCard } = await import("./src/virtual/mod.ts");
+    const { VirtualBackend } = await import("./src/pcsc/mod.ts");
+    const card = await VirtualCard.open(statePath ? { statePath } : {});
+    return new VirtualBackend(card);
+  }
+  const { PcscBackend } = await import("./src/pcsc/mod.ts");
+  return new PcscBackend();
+}
+
+/** Opens the OpenPGP application with the configured policies. */
+function openPgpOpener(config: ScdConfig): AppOpener {
+  const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
+  return ({ backend, reader }) =>
+    OpenPgpApplication.open(
+      (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
+      { pinPolicy, allowAdmin: !config.denyAdmin },
+    );
+}
+
+function printVersion(config: ScdConfig | undefined): void {
+  console.log(`scd-ts ${VERSION}`);
+  console.log(
+    `compatible with scdaemon (GnuPG) ${config?.compatVersion ?? DEFAULT_COMPAT_VERSION}`,
+  );
+}
+
+async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Promise<number> {
+  const mode = args.mode;
+  if (mode === "none") {
+    console.error("scd-ts: please use the option '--daemon' to run the program in the background");
+    return 0;
+  }
+  const backend = withApduLog(await makeBackend(config));
+  const cards = new CardRegistry(backend, {
+    openApp: openPgpOpener(config),
+    readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
+  });
+  await cards.watch();
+  const trace = config.traceFile ? await TraceFile.open(config.traceFile) : undefined;
+  const server = new ScdServer({ config, cards, trace });
+  const peer = Number(env("_assuan_pipe_connect_pid"));
+  let uid: number | null = null;
+  try {
+    uid = Deno.uid();
+  } catch {
+    // no --allow-sys: the socket goes into the homedir
+  }
+  try {
+    return await runDaemon({
+      mode,
+      server,
+      homedir,
+      env,
+      uid,
+      csh: args.csh,
+      peerPid: Number.isInteger(peer) && peer > 0 ? peer : undefined,
+    });
+  } finally {
+    trace?.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.command === "help") {
+    console.log(HELP);
+    return 0;
+  }
+  const homedir = resolveHomedir(args.homedir, env, Deno.cwd());
+  const { config, warnings } = await loadConfig(homedir, { env, args });
+  if (args.command === "version") {
+    printVersion(config);
+    return 0;
+  }
+  if (args.command !== undefined) return 0; // --gpgconf-list/-test, --dump-options: nothing to say
+  const level: LogLevel = config.logLevel;
+  await using _logging = await setupLogging({ logFile: config.logFile, level });
+  log.info("scd-ts {version} starting ({mode}, homedir {homedir})", {
+    version: VERSION,
+    mode: args.mode,
+    homedir,
+  });
+  for (const w of warnings) log.warning("{warning}", { warning: w });
+  for (const u of args.unknown) log.warning("Unknown option {option} ignored", { option: u });
+  if (args.ignored.length > 0) {
+    log.info("Options without effect in scd-ts: {options}", { options: args.ignored.join(" ") });
+  }
+  try {
+    return await serve(args, config, homedir);
+  } catch (e) {
+    log.fatal("Cannot run: {error}", { error: e });
+    return 2;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

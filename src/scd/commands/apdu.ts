@@ -1,0 +1,90 @@
+/**
+ * APDU: send a raw command APDU to the session's card (gpg/gnupg:scd/command.c `cmd_apdu`;
+ * scdaemon-protocol.md §3 APDU). The reply's D data is the response data followed by SW1 SW2;
+ * card status words are data, not errors. Each APDU is its own transaction and is sent
+ * verbatim: no application is re-selected (gpg's factory reset sends its own SELECT), and a
+ * VERIFY is never repeated by the reader layer's retry.
+ * @module
+ */
+
+import type { CardChannel } from "../../pcsc/mod.ts";
+import { toHex } from "../../util/bytes.ts";
+import { type Command, openCard, parseLine } from "../command.ts";
+import { cardAtrStatus, sendStatus } from "../status.ts";
+
+/** Hex digits in pairs, blanks and colons between them; stops at anything else (`hex_to_buffer`). */
+export function parseApduHex(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === " " || c === "\t" || c === ":") continue;
+    const pair = text.slice(i, i + 2);
+    if (!/^[0-9A-Fa-f]{2}$/.test(pair)) break;
+    out.push(parseInt(pair, 16));
+    i++;
+  }
+  return Uint8Array.from(out);
+}
+
+/** Send `apdu`; with `more`, follow 61xx with GET RESPONSE and join the data (`--more`). */
+async function exchange(channel: CardChannel, apdu: Uint8Array, more: boolean) {
+  let response = await channel.transmit(apdu);
+  if (!more) return response;
+  const parts: Uint8Array[] = [];
+  for (let n = 0; n < 256 && response.length >= 2; n++) {
+    const sw1 = response[response.length - 2]!;
+    if (sw1 !== 0x61) break;
+    parts.push(response.subarray(0, response.length - 2));
+    const le = response[response.length - 1]!;
+    response = await channel.transmit(Uint8Array.of(apdu[0]! & 0x03, 0xc0, 0, 0, le));
+  }
+  parts.push(response);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** A readable dump of an ATR for `--dump-atr` (hex plus its parts' lengths). */
+function atrDump(atr: Uint8Array): string {
+  const hex = toHex(atr).replace(/(..)(?!$)/g, "$1 ");
+  return `ATR: ${hex}\nLength: ${atr.length} bytes\n`;
+}
+
+export const apdu: Command = {
+  name: "APDU",
+  help: [
+    "APDU [--atr|--dump-atr|--data-atr] [--more] [--exlen[=N]] [hexstring]",
+    "",
+    "Send the APDU in HEXSTRING (blanks and colons allowed) to the card and",
+    "return the response data followed by the status word as D lines.",
+    "--atr first sends  S CARD-ATR <hexstring>;  --dump-atr and --data-atr send",
+    "the ATR as data instead. --more collects 61xx continuations with GET RESPONSE.",
+    "--exlen is accepted for compatibility (responses are never truncated).",
+    "Without HEXSTRING only the card is checked.",
+  ].join("\n"),
+  async run(ctx, line) {
+    const { options, rest } = parseLine(line);
+    const card = await openCard(ctx);
+    const bytes = parseApduHex(rest);
+    const wantAtr = options.has("dump-atr")
+      ? "dump"
+      : options.has("data-atr")
+      ? "data"
+      : options.has("atr")
+      ? "status"
+      : undefined;
+    const more = options.has("more");
+    const { atr, response } = await ctx.cards.withCard(card, async (channel) => ({
+      atr: channel.atr,
+      response: bytes.length > 0 ? await exchange(channel, bytes, more) : undefined,
+    }), { signal: ctx.signal });
+    if (wantAtr === "status") await sendStatus(ctx.conn, cardAtrStatus(toHex(atr)));
+    else if (wantAtr === "data") await ctx.conn.data(atr);
+    else if (wantAtr === "dump") await ctx.conn.data(atrDump(atr));
+    if (response) await ctx.conn.data(response);
+  },
+};

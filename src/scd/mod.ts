@@ -1,0 +1,38 @@
+/**
+ * scdaemon semantics: the Assuan command table over card applications, the card registry,
+ * the per-session state, and the process lifetime of stock scdaemon. `main.ts` builds a
+ * {@linkcode CardRegistry} over a reader backend, an {@linkcode ScdServer} over it, and hands
+ * both to {@linkcode runDaemon}.
+ *
+ * Invariant: nothing here holds a PC/SC handle between commands. Sessions and the registry
+ * keep reader names and application objects; every card operation is one `withCard`
+ * transaction in the reader layer, and the OpenPGP application re-selects itself in each.
+ * @module
+ */
+
+export { parseArgs, type ParsedArgs, type RunMode } from "./argv.ts";
+export {
+  type AppOpener,
+  type AppOpenRequest,
+  type CardChange,
+  type CardEntry,
+  CardRegistry,
+  type CardRegistryOptions,
+  NoCardError,
+} from "./cards.ts";
+export { type Command, type DaemonInfo, parseLine, type ScdContext } from "./command.ts";
+export {
+  CONFIG_KEYS,
+  DEFAULT_COMPAT_VERSION,
+  envName,
+  loadConfig,
+  parseConfigFile,
+  resolveConfig,
+  type ScdConfig,
+} from "./config.ts";
+export { type DaemonOptions, runDaemon } from "./daemon.ts";
+export { gpgCodeForSw, toGpgError } from "./errors.ts";
+export { resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
+export { HELLO, ScdServer, type ScdServerOptions, type SessionOptions } from "./server.ts";
+export { SessionState } from "./state.ts";
+export { COMMANDS, withErrorMapping } from "./table.ts";

@@ -1,0 +1,223 @@
+/**
+ * The scdaemon server: Assuan sessions over the command table, sharing one card registry.
+ * Per session it keeps a {@linkcode SessionState} and implements the session hooks stock
+ * has in gpg/gnupg:scd/command.c: `OPTION event-signal` (`option_handler`), `RESET
+ * [--keep-lock]` (`reset_notify`/`do_reset`), and the cleanup at the end of a session
+ * (`do_reset(ctrl, 0, 0)`: unbind, release the lock). Card changes from the registry mark
+ * the sessions on that card removed and signal clients that asked for it (§1.6).
+ * @module
+ */
+
+import {
+  AssuanServer,
+  type Connection,
+  type Duplex,
+  type ServeOptions,
+  type Session,
+  type SessionEnd,
+  type TraceSink,
+} from "../assuan/mod.ts";
+import { GpgError } from "../gpg_error/mod.ts";
+import { getLog } from "../log.ts";
+import type { CardChange, CardRegistry } from "./cards.ts";
+import type { DaemonInfo, ScdContext } from "./command.ts";
+import type { ScdConfig } from "./config.ts";
+import { inquirePinProvider } from "./pin_inquire.ts";
+import { SessionState } from "./state.ts";
+import { statusSink } from "./status.ts";
+import { COMMANDS } from "./table.ts";
+
+const log = getLog("scd");
+
+/** Stock's greeting (`register_commands`). */
+export const HELLO = "GNU Privacy Guard's Smartcard server ready";
+
+/** Linux signal numbers a client may ask for with `OPTION event-signal=N`. */
+const SIGNALS: Record<number, Deno.Signal> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  10: "SIGUSR1",
+  12: "SIGUSR2",
+  14: "SIGALRM",
+  15: "SIGTERM",
+  28: "SIGWINCH",
+};
+
+/** Options for {@linkcode ScdServer}. */
+export interface ScdServerOptions {
+  config: ScdConfig;
+  cards: CardRegistry;
+  /** Process id for GETINFO pid; default `Deno.pid`. */
+  pid?: number;
+  /** Sends the event signal; default `Deno.kill`. */
+  signalPeer?: (pid: number, signal: Deno.Signal) => void;
+  /** Assuan trace (`SCD_TS_TRACE`): each session's lines are prefixed with its number. */
+  trace?: { withPrefix(prefix: string): TraceSink } | undefined;
+}
+
+/** How one session is served. */
+export interface SessionOptions {
+  /** The stdin/stdout session. */
+  pipe?: boolean;
+  /** The client's pid, for the event signal. */
+  peerPid?: number | undefined;
+  /** Ends the session after its current command. */
+  signal?: AbortSignal | undefined;
+  trace?: TraceSink | undefined;
+  /** Abort the running command when the client's input ends (default true). */
+  abortOnEof?: boolean;
+}
+
+/** C `atoi` on an OPTION value: leading blanks, sign, digits; -1 for an empty value. */
+function parseSignalNumber(value: string): number {
+  if (value === "") return -1;
+  const m = /^\s*([+-]?\d+)/.exec(value);
+  return m ? Number(m[1]) : 0;
+}
+
+/** The process-wide server; serve each connection with {@linkcode ScdServer.serve}. */
+export class ScdServer implements DaemonInfo {
+  readonly config: ScdConfig;
+  readonly cards: CardRegistry;
+  readonly pid: number;
+  /** Set once the listening socket exists (`--multi-server`). */
+  socketName: string | undefined;
+  /** Called when a session that got KILLSCD has ended. */
+  onKill: (() => void) | undefined;
+  #sessions = new Set<SessionState>();
+  #signalPeer: (pid: number, signal: Deno.Signal) => void;
+  #trace: ScdServerOptions["trace"];
+  #unsubscribe: () => void;
+
+  constructor(options: ScdServerOptions) {
+    this.config = options.config;
+    this.cards = options.cards;
+    this.pid = options.pid ?? Deno.pid;
+    this.#signalPeer = options.signalPeer ?? ((pid, sig) => Deno.kill(pid, sig));
+    this.#trace = options.trace;
+    this.#unsubscribe = this.cards.onChange((change) => this.#cardChanged(change));
+  }
+
+  get version(): string {
+    return this.config.compatVersion;
+  }
+
+  connections(): number {
+    return this.#sessions.size;
+  }
+
+  sessions(): Iterable<SessionState> {
+    return this.#sessions.values();
+  }
+
+  /** Serve one connection until it ends. */
+  async serve(stream: Duplex, options: SessionOptions = {}): Promise<SessionEnd> {
+    const state = new SessionState({ pipe: options.pipe ?? false, peerPid: options.peerPid });
+    const assuan = new AssuanServer<ScdContext>({
+      hello: HELLO,
+      commands: COMMANDS,
+      abortOnEof: options.abortOnEof ?? true,
+      createSession: (conn) => this.#session(conn, state),
+    });
+    this.#sessions.add(state);
+    log.debug("Session {id} started ({kind})", {
+      id: state.id,
+      kind: state.pipe ? "pipe" : "socket",
+    });
+    const trace = options.trace ?? this.#trace?.withPrefix(`${state.id} `);
+    const end = await assuan.serve(stream, { signal: options.signal, trace });
+    log.debug("Session {id} ended: {reason}", { id: state.id, reason: end.reason });
+    if (state.stopRequested) this.onKill?.();
+    return end;
+  }
+
+  /**
+   * This server as an `AssuanServer` for `listenUnix`: each accepted connection is served by
+   * {@linkcode ScdServer.serve} as a socket session.
+   */
+  socketServer(): AssuanServer<ScdContext> {
+    return new SocketSessions(this);
+  }
+
+  /** Stop listening for card changes. */
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  #session(conn: Connection, state: SessionState): Session<ScdContext> {
+    return {
+      context: (signal) => ({
+        conn,
+        state,
+        cards: this.cards,
+        daemon: this,
+        signal,
+        operation: () => ({ pin: inquirePinProvider(conn), status: statusSink(conn), signal }),
+      }),
+      option: (key, value) => {
+        if (key !== "event-signal") return; // other keys are accepted and ignored, like stock
+        const n = parseSignalNumber(value);
+        if (n < 0) throw new GpgError("ASS_PARAMETER");
+        state.eventSignal = n;
+      },
+      reset: (args) =>
+        this.#reset(state, { sendReset: true, keepLock: /(^|\s)--keep-lock(\s|$)/.test(args) }),
+      close: () => {
+        this.#reset(state, { sendReset: false, keepLock: false });
+        state.clearSetData();
+        this.#sessions.delete(state);
+      },
+    };
+  }
+
+  /**
+   * Stock's `do_reset`: unless another session holds the lock, RESET makes the card be read
+   * afresh (we forget its cached application; the card itself is not power-cycled, which would
+   * disturb other PC/SC clients); the session is unbound; its lock is released unless kept.
+   */
+  #reset(state: SessionState, how: { sendReset: boolean; keepLock: boolean }): void {
+    const card = state.card;
+    if (card && how.sendReset && !this.cards.lockedByOther(state)) this.cards.forget(card.reader);
+    state.unbind();
+    if (!how.keepLock && this.cards.unlock(state) === "unlocked") {
+      log.info("Implicitly unlocking due to RESET");
+    }
+  }
+
+  #cardChanged(change: CardChange): void {
+    const sent = new Set<string>();
+    for (const state of this.#sessions) {
+      if (state.card && state.card.reader === change.reader && !this.cards.isCurrent(state.card)) {
+        state.unbind();
+        state.cardRemoved = true;
+      }
+      const signo = state.eventSignal;
+      const pid = state.peerPid;
+      if (!signo || !pid) continue;
+      const name = SIGNALS[signo];
+      const key = `${pid}/${signo}`;
+      if (!name || sent.has(key)) continue;
+      sent.add(key);
+      try {
+        log.info("Sending signal {signal} to client {pid}", { signal: signo, pid });
+        this.#signalPeer(pid, name);
+      } catch (e) {
+        log.warning("Cannot signal client {pid}: {error}", { pid, error: e });
+      }
+    }
+  }
+}
+
+/** Adapter: `listenUnix` serves connections through an AssuanServer; route them to ScdServer. */
+class SocketSessions extends AssuanServer<ScdContext> {
+  #scd: ScdServer;
+
+  constructor(scd: ScdServer) {
+    super({ commands: [], createSession: () => ({ context: () => ({}) as ScdContext }) });
+    this.#scd = scd;
+  }
+
+  override serve(stream: Duplex, options: ServeOptions = {}): Promise<SessionEnd> {
+    return this.#scd.serve(stream, { signal: options.signal, trace: options.trace });
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The command table, in stock scdaemon's registration order (gpg/gnupg:scd/command.c
+ * `register_commands`, 2.4.7), which is also the order of HELP's list. To add a command:
+ * write `commands/<name>.ts` exporting a {@linkcode Command} and list it here.
+ *
+ * Every handler is wrapped so that whatever it throws reaches the client as stock's gpg-error
+ * (`toGpgError` in errors.ts); handlers never catch.
+ * @module
+ */
+
+import { assuanInputCommand, assuanOutputCommand } from "../assuan/mod.ts";
+import { GpgError } from "../gpg_error/mod.ts";
+import { getLog } from "../log.ts";
+import type { Command } from "./command.ts";
+import { apdu } from "./commands/apdu.ts";
+import { disconnect } from "./commands/disconnect.ts";
+import { getattr } from "./commands/getattr.ts";
+import { getinfo } from "./commands/getinfo.ts";
+import { keyinfo } from "./commands/keyinfo.ts";
+import { killscd } from "./commands/killscd.ts";
+import { learn } from "./commands/learn.ts";
+import { lock, unlock } from "./commands/lock.ts";
+import { random } from "./commands/random.ts";
+import { readkey } from "./commands/readkey.ts";
+import { restart } from "./commands/restart.ts";
+import { serialno } from "./commands/serialno.ts";
+import { toGpgError } from "./errors.ts";
+
+const log = getLog("scd");
+
+/** Wrap `command` so its errors become the GpgError stock would send (and get logged). */
+export function withErrorMapping(command: Command): Command {
+  return {
+    name: command.name,
+    ...(command.help === undefined ? {} : { help: command.help }),
+    async run(ctx, line) {
+      try {
+        await command.run(ctx, line);
+      } catch (e) {
+        const mapped = toGpgError(e);
+        if (!(e instanceof GpgError)) {
+          const level = mapped.codeName === "GENERAL" ? "warning" : "debug";
+          log[level]("{command} failed ({code}): {error}", {
+            command: command.name,
+            code: mapped.codeName,
+            error: e,
+          });
+        }
+        throw mapped;
+      }
+    },
+  };
+}
+
+/**
+ * The commands (stock order; the crypto and PIN commands — READCERT, SETDATA, PKSIGN, PKAUTH,
+ * PKDECRYPT, SETATTR, WRITECERT, WRITEKEY, GENKEY, PASSWD, CHECKPIN — slot in where stock
+ * has them).
+ */
+export const COMMANDS: readonly Command[] = [
+  serialno,
+  learn,
+  readkey,
+  assuanInputCommand,
+  assuanOutputCommand,
+  getattr,
+  random,
+  lock,
+  unlock,
+  getinfo,
+  restart,
+  disconnect,
+  apdu,
+  killscd,
+  keyinfo,
+].map(withErrorMapping);
