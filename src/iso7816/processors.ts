@@ -153,10 +153,8 @@ export class LengthStrategy implements ApduSender {
     const lc = cmd.data?.length ?? 0;
     const caps = this.#caps;
     if (caps.extendedLength && lc <= (caps.maxCommandLength ?? Infinity)) {
-      const ne = typeof cmd.le === "number" && caps.maxResponseLength !== undefined
-        ? Math.min(cmd.le, Math.max(caps.maxResponseLength, SHORT_MAX_NE))
-        : cmd.le;
-      return await this.#inner.send(ne === undefined ? cmd : { ...cmd, le: ne }, options);
+      // Le goes out as asked (gnupg does not clamp it to 7F66 either).
+      return await this.#inner.send(cmd, options);
     }
     const le = cmd.le === undefined ? undefined : "max" as const; // 256, then 61xx
     if (lc <= SHORT_MAX_LC) return await this.#inner.send(withLe(cmd, le), options);

@@ -9,15 +9,15 @@
 import { type Curve, curveFromOid, curveOid, findCurve } from "../formats/curves.ts";
 import { concat, toHex, uintBE } from "../util/bytes.ts";
 
-/** RSA private key import formats (C1–C3 byte 5). */
-export type RsaImportFormat = 0 | 1 | 2 | 3;
+/** RSA private key import format byte (C1–C3 byte 5): 0 std, 1 std+n, 2 crt, 3 crt+n. */
+export type RsaImportFormat = number;
 
 /** RSA attributes. */
 export interface RsaAttributes {
   type: "rsa";
   nBits: number;
   eBits: number;
-  /** 0 standard, 1 standard with n, 2 CRT, 3 CRT with n (5-byte form: 0). */
+  /** Card byte: 0 standard, 1 standard with n, 2 CRT, 3 CRT with n (5-byte form: 0). */
   format: RsaImportFormat;
   raw: Uint8Array;
 }
@@ -47,12 +47,11 @@ export type AlgorithmAttributes = RsaAttributes | EccAttributes | UnknownAttribu
 export function parseAlgorithmAttributes(raw: Uint8Array): AlgorithmAttributes {
   const algo = raw[0] ?? 0;
   if (algo === 1 && (raw.length === 5 || raw.length === 6)) {
-    const f = raw.length === 6 ? raw[5]! : 0;
     return {
       type: "rsa",
       nBits: (raw[1]! << 8) | raw[2]!,
       eBits: (raw[3]! << 8) | raw[4]!,
-      format: (f <= 3 ? f : 0) as RsaImportFormat,
+      format: raw.length === 6 ? raw[5]! : 0,
       raw: raw.slice(),
     };
   }
@@ -99,15 +98,19 @@ export type GnupgFlavor = "2.2" | "2.4";
 
 /**
  * Text after `KEY-ATTR ` for slot 1..3 (scd/app-openpgp.c `send_key_attr`):
- * RSA `<n> 1 rsa<bits> <ebits> <fmt>`, ECC `<n> <algo> <curve>`. 2.4 prints the card's
- * algorithm byte; 2.2 derives it (18 for slot 2, 22 for djb-tweak curves, else 19).
+ * RSA `<n> 1 rsa<bits> <ebits> <fmt>`, ECC `<n> <algo> <curve>`. `<fmt>` is gnupg's enum
+ * (`rsa_key_format_t`: 0 unknown, 1 std, 2 std+n, 3 crt, 4 crt+n), i.e. the card byte
+ * plus one — `rsa2048 32 1` for a standard key, as stock traces show. 2.4 prints the card's
+ * ECC algorithm byte; 2.2 derives it (18 for slot 2, 22 for djb-tweak curves, else 19).
  */
 export function keyAttrText(keyNo: number, attr: AlgorithmAttributes, flavor: GnupgFlavor): string {
   if (attr.type === "ecc") {
     const algo = flavor === "2.4" ? attr.algo : keyNo === 2 ? 18 : isDjbTweak(attr) ? 22 : 19;
     return `${keyNo} ${algo} ${attr.curve.name}`;
   }
-  if (attr.type === "rsa") return `${keyNo} 1 rsa${attr.nBits} ${attr.eBits} ${attr.format}`;
+  if (attr.type === "rsa") {
+    return `${keyNo} 1 rsa${attr.nBits} ${attr.eBits} ${attr.format <= 3 ? attr.format + 1 : 0}`;
+  }
   // Stock leaves such a slot typed RSA with 0 bits.
   return `${keyNo} 1 rsa0 0 0`;
 }

@@ -22,6 +22,8 @@ Deno.test("parseAlgorithmAttributes() reads RSA in the 5- and 6-byte forms", () 
   const r = P("0110000011");
   assertEquals(r.type === "rsa" && [r.nBits, r.eBits, r.format], [4096, 17, 0]);
   assertEquals(P("0110000011030A").type, "unknown");
+  const odd = P("010800002007");
+  assertEquals(odd.type === "rsa" && odd.format, 7);
 });
 
 Deno.test("parseAlgorithmAttributes() reads ECC with and without the import byte", () => {
@@ -67,7 +69,10 @@ Deno.test("isDjbTweak() is set for EdDSA/Ed25519 and ECDH/Curve25519 only", () =
 
 // send_key_attr lines for 2.4 (card byte) and 2.2 (derived algorithm), scdaemon-protocol.md §4.
 const KEY_ATTR: [number, string, string, string][] = [
-  [1, "010800002000", "1 1 rsa2048 32 0", "1 1 rsa2048 32 0"],
+  [1, "010800002000", "1 1 rsa2048 32 1", "1 1 rsa2048 32 1"],
+  [1, "0110000011", "1 1 rsa4096 17 1", "1 1 rsa4096 17 1"],
+  [3, "010C00002003", "3 1 rsa3072 32 4", "3 1 rsa3072 32 4"],
+  [3, "010C00002009", "3 1 rsa3072 32 0", "3 1 rsa3072 32 0"],
   [1, "162B06010401DA470F01", "1 22 Ed25519", "1 22 Ed25519"],
   [2, "122B060104019755010501", "2 18 Curve25519", "2 18 Curve25519"],
   [3, "132A8648CE3D030107", "3 19 NIST P-256", "3 19 NIST P-256"],

@@ -69,18 +69,26 @@ const RAW_DOS: Record<string, number> = {
 /** Names only gnupg 2.4 knows. */
 const NAMES_24 = new Set(["UIF-1", "UIF-2", "UIF-3", "UIF", "KEY-STATUS", "KEY-ATTR-INFO"]);
 
-/** Read a DO that may live inside 65 (cardholder data) or 6E, else directly. */
-async function readDo(c: AttrContext, tag: number): Promise<Uint8Array | undefined> {
+/**
+ * Read a DO that may live inside 65 (cardholder data) or 6E, else directly. `child` says it
+ * came out of a constructed DO: stock prints an empty child as a bare line but prints
+ * nothing for an empty DO read on its own (`get_one_do` returns no buffer for it).
+ */
+async function readDo(
+  c: AttrContext,
+  tag: number,
+): Promise<{ value?: Uint8Array; child: boolean }> {
   if (tag === 0x5b || tag === 0x5f2d || tag === 0x5f35) {
     const ch = await c.session.getData(0x65);
     const v = ch && findTlv(ch, tag);
-    if (v) return v;
+    if (v) return { value: v, child: true };
   }
   if (tag === 0x4f || tag === 0xd6 || tag === 0xd7 || tag === 0xd8) {
     const v = findTlv(c.ard.raw, tag);
-    if (v) return v;
+    if (v) return { value: v, child: true };
   }
-  return await c.session.getData(tag);
+  const value = await c.session.getData(tag);
+  return value ? { value, child: false } : { child: false };
 }
 
 /** One line per non-zero fingerprint (`send_fpr_if_not_null`). */
@@ -101,13 +109,13 @@ export async function emitAttr(c: AttrContext, name: string): Promise<void> {
   }
   const tag = RAW_DOS[name];
   if (tag !== undefined) {
-    const v = await readDo(c, tag);
-    if (!v) {
+    const { value, child } = await readDo(c, tag);
+    if (!value) {
       throw new NoObjectError(
         `Cannot get attribute ${name}: DO ${tag.toString(16).toUpperCase()} not found`,
       );
     }
-    await c.status.emit(name, v);
+    if (value.length > 0 || child) await c.status.emit(name, value);
     return;
   }
   const ard = c.ard;

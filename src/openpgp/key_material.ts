@@ -123,6 +123,9 @@ export function rsaImportTemplate(
   attr: RsaAttributes,
   key: RsaPrivateKey,
 ): Uint8Array {
+  if (attr.format > 3) {
+    throw new KeyMaterialError(`Cannot import RSA key: unknown import format ${attr.format}`);
+  }
   const eLen = Math.ceil(attr.eBits / 8);
   const e = stripLeadingZeros(key.e);
   if (e.length > eLen) {

@@ -180,13 +180,22 @@ export class OpenPgpSession {
     return value;
   }
 
+  /**
+   * Le for GET DATA as gnupg's get_cached_data/iso7816_get_data choose it: large DOs go
+   * extended on extended-length cards, with the C0 maximum or 65534 when that is under 256.
+   */
   async #getDataLe(extended: "cert" | "special" | undefined): Promise<number | "max"> {
     if (!extended) return "max";
     const ard = await this.applicationRelatedData();
+    if (!ard.historical?.capabilities.extendedLength) return "max";
     const x = ard.extendedCapabilities;
-    const max = extended === "cert" ? x.maxCertLength : x.maxSpecialLength;
-    // gnupg asks large DOs with an extended Le when the card can (get_cached_data try_extlen).
-    return max > 256 && ard.historical?.capabilities.extendedLength ? max : "max";
+    const max = extended === "cert"
+      ? x.maxCertLength
+      : ard.aid.appVersion >= 0x0300
+      ? x.maxSpecialLength
+      : 0;
+    if (max === 0) return "max";
+    return max < 256 ? 65534 : max;
   }
 
   /** Signature counter (DO 93 in 7A), always fresh; 0 if unreadable (as stock). */

@@ -52,9 +52,9 @@ Deno.test("setAttr() KEY-ATTR changes the slot's attributes from gpg's string", 
   await f.app.setAttr({ name: "KEY-ATTR", value: utf8("--force 3 1 rsa3070") }, f.ctx);
   await f.app.getAttr({ name: "KEY-ATTR" }, f.ctx);
   assertEquals(f.status.lines, [
-    "KEY-ATTR 1 1 rsa2048 32 0",
+    "KEY-ATTR 1 1 rsa2048 32 1",
     "KEY-ATTR 2 18 Curve25519",
-    "KEY-ATTR 3 1 rsa3072 32 0",
+    "KEY-ATTR 3 1 rsa3072 32 1",
   ]);
   await assertRejects(
     () => f.app.setAttr({ name: "KEY-ATTR", value: utf8("--force 1 18 cv25519") }, f.ctx),
