@@ -110,9 +110,15 @@ export interface CheckPinRequest {
   idStr: string;
 }
 
-/** READCERT / WRITECERT. */
+/** READCERT. */
 export interface CertRequest {
   certId: string;
+}
+
+/** WRITECERT: `data` is the DER certificate from INQUIRE CERTDATA. */
+export interface WriteCertRequest {
+  certId: string;
+  data: Uint8Array;
 }
 
 /** A card application. */
@@ -127,6 +133,7 @@ export interface CardApplication {
   learn(request: LearnRequest, ctx: OperationContext): Promise<void>;
   readKey(request: ReadKeyRequest, ctx: OperationContext): Promise<Uint8Array>;
   readCert(request: CertRequest, ctx: OperationContext): Promise<Uint8Array>;
+  writeCert(request: WriteCertRequest, ctx: OperationContext): Promise<void>;
   getAttr(request: GetAttrRequest, ctx: OperationContext): Promise<void>;
   setAttr(request: SetAttrRequest, ctx: OperationContext): Promise<void>;
   sign(request: SignRequest, ctx: OperationContext): Promise<Uint8Array>;

@@ -171,3 +171,8 @@ export class NoResetCodeError extends CardAppError {
 export class BadResetCodeError extends CardAppError {
   override name = "BadResetCodeError";
 }
+
+/** A signature the application checked does not verify. gpg-error: BAD_SIGNATURE. */
+export class BadSignatureError extends CardAppError {
+  override name = "BadSignatureError";
+}

@@ -32,6 +32,7 @@ import type {
   ReadKeyRequest,
   SetAttrRequest,
   SignRequest,
+  WriteCertRequest,
   WriteKeyRequest,
 } from "../app/application.ts";
 import {
@@ -40,14 +41,14 @@ import {
   InvalidValueError,
   NoObjectError,
   NoPublicKeyError,
-  NotSupportedError,
   PinBlockedError,
+  TooLargeError,
 } from "../app/errors.ts";
 import type { KeyInfo } from "../app/key.ts";
 import { encodePublicKey, publicKeyAlgoString } from "../formats/public_key.ts";
 import { keygripHex } from "../formats/keygrip.ts";
 import type { ExchangeObserver } from "../iso7816/processors.ts";
-import type { CardChannel } from "../pcsc/channel.ts";
+import type { CardChannel } from "../iso7816/mod.ts";
 import { displaySerialNo } from "./aid.ts";
 import type { GnupgFlavor } from "./algorithm.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
@@ -65,6 +66,7 @@ import {
   signCardInput,
   signDigest,
 } from "./crypto_input.ts";
+import { makeChallenge, verifyChallenge } from "./challenge.ts";
 import {
   checkKeyIdStr,
   isKeygrip,
@@ -302,6 +304,20 @@ export class OpenPgpApplication implements CardApplication {
     });
   }
 
+  /** WRITECERT OPENPGP.3: the cardholder certificate DO 7F21 (stock: SETATTR CERT-3). */
+  writeCert(request: WriteCertRequest, ctx: OperationContext): Promise<void> {
+    if (openPgpSlot(request.certId) !== 2) {
+      return Promise.reject(new InvalidIdError(`Cannot write certificate "${request.certId}"`));
+    }
+    if (request.data.length > 65535) {
+      return Promise.reject(new TooLargeError("Cannot write certificate: more than 65535 bytes"));
+    }
+    return this.#run(
+      ctx,
+      (op) => setAttr(op, { name: "CERT-3", value: request.data }, this.#adminOptions()),
+    );
+  }
+
   getAttr(request: GetAttrRequest, ctx: OperationContext): Promise<void> {
     return this.#run(ctx, (op) => emitAttr(op, request.name));
   }
@@ -330,14 +346,25 @@ export class OpenPgpApplication implements CardApplication {
 
   auth(request: AuthRequest, ctx: OperationContext): Promise<Uint8Array> {
     return this.#run(ctx, async (op) => {
-      if (request.data.length === 0) {
-        throw new NotSupportedError(
-          "Cannot authenticate: challenge-response without data is not supported",
-        );
-      }
+      if (request.data.length === 0) return await this.#challengeResponse(op, request.keyRef);
       if (openPgpSlot(request.keyRef) !== 2) await this.#checkKeyId(op, request.keyRef, 3);
       return await this.#authenticate(op, request.data);
     });
+  }
+
+  /**
+   * 2.4 `PKAUTH --challenge-response`: sign a random challenge with OPENPGP.3 and verify
+   * the answer here; the command layer then sends no data.
+   */
+  async #challengeResponse(op: Op, keyRef: string): Promise<Uint8Array> {
+    const key = (await op.keys())[2];
+    if (!key) throw new NoObjectError("Cannot authenticate: no authentication key");
+    const challenge = makeChallenge(op.ard.algorithmAttributes[2]);
+    if (openPgpSlot(keyRef) !== 2) await this.#checkKeyId(op, keyRef, 3);
+    await verifyUserPin(op, 2);
+    const sig = await op.session.internalAuthenticate(challenge, rsaLe(op.ard, 2) ?? "max");
+    verifyChallenge(key.publicKey, challenge, sig);
+    return sig;
   }
 
   /** do_auth after the key check: reshape, PW1 (82), INTERNAL AUTHENTICATE. */

@@ -18,7 +18,7 @@ import {
 } from "../iso7816/processors.ts";
 import { swName } from "../iso7816/sw.ts";
 import { findTlv } from "../iso7816/tlv.ts";
-import type { CardChannel } from "../pcsc/channel.ts";
+import type { CardChannel } from "../iso7816/mod.ts";
 import {
   type ApplicationRelatedData,
   atrHistoricalBytes,

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { CardStatusError, NoObjectError, PinBlockedError, PinError } from "../app/errors.ts";
-import type { CardChannel } from "../pcsc/channel.ts";
+import type { CardChannel } from "../iso7816/mod.ts";
 import { tlv } from "../iso7816/tlv.ts";
 import { concat, fromHex, toHex, utf8 } from "../util/bytes.ts";
 import { CardCache, OpenPgpSession } from "./session.ts";

@@ -242,3 +242,14 @@ Deno.test("setAttr() KDF switches the card to hashed PINs, and VERIFY still work
     "accepted",
   ]]);
 });
+
+Deno.test("writeCert() stores the cardholder certificate that readCert() returns", async () => {
+  const f = await openFixture();
+  const der = concat(fromHex("3082012C"), new Uint8Array(300).fill(7));
+  await f.app.writeCert({ certId: "OPENPGP.3", data: der }, f.ctx);
+  assertEquals(toHex(await f.app.readCert({ certId: "OPENPGP.3" }, f.ctx)), toHex(der));
+  await assertRejects(
+    () => f.app.writeCert({ certId: "OPENPGP.1", data: der }, f.ctx),
+    InvalidIdError,
+  );
+});

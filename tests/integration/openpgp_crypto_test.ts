@@ -245,3 +245,13 @@ Deno.test("random() returns bytes from GET CHALLENGE", async () => {
   assertEquals(r.length, 300);
   assertEquals(f.card.apduLog.byIns()["84"]?.count, 2);
 });
+
+Deno.test("auth() with no data runs 2.4's challenge-response and checks the signature", async () => {
+  for (const algo of ["ed25519", "nistp384", "rsa2048"]) {
+    const f = await openFixture();
+    await generate(f, 3, algo);
+    const sig = await f.app.auth({ keyRef: "OPENPGP.3", data: new Uint8Array(0) }, f.ctx);
+    assertEquals(sig.length > 0, true, algo);
+    assertEquals(f.pins.requests.map((r) => r.chvNo), [2]);
+  }
+});
