@@ -21,8 +21,7 @@ import {
 } from "../app/errors.ts";
 import { curveOid, findCurve } from "../formats/curves.ts";
 import { concat, utf8, wipe } from "../util/bytes.ts";
-import type { Op } from "./application.ts";
-import type { SlotKey } from "./attributes.ts";
+import type { Op } from "./op.ts";
 import { PW3 } from "./commands.ts";
 import { kdfPin } from "./kdf.ts";
 import { openPgpSlot, type Slot } from "./key_ref.ts";
@@ -32,8 +31,6 @@ import { adminPinRequest, askPin, verifyAdminPin, verifyUserPin } from "./pin_fl
 export interface AdminOptions {
   /** false with `--deny-admin`. */
   allowAdmin: boolean;
-  /** Read (and cache) the public key of a slot. */
-  readSlotKey(op: Op, slot: Slot): Promise<SlotKey | undefined>;
 }
 
 /** `verify_chv3`: admin commands must be allowed, then PW3. */

@@ -35,54 +35,25 @@ import type {
   WriteCertRequest,
   WriteKeyRequest,
 } from "../app/application.ts";
-import {
-  GeneralError,
-  InvalidIdError,
-  InvalidValueError,
-  NoObjectError,
-  NoPublicKeyError,
-  PinBlockedError,
-  TooLargeError,
-} from "../app/errors.ts";
+import { InvalidIdError, NoObjectError, NoPublicKeyError, TooLargeError } from "../app/errors.ts";
 import type { KeyInfo } from "../app/key.ts";
-import { encodePublicKey, publicKeyAlgoString } from "../formats/public_key.ts";
 import { keygripHex } from "../formats/keygrip.ts";
-import type { ExchangeObserver } from "../iso7816/processors.ts";
+import { encodePublicKey } from "../formats/public_key.ts";
 import type { CardChannel } from "../iso7816/mod.ts";
+import type { ExchangeObserver } from "../iso7816/processors.ts";
+import { toHex } from "../util/bytes.ts";
+import { type AdminOptions, setAttr } from "./admin.ts";
 import { displaySerialNo } from "./aid.ts";
 import type { GnupgFlavor } from "./algorithm.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
-import {
-  type AttrContext,
-  emitAttr,
-  emitKeyPairInfo,
-  emitLearn,
-  type SlotKey,
-} from "./attributes.ts";
-import {
-  authCardInput,
-  decipherCardInput,
-  decipherResult,
-  signCardInput,
-  signDigest,
-} from "./crypto_input.ts";
-import { makeChallenge, verifyChallenge } from "./challenge.ts";
-import {
-  checkKeyIdStr,
-  isKeygrip,
-  openPgpSlot,
-  type Slot,
-  SLOT_USAGE,
-  slotKeyRef,
-} from "./key_ref.ts";
-import { parsePublicKeyTemplate } from "./key_material.ts";
-import { type PinFlowContext, verifyAdminPin, verifyUserPin } from "./pin_flow.ts";
-import { parsePwStatus } from "./pw_status.ts";
-import { CardCache, OpenPgpSession } from "./session.ts";
-import { type AdminOptions, setAttr } from "./admin.ts";
+import { emitAttr, emitKeyPairInfo, emitLearn, type SlotKey } from "./attributes.ts";
 import { genKey, writeKey } from "./key_admin.ts";
+import { parsePublicKeyTemplate } from "./key_material.ts";
+import { openPgpSlot, type Slot, slotKeyRef } from "./key_ref.ts";
+import type { Op } from "./op.ts";
+import * as ops from "./operations.ts";
 import { changePin } from "./passwd.ts";
-import { toHex } from "../util/bytes.ts";
+import { CardCache, OpenPgpSession } from "./session.ts";
 
 /** Runs `fn` with exclusive use of the card (one PC/SC transaction) and releases it. */
 export type CardConnector = <T>(
@@ -106,13 +77,9 @@ export interface OpenPgpApplicationOptions {
   signal?: AbortSignal;
 }
 
-/** One operation's working set. */
-export interface Op extends PinFlowContext, AttrContext {
-  ctx: OperationContext;
-}
+export type { Op } from "./op.ts";
 
 const RSA_SMALL_SIZE_KEY = 1952;
-const RSA_SMALL_SIZE_OP = 2048;
 
 /** stock `cardtype` heuristics from the ATR (scd/app.c `app_new_register`); YubiKeys are not probed. */
 export function cardTypeFromAtr(atr: Uint8Array): string | undefined {
@@ -244,35 +211,6 @@ export class OpenPgpApplication implements CardApplication {
     }
   }
 
-  /** Slot for a READKEY id: OPENPGP.n or a keygrip of this card. */
-  async #readKeySlot(op: Op, keyRef: string): Promise<Slot> {
-    const slot = openPgpSlot(keyRef);
-    if (slot !== undefined) return slot;
-    if (keyRef.length === 40) {
-      const hit = (await op.keys()).find((k) => k?.keygrip === keyRef);
-      if (hit) return hit.slot;
-    }
-    throw new InvalidIdError(`Cannot read key "${keyRef}": unknown key reference`);
-  }
-
-  /** `check_keyidstr` with the grips read only when the id is a keygrip. */
-  async #checkKeyId(
-    op: Op,
-    idStr: string,
-    keyNo: 0 | 1 | 2 | 3,
-    allowAuth = false,
-  ): Promise<{ useAuth: boolean }> {
-    const grips = isKeygrip(idStr.slice(0, 40)) ? (await op.keys()).map((k) => k?.keygrip) : [];
-    return checkKeyIdStr(idStr, {
-      serialNo: this.serialNo,
-      grips,
-      fingerprints: op.ard.fingerprints,
-    }, {
-      keyNo,
-      allowAuth,
-    });
-  }
-
   learn(request: LearnRequest, ctx: OperationContext): Promise<void> {
     this.invalidate(); // LEARN is the user asking for the card's current state
     return this.#run(
@@ -283,7 +221,7 @@ export class OpenPgpApplication implements CardApplication {
 
   readKey(request: ReadKeyRequest, ctx: OperationContext): Promise<Uint8Array> {
     return this.#run(ctx, async (op) => {
-      const slot = await this.#readKeySlot(op, request.keyRef);
+      const slot = await ops.readKeySlot(op, request.keyRef);
       const key = (await op.keys())[slot];
       if (!key) throw new NoPublicKeyError(`Cannot read key ${slotKeyRef(slot)}: slot is empty`);
       if (request.info && this.#flavor === "2.4") await emitKeyPairInfo(op, key);
@@ -323,118 +261,27 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   sign(request: SignRequest, ctx: OperationContext): Promise<Uint8Array> {
-    return this.#run(ctx, async (op) => {
-      const isV2 = op.ard.aid.appVersion >= 0x0200;
-      const digest = signDigest(request.hash, request.data, isV2);
-      const slot = openPgpSlot(request.keyRef);
-      const useAuth = slot === 0
-        ? false
-        : slot === 2
-        ? true
-        : (await this.#checkKeyId(op, request.keyRef, 1, true)).useAuth;
-      const attr = op.ard.algorithmAttributes[useAuth ? 2 : 0];
-      const input = signCardInput(request.hash, digest, {
-        withDigestInfo: useAuth || attr.type === "rsa",
-        isV2,
-      });
-      if (useAuth) return await this.#authenticate(op, input);
-      await verifyUserPin(op, 1);
-      const le = rsaLe(op.ard, 0) ?? "max";
-      return await op.session.computeSignature(input, le);
-    });
+    return this.#run(ctx, (op) => ops.sign(op, request));
   }
 
   auth(request: AuthRequest, ctx: OperationContext): Promise<Uint8Array> {
-    return this.#run(ctx, async (op) => {
-      if (request.data.length === 0) return await this.#challengeResponse(op, request.keyRef);
-      if (openPgpSlot(request.keyRef) !== 2) await this.#checkKeyId(op, request.keyRef, 3);
-      return await this.#authenticate(op, request.data);
-    });
-  }
-
-  /**
-   * 2.4 `PKAUTH --challenge-response`: sign a random challenge with OPENPGP.3 and verify
-   * the answer here; the command layer then sends no data.
-   */
-  async #challengeResponse(op: Op, keyRef: string): Promise<Uint8Array> {
-    const key = (await op.keys())[2];
-    if (!key) throw new NoObjectError("Cannot authenticate: no authentication key");
-    const challenge = makeChallenge(op.ard.algorithmAttributes[2]);
-    if (openPgpSlot(keyRef) !== 2) await this.#checkKeyId(op, keyRef, 3);
-    await verifyUserPin(op, 2);
-    const sig = await op.session.internalAuthenticate(challenge, rsaLe(op.ard, 2) ?? "max");
-    verifyChallenge(key.publicKey, challenge, sig);
-    return sig;
-  }
-
-  /** do_auth after the key check: reshape, PW1 (82), INTERNAL AUTHENTICATE. */
-  async #authenticate(op: Op, data: Uint8Array): Promise<Uint8Array> {
-    const attr = op.ard.algorithmAttributes[2];
-    const input = authCardInput(data, attr);
-    await verifyUserPin(op, 2);
-    const caps = op.ard.historical?.capabilities;
-    if (input.length > 255 && !caps?.extendedLength && !caps?.commandChaining) {
-      throw new InvalidValueError(
-        `Cannot authenticate: ${input.length} bytes need extended length`,
-      );
-    }
-    return await op.session.internalAuthenticate(input, rsaLe(op.ard, 2) ?? "max");
+    return this.#run(ctx, (op) => ops.auth(op, request));
   }
 
   decipher(request: DecipherRequest, ctx: OperationContext): Promise<DecipherResult> {
-    return this.#run(ctx, async (op) => {
-      if (request.data.length === 0) throw new InvalidValueError("Cannot decipher: no data");
-      if (openPgpSlot(request.keyRef) !== 1) await this.#checkKeyId(op, request.keyRef, 2);
-      await verifyUserPin(op, 2);
-      const attr = op.ard.algorithmAttributes[1];
-      const input = decipherCardInput(request.data, attr);
-      const le = attr.type === "rsa" && op.ard.historical?.capabilities.extendedLength &&
-          (input.length > 254 || attr.nBits > RSA_SMALL_SIZE_OP)
-        ? attr.nBits / 8
-        : "max";
-      const out = await op.session.decipher(input, le);
-      return { plaintext: decipherResult(out, attr), padding: 0 };
-    });
+    return this.#run(ctx, (op) => ops.decipher(op, request));
   }
 
   checkPin(request: CheckPinRequest, ctx: OperationContext): Promise<void> {
-    return this.#run(ctx, async (op) => {
-      await this.#checkKeyId(op, request.idStr, 0);
-      const id = request.idStr;
-      if (id.slice(32) === "[CHV3]" || id.slice(40) === "[CHV3]") {
-        const tries = parsePwStatus(await op.session.pwStatusBytes()).tries.pw3;
-        if (tries === 0) {
-          throw new PinBlockedError("Cannot check admin PIN: card is permanently locked");
-        }
-        if (tries < 3) throw new GeneralError("Cannot check admin PIN: fewer than 3 tries left");
-        await verifyAdminPin(op);
-        return;
-      }
-      // verify_chv2: CHV2 when a decryption or authentication key exists, else CHV1.
-      const keys = await op.keys();
-      await verifyUserPin(op, keys[1] || keys[2] ? 2 : 1);
-    });
+    return this.#run(ctx, (op) => ops.checkPin(op, request));
+  }
+
+  listKeys(ctx: OperationContext): Promise<KeyInfo[]> {
+    return this.#run(ctx, (op) => ops.listKeys(op));
   }
 
   random(length: number, ctx: OperationContext): Promise<Uint8Array> {
     return this.#run(ctx, (op) => op.session.getChallenge(length));
-  }
-
-  listKeys(ctx: OperationContext): Promise<KeyInfo[]> {
-    return this.#run(ctx, async (op) => {
-      const out: KeyInfo[] = [];
-      for (const k of await op.keys()) {
-        if (!k) continue;
-        out.push({
-          keygrip: k.keygrip,
-          keyRef: slotKeyRef(k.slot),
-          usage: SLOT_USAGE[k.slot],
-          created: op.ard.generationTimes[k.slot],
-          algo: publicKeyAlgoString(k.publicKey),
-        });
-      }
-      return out;
-    });
   }
 
   setAttr(request: SetAttrRequest, ctx: OperationContext): Promise<void> {
@@ -454,21 +301,6 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   #adminOptions(): AdminOptions {
-    return {
-      allowAdmin: this.#options.allowAdmin ?? true,
-      readSlotKey: (op, slot) => this.#readSlotKey(op.session, op.ard, slot),
-    };
+    return { allowAdmin: this.#options.allowAdmin ?? true };
   }
-}
-
-/** Extended Le for RSA results over 2048 bits on extended-length cards (gnupg RSA_SMALL_SIZE_OP). */
-function rsaLe(ard: ApplicationRelatedData, slot: Slot): number | undefined {
-  const attr = ard.algorithmAttributes[slot];
-  if (
-    attr.type === "rsa" && attr.nBits > RSA_SMALL_SIZE_OP &&
-    ard.historical?.capabilities.extendedLength
-  ) {
-    return attr.nBits / 8;
-  }
-  return undefined;
 }

@@ -33,7 +33,7 @@ import {
   requireAdmin,
 } from "./admin.ts";
 import { algorithmString, isDjbTweak } from "./algorithm.ts";
-import type { Op } from "./application.ts";
+import type { Op } from "./op.ts";
 import { eccImportTemplate, parsePublicKeyTemplate, rsaImportTemplate } from "./key_material.ts";
 import { openPgpSlot, type Slot } from "./key_ref.ts";
 

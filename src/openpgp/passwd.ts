@@ -27,7 +27,7 @@ import {
 import type { PinKind, PinRequest } from "../app/pin.ts";
 import { concat, utf8, wipe } from "../util/bytes.ts";
 import { type AdminOptions, requireAdmin } from "./admin.ts";
-import type { Op } from "./application.ts";
+import type { Op } from "./op.ts";
 import * as cmd from "./commands.ts";
 import { kdfPin } from "./kdf.ts";
 import { adminPinRequest, MIN_LENGTH, pinRequest } from "./pin_flow.ts";
