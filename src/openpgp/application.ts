@@ -6,7 +6,9 @@
  * under the default `strict` PIN policy — clears every PIN verification it made (VERIFY
  * P1=FF, v3 cards) before the transaction ends. Nothing keeps a channel between calls.
  * Policy lives here; APDU building in commands.ts, sending in session.ts, output formats in
- * attributes.ts, data shaping in crypto_input.ts, prompts in pin_flow.ts.
+ * attributes.ts, sign/auth/decipher in operations.ts (data shaping in crypto_input.ts),
+ * prompts in pin_flow.ts, SETATTR/GENKEY/WRITEKEY/PASSWD in admin.ts, key_admin.ts and
+ * passwd.ts.
  *
  * Output flavor: `gnupg: "2.4"` (default) emits what stock 2.4 emits; 2.2's gpg and
  * gpg-agent ignore the extra LEARN lines (CARDTYPE, APPVERSION, UIF-n: unknown keywords
