@@ -25,7 +25,7 @@ import {
   ScdServer,
 } from "./src/scd/mod.ts";
 import { withApduLog } from "./src/scd/apdu_log.ts";
-import { OpenPgpApplication } from "./src/openpgp/application.ts";
+import { OpenPgpApplication } from "./src/openpgp/mod.ts";
 
 const VERSION = denoJson.version;
 const log = getLog("main");

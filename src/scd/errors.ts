@@ -156,12 +156,3 @@ function gpgCodeFor(e: unknown): GpgErrorName {
   if (isCardSyntaxError(e)) return "CARD";
   return "GENERAL";
 }
-
-/**
- * True when the error means "the card is not usable here": SERIALNO then marks the session
- * card-removed (sticky until the next good SERIALNO, §3 SERIALNO).
- */
-export function isNoCard(e: unknown): boolean {
-  const name = toGpgError(e).codeName;
-  return name === "ENODEV" || name === "CARD_NOT_PRESENT" || name === "CARD_REMOVED";
-}

@@ -1,0 +1,84 @@
+import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
+import { aid, type FakeApp, FakeBackend, fakeOpener } from "./_testing.ts";
+import { CardRegistry, NoCardError } from "./cards.ts";
+
+function registry(readerPort?: string) {
+  const backend = new FakeBackend();
+  const apps: FakeApp[] = [];
+  const cards = new CardRegistry(backend, { openApp: fakeOpener(apps), readerPort });
+  return { backend, apps, cards };
+}
+
+Deno.test("CardRegistry.select() takes the first reader with a card", async () => {
+  const { backend, cards } = registry();
+  backend.readers = ["A", "B", "C"];
+  backend.cards.set("B", { serialNo: aid("0000000B") });
+  backend.cards.set("C", { serialNo: aid("0000000C") });
+  assertEquals((await cards.select()).reader, "B");
+  assertEquals((await cards.select({ demand: aid("0000000C") })).reader, "C");
+  // most recently selected first, like stock's card_top
+  assertEquals(cards.cards.map((c) => c.reader), ["C", "B"]);
+});
+
+Deno.test("CardRegistry.select() says why nothing was found", async () => {
+  const { backend, cards } = registry();
+  const reason = (e: unknown) => e instanceof NoCardError ? e.reason : String(e);
+  await assertRejects(cards.select(), (e) => reason(e) === "no-reader");
+  backend.readers = ["A"];
+  await assertRejects(cards.select(), (e) => reason(e) === "no-card");
+  backend.cards.set("A", { serialNo: aid("00000001") });
+  await assertRejects(cards.select({ demand: "FF" }), (e) => reason(e) === "not-found");
+  await assertRejects(cards.select({ apptype: "nks" }), (e) => reason(e) === "not-found");
+});
+
+Deno.test("CardRegistry filters readers like --reader-port: exact name first, else substring", async () => {
+  const { backend, cards } = registry("PCD 00 01");
+  backend.readers = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+  assertEquals(await cards.readers(), ["Virtual PCD 00 01"]);
+  const exact = registry("Virtual PCD 00 00");
+  exact.backend.readers = ["Virtual PCD 00 00", "Virtual PCD 00 00 extra"];
+  assertEquals(await exact.cards.readers(), ["Virtual PCD 00 00"]);
+});
+
+Deno.test("CardRegistry caches apps only while watching; events drop them", async () => {
+  const { backend, apps, cards } = registry();
+  backend.readers = ["A"];
+  backend.cards.set("A", { serialNo: aid("00000001") });
+  await cards.select();
+  await cards.select();
+  assertEquals(apps.length, 2); // no monitor: every select opens the card
+  assertEquals(await cards.watch(), true);
+  const entry = await cards.select();
+  assertEquals((await cards.select()).id, entry.id);
+  const changes: string[] = [];
+  cards.onChange((c) => changes.push(`${c.type} ${c.reader} ${c.dropped?.id ?? "-"}`));
+  backend.emit({ type: "card-removed", reader: "A" });
+  assertEquals(cards.isCurrent(entry), false);
+  assertEquals(changes, [`removed A ${entry.id}`]);
+  assertEquals(apps[1]!.invalidated, 1); // the entry opened before watching was kept
+  await cards.close();
+});
+
+Deno.test("CardRegistry works without a monitor when watching fails", async () => {
+  const { backend, cards } = registry();
+  backend.watchFails = true;
+  assertEquals(await cards.watch(), false);
+  assertEquals(cards.watching, false);
+});
+
+Deno.test("CardRegistry lock has one owner", () => {
+  const { cards } = registry();
+  const a = {};
+  const b = {};
+  assertEquals([cards.lock(a), cards.lock(a), cards.lock(b)], [true, true, false]);
+  assertEquals([cards.lockedByOther(b), cards.lockedByOther(a), cards.holdsLock(a)], [
+    true,
+    false,
+    true,
+  ]);
+  assertEquals([cards.unlock(b), cards.unlock(a), cards.unlock(a)], [
+    "locked-by-other",
+    "unlocked",
+    "not-locked",
+  ]);
+});

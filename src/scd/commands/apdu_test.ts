@@ -1,0 +1,47 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { aid, Harness, transactData } from "../_testing.ts";
+import { parseApduHex } from "./apdu.ts";
+
+Deno.test("parseApduHex() allows blanks and colons and stops at other characters", () => {
+  assertEquals([...parseApduHex("00 a4:04 00")], [0x00, 0xa4, 0x04, 0x00]);
+  assertEquals([...parseApduHex("0084 000 8")], [0x00, 0x84, 0x00]);
+  assertEquals([...parseApduHex("")], []);
+});
+
+Deno.test("APDU sends the bytes verbatim and returns data followed by the status word", async () => {
+  const h = new Harness();
+  h.insert("R", aid("00000001"), {
+    atr: Uint8Array.of(0x3b, 0x8a),
+    transmit: (apdu) =>
+      apdu[1] === 0xca ? Uint8Array.of(0x0a, 0x0b, 0x90, 0x00) : Uint8Array.of(0x6d, 0x00),
+  });
+  const { client } = await h.connect();
+  const withAtr = await transactData(client, "APDU --atr 00 CA 00 6E 00");
+  assertEquals(withAtr.lines, ["S CARD-ATR 3B8A", "OK"]);
+  assertEquals([...withAtr.data], [0x0a, 0x0b, 0x90, 0x00]);
+  // A card error is data, not an ERR line.
+  const error = await transactData(client, "APDU 00E60000");
+  assertEquals([[...error.data], error.lines], [[0x6d, 0x00], ["OK"]]);
+  assertEquals(h.backend.apdus, ["00CA006E00", "00E60000"]);
+  assertEquals([...(await transactData(client, "APDU --data-atr")).data], [0x3b, 0x8a]);
+  await client.close();
+});
+
+Deno.test("APDU --more collects 61xx continuations with GET RESPONSE", async () => {
+  const h = new Harness();
+  const answers = [Uint8Array.of(1, 2, 0x61, 0x02), Uint8Array.of(3, 4, 0x90, 0x00)];
+  h.insert("R", aid("00000002"), { transmit: () => answers.shift()! });
+  const { client } = await h.connect();
+  const r = await transactData(client, "APDU --more 00CA7F2100");
+  assertEquals([...r.data], [1, 2, 3, 4, 0x90, 0x00]);
+  assertEquals(h.backend.apdus, ["00CA7F2100", "00C0000002"]);
+  await client.close();
+});
+
+Deno.test("APDU without a card is ENODEV", async () => {
+  const { client } = await new Harness().connect();
+  assertEquals(await client.transact("APDU 00A4040006D27600012401"), [
+    "ERR 100696144 No such device <SCD>",
+  ]);
+  await client.close();
+});
