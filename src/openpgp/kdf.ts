@@ -13,14 +13,15 @@
  */
 
 import { createHash } from "node:crypto";
+import { InvalidDataError } from "../app/errors.ts";
 import { concat, readUintBE } from "../util/bytes.ts";
 import { findTlv, parseTlvs } from "../iso7816/tlv.ts";
 
 /** KDF algorithm byte for iterated+salted S2K. */
 export const KDF_ITERSALTED_S2K = 0x03;
 
-/** The KDF-DO is present but cannot be used. */
-export class KdfDataError extends Error {
+/** The KDF-DO is present but cannot be used (gpg-error INV_DATA, as stock). */
+export class KdfDataError extends InvalidDataError {
   override name = "KdfDataError";
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { BadSecretKeyError, CardDataError } from "../app/errors.ts";
 import type { EccPrivateKey, RsaPrivateKey } from "../formats/private_key.ts";
 import type { EccPublicKey, PublicKey } from "../formats/public_key.ts";
 import { findTlv, tlv } from "../iso7816/tlv.ts";
@@ -18,9 +19,14 @@ import {
 } from "./algorithm.ts";
 import { KEY_CRT } from "./commands.ts";
 
-/** The card's key response or the key to import does not fit. */
-export class KeyMaterialError extends Error {
+/** The card's public-key response is unusable (gpg-error CARD, as stock's read_public_key). */
+export class KeyMaterialError extends CardDataError {
   override name = "KeyMaterialError";
+}
+
+/** The private key does not fit the slot's import format (gpg-error BAD_SECKEY). */
+export class ImportTemplateError extends BadSecretKeyError {
+  override name = "ImportTemplateError";
 }
 
 /**
@@ -66,7 +72,7 @@ function modInverse(a: bigint, m: bigint): bigint {
     [s0, s1] = [s1, s0 - q * s1];
   }
   if (r0 !== 1n) {
-    throw new KeyMaterialError("Cannot build RSA CRT parameters: values are not coprime");
+    throw new ImportTemplateError("Cannot build RSA CRT parameters: values are not coprime");
   }
   return ((s0 % m) + m) % m;
 }
@@ -124,12 +130,12 @@ export function rsaImportTemplate(
   key: RsaPrivateKey,
 ): Uint8Array {
   if (attr.format > 3) {
-    throw new KeyMaterialError(`Cannot import RSA key: unknown import format ${attr.format}`);
+    throw new ImportTemplateError(`Cannot import RSA key: unknown import format ${attr.format}`);
   }
   const eLen = Math.ceil(attr.eBits / 8);
   const e = stripLeadingZeros(key.e);
   if (e.length > eLen) {
-    throw new KeyMaterialError(`Cannot import RSA key: exponent longer than ${attr.eBits} bits`);
+    throw new ImportTemplateError(`Cannot import RSA key: exponent longer than ${attr.eBits} bits`);
   }
   const parts: [number, Uint8Array][] = [[0x91, padStart(e, eLen)], [0x92, key.p], [0x93, key.q]];
   if (attr.format === 2 || attr.format === 3) {
@@ -153,12 +159,12 @@ export function eccImportTemplate(
   let d = key.d;
   if (d.length === size + 1 && d[0] === 0) d = d.subarray(1);
   if (d.length > size) {
-    throw new KeyMaterialError(`Cannot import ECC key: d longer than ${size} bytes`);
+    throw new ImportTemplateError(`Cannot import ECC key: d longer than ${size} bytes`);
   }
   const parts: [number, Uint8Array][] = [[0x92, padStart(d, size)]];
   if (attr.pubkeyInImport) {
     if (!key.q) {
-      throw new KeyMaterialError("Cannot import ECC key: the card wants q and none was given");
+      throw new ImportTemplateError("Cannot import ECC key: the card wants q and none was given");
     }
     parts.push([0x99, key.q]);
   }

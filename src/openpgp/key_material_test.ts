@@ -5,6 +5,7 @@ import { fromHex, toHex } from "../util/bytes.ts";
 import { parseAlgorithmAttributes } from "./algorithm.ts";
 import {
   eccImportTemplate,
+  ImportTemplateError,
   KeyMaterialError,
   parsePublicKeyTemplate,
   rsaCrtParams,
@@ -114,6 +115,6 @@ Deno.test("eccImportTemplate() pads d and adds q when the attributes end in FF",
         ...ed,
         d: new Uint8Array(34),
       }),
-    KeyMaterialError,
+    ImportTemplateError,
   );
 });
