@@ -95,6 +95,7 @@ export const SCARD_F_COMM_ERROR = SCARD_RETURN_CODES.SCARD_F_COMM_ERROR;
 export const SCARD_W_UNPOWERED_CARD = SCARD_RETURN_CODES.SCARD_W_UNPOWERED_CARD;
 export const SCARD_W_RESET_CARD = SCARD_RETURN_CODES.SCARD_W_RESET_CARD;
 export const SCARD_W_REMOVED_CARD = SCARD_RETURN_CODES.SCARD_W_REMOVED_CARD;
+export const SCARD_W_SECURITY_VIOLATION = SCARD_RETURN_CODES.SCARD_W_SECURITY_VIOLATION;
 
 /** Short explanations for the codes users actually meet (own wording). */
 const EXPLANATIONS: Partial<Record<ScardReturnCodeName, string>> = {
@@ -114,6 +115,8 @@ const EXPLANATIONS: Partial<Record<ScardReturnCodeName, string>> = {
   SCARD_W_UNPOWERED_CARD: "the card is not powered",
   SCARD_W_RESET_CARD: "the card was reset",
   SCARD_W_REMOVED_CARD: "the card was removed",
+  // libpcsclite maps ECONNRESET on its socket to this (winscard_msg.c): polkit or pcscd exit
+  SCARD_W_SECURITY_VIOLATION: "pcscd dropped the connection (access denied or pcscd stopped)",
 };
 
 const NAMES = new Map<number, ScardReturnCodeName>(

@@ -121,7 +121,10 @@ export class PcscCard implements AsyncDisposable {
     return this.#handle;
   }
 
-  /** `SCardStatus`: reader name, state bits, protocol and ATR. */
+  /**
+   * `SCardStatus`: reader name, state bits, protocol and ATR. Like connect and transmit, pcscd
+   * makes it wait while another handle holds a transaction.
+   */
   async status(): Promise<CardStatus> {
     return await readStatus(this.#lib, this.#live("read card status"));
   }

@@ -18,6 +18,7 @@ import {
   SCARD_S_SUCCESS,
   SCARD_W_REMOVED_CARD,
   SCARD_W_RESET_CARD,
+  SCARD_W_SECURITY_VIOLATION,
   SCARD_W_UNPOWERED_CARD,
   toReturnCode,
 } from "../../ffi/mod.ts";
@@ -96,11 +97,16 @@ const CARD_GONE = new Set<number>([
   SCARD_E_NOT_TRANSACTED,
 ]);
 
-/** Codes meaning pcscd itself went away (or was never there). */
+/**
+ * Codes meaning pcscd itself went away (or was never there). libpcsclite reports a socket
+ * reset (ECONNRESET, e.g. pcscd exiting during a wait) as SCARD_W_SECURITY_VIOLATION
+ * (pcsc-lite `winscard_msg.c` MessageReceiveTimeout).
+ */
 const SERVICE_GONE = new Set<number>([
   SCARD_E_NO_SERVICE,
   SCARD_E_SERVICE_STOPPED,
   SCARD_F_COMM_ERROR,
+  SCARD_W_SECURITY_VIOLATION,
 ]);
 
 /**
@@ -128,7 +134,7 @@ export function isCardGone(e: unknown): boolean {
 
 /**
  * True when `e` says pcscd is gone: `SCARD_E_NO_SERVICE`, `SCARD_E_SERVICE_STOPPED`,
- * `SCARD_F_COMM_ERROR`.
+ * `SCARD_F_COMM_ERROR`, `SCARD_W_SECURITY_VIOLATION` (a reset connection).
  */
 export function isServiceGone(e: unknown): boolean {
   const p = findPcscError(e);

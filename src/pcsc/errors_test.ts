@@ -58,7 +58,13 @@ Deno.test("isCardGone() and isServiceGone() classify the recovery codes", () => 
     assert.ok(!isServiceGone(e), e.code);
     assert.ok(isRetryable(e), e.code);
   }
-  for (const rv of [RC.SCARD_E_NO_SERVICE, RC.SCARD_E_SERVICE_STOPPED, RC.SCARD_F_COMM_ERROR]) {
+  const serviceGone = [
+    RC.SCARD_E_NO_SERVICE,
+    RC.SCARD_E_SERVICE_STOPPED,
+    RC.SCARD_F_COMM_ERROR,
+    RC.SCARD_W_SECURITY_VIOLATION,
+  ];
+  for (const rv of serviceGone) {
     const e = new PcscError("SCardTransmit", rv);
     assert.ok(isServiceGone(e) && !isCardGone(e) && isRetryable(e), e.code);
   }

@@ -10,7 +10,8 @@
  *
  * Recovery: when the attempt fails with `SCARD_W_RESET_CARD`, `SCARD_W_REMOVED_CARD`,
  * `SCARD_W_UNPOWERED_CARD`, `SCARD_E_NO_SERVICE`, `SCARD_E_SERVICE_STOPPED`,
- * `SCARD_F_COMM_ERROR`, `SCARD_E_INVALID_HANDLE`, `SCARD_E_READER_UNAVAILABLE`,
+ * `SCARD_F_COMM_ERROR`, `SCARD_W_SECURITY_VIOLATION` (libpcsclite's word for a reset socket),
+ * `SCARD_E_INVALID_HANDLE`, `SCARD_E_READER_UNAVAILABLE`,
  * `SCARD_E_NO_SMARTCARD` or `SCARD_E_NOT_TRANSACTED` (also when wrapped as an error's `cause`),
  * everything is dropped and the whole `fn` runs once more on a fresh context. Other errors,
  * including every status word the card answers, are never retried.
