@@ -62,6 +62,11 @@ export function parseAlgorithmAttributes(raw: Uint8Array): AlgorithmAttributes {
     if (hasFormatByte) oid = oid.subarray(0, oid.length - 1);
     const curve = curveFromOid(oid);
     if (curve) return { type: "ecc", algo, curve, pubkeyInImport: last === 0xff, raw: raw.slice() };
+    // Some YubiKey firmware appends a bogus last byte; stock retries without it.
+    const trimmed = curveFromOid(raw.subarray(1, raw.length - 1));
+    if (trimmed) {
+      return { type: "ecc", algo, curve: trimmed, pubkeyInImport: false, raw: raw.slice() };
+    }
   }
   return { type: "unknown", algo, raw: raw.slice() };
 }

@@ -45,6 +45,11 @@ Deno.test("parseAlgorithmAttributes() reads ECC with and without the import byte
     false,
   ]);
   assertEquals(P("132B0601").type, "unknown");
+  const bogus = P("162B06010401DA470F0117");
+  assertEquals(bogus.type === "ecc" && [bogus.curve.name, bogus.pubkeyInImport], [
+    "Ed25519",
+    false,
+  ]);
 });
 
 Deno.test("encodeAlgorithmAttributes() inverts parsing", () => {

@@ -55,6 +55,7 @@ import { openPgpSlot, type Slot, slotKeyRef } from "./key_ref.ts";
 import type { Op } from "./op.ts";
 import * as ops from "./operations.ts";
 import { changePin } from "./passwd.ts";
+import { GET_VERSION, isYubikey, yubikeyDisplaySerialNo, yubikeySerialNo } from "./yubikey.ts";
 import { CardCache, OpenPgpSession } from "./session.ts";
 
 /** Runs `fn` with exclusive use of the card (one PC/SC transaction) and releases it. */
@@ -96,8 +97,10 @@ export class OpenPgpApplication implements CardApplication {
   readonly appType = "openpgp";
   readonly serialNo: string;
   readonly displaySerialNo: string;
-  /** CARDTYPE as stock 2.4 would report it, if recognised from the ATR. */
+  /** CARDTYPE as stock 2.4 would report it ("yubikey", "gnuk", …), if recognised. */
   readonly cardType: string | undefined;
+  /** Firmware version (YubiKeys: major << 16 | minor << 8 | patch), if known. */
+  readonly cardVersion: number | undefined;
   #connect: CardConnector;
   #cache: CardCache;
   #options: OpenPgpApplicationOptions;
@@ -107,15 +110,19 @@ export class OpenPgpApplication implements CardApplication {
     connect: CardConnector,
     ard: ApplicationRelatedData,
     cache: CardCache,
-    atr: Uint8Array,
+    card: { atr: Uint8Array; version: number | undefined },
     options: OpenPgpApplicationOptions,
   ) {
     this.#connect = connect;
     this.#cache = cache;
     this.#options = options;
-    this.serialNo = ard.aid.serialNo;
-    this.displaySerialNo = displaySerialNo(ard.aid);
-    this.cardType = cardTypeFromAtr(atr);
+    const yubikey = isYubikey(ard.aid);
+    this.cardVersion = card.version;
+    this.cardType = yubikey ? "yubikey" : cardTypeFromAtr(card.atr);
+    this.serialNo = yubikey && this.#flavor === "2.4" ? yubikeySerialNo(ard.aid) : ard.aid.serialNo;
+    this.displaySerialNo = yubikey
+      ? yubikeyDisplaySerialNo(ard.aid, card.version)
+      : displaySerialNo(ard.aid);
   }
 
   /** SELECT the application and read its ARD; fails if the card has no OpenPGP application. */
@@ -128,7 +135,14 @@ export class OpenPgpApplication implements CardApplication {
     return await connect(async (channel) => {
       const session = await OpenPgpSession.open(channel, { cache, ...signalOpt });
       const ard = await session.applicationRelatedData();
-      return new OpenPgpApplication(connect, ard, cache, channel.atr, options);
+      let version: number | undefined;
+      if (isYubikey(ard.aid)) {
+        const r = await session.transmit(GET_VERSION);
+        if (r.sw === 0x9000 && r.data.length >= 3) {
+          version = (r.data[0]! << 16) | (r.data[1]! << 8) | r.data[2]!;
+        }
+      }
+      return new OpenPgpApplication(connect, ard, cache, { atr: channel.atr, version }, options);
     }, signalOpt);
   }
 
@@ -165,6 +179,7 @@ export class OpenPgpApplication implements CardApplication {
         displaySerialNo: this.displaySerialNo,
         keys: () => this.#slotKeys(session, op.ard),
         ...(this.cardType ? { cardType: this.cardType } : {}),
+        ...(this.cardVersion !== undefined ? { cardVersion: this.cardVersion } : {}),
       };
       try {
         return await fn(op);

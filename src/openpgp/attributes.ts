@@ -42,8 +42,10 @@ export interface AttrContext {
   flavor: GnupgFlavor;
   serialNo: string;
   displaySerialNo: string;
-  /** CARDTYPE for 2.4 LEARN ("gnuk", "zeitcontrol", …), if recognised. */
+  /** CARDTYPE for 2.4 LEARN ("yubikey", "gnuk", …), if recognised. */
   cardType?: string;
+  /** CARDVERSION for 2.4 LEARN (printed as %X), if known. */
+  cardVersion?: number;
   /** Public keys of slots 0..2 (undefined = empty slot). */
   keys(): Promise<(SlotKey | undefined)[]>;
 }
@@ -238,7 +240,7 @@ async function optional(p: Promise<void>): Promise<void> {
 }
 
 /**
- * LEARN body: 2.4 header (CARDTYPE, APPTYPE, APPVERSION; not with `--keypairinfo`; 2.2
+ * LEARN body: 2.4 header (CARDTYPE, CARDVERSION, APPTYPE, APPVERSION; not with `--keypairinfo`; 2.2
  * sends only APPTYPE), then the attributes in stock order and one KEYPAIRINFO per key.
  */
 export async function emitLearn(
@@ -247,6 +249,9 @@ export async function emitLearn(
 ): Promise<void> {
   if (!options.keyPairInfoOnly) {
     if (c.flavor === "2.4" && c.cardType) await c.status.emitRaw("CARDTYPE", c.cardType);
+    if (c.flavor === "2.4" && c.cardVersion) {
+      await c.status.emitRaw("CARDVERSION", c.cardVersion.toString(16).toUpperCase());
+    }
     await c.status.emitRaw("APPTYPE", "openpgp");
     if (c.flavor === "2.4") {
       await c.status.emitRaw("APPVERSION", c.ard.aid.appVersion.toString(16).toUpperCase());

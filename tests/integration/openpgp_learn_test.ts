@@ -5,10 +5,33 @@ import { parsePublicKey } from "../../src/formats/public_key.ts";
 import { openFixture } from "./_openpgp_fixture.ts";
 
 Deno.test("OpenPgpApplication.open() reads the serial number of the card", async () => {
-  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 6 } });
-  assertEquals(f.app.serialNo, "D2760001240103040006123456780000");
-  assertEquals(f.app.displaySerialNo, "0006 12345678");
+  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 0x000f } });
+  assertEquals(f.app.serialNo, "D276000124010304000F123456780000");
+  assertEquals(f.app.displaySerialNo, "000F 12345678");
   assertEquals(f.app.appType, "openpgp");
+  assertEquals(f.app.cardType, undefined);
+});
+
+Deno.test("OpenPgpApplication treats Yubico cards as stock does: 2.4 serial with version 0.0", async () => {
+  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 6 } });
+  assertEquals(f.app.cardType, "yubikey");
+  assertEquals(f.app.serialNo, "D2760001240100000006123456780000");
+  assertEquals(f.app.displaySerialNo, "12345678");
+  await f.app.learn({}, f.ctx);
+  assertEquals(f.status.lines.slice(0, 3), [
+    "CARDTYPE yubikey",
+    "APPTYPE openpgp",
+    "APPVERSION 304",
+  ]);
+  f.status.clear();
+  await f.app.getAttr({ name: "SERIALNO" }, f.ctx);
+  assertEquals(f.status.lines, ["SERIALNO D2760001240100000006123456780000"]);
+  const f22 = await openFixture({
+    card: { serial: 0x12345678, manufacturer: 6 },
+    app: { gnupg: "2.2" },
+  });
+  assertEquals(f22.app.serialNo, "D2760001240103040006123456780000");
+  assertEquals(f22.app.displaySerialNo, "12345678");
 });
 
 // Stock scdaemon 2.4.7's LEARN --force status lines for a fresh virtual card (taken from
