@@ -123,6 +123,7 @@ export interface LoadAttempt {
 export class PcscLibraryError extends Error {
   /** Every path tried, in order, with its failure reason. */
   readonly attempts: readonly LoadAttempt[];
+  /** `attempts` lists every path tried with its failure. */
   constructor(message: string, attempts: readonly LoadAttempt[], options?: ErrorOptions) {
     super(message, options);
     this.name = "PcscLibraryError";

@@ -78,23 +78,41 @@ export const SCARD_RETURN_CODES = {
 /** A PC/SC return code name, e.g. `"SCARD_E_NO_SERVICE"`. */
 export type ScardReturnCodeName = keyof typeof SCARD_RETURN_CODES;
 
+/** Return code `SCARD_E_CANCELLED`. */
 export const SCARD_E_CANCELLED = SCARD_RETURN_CODES.SCARD_E_CANCELLED;
+/** Return code `SCARD_E_INVALID_HANDLE`. */
 export const SCARD_E_INVALID_HANDLE = SCARD_RETURN_CODES.SCARD_E_INVALID_HANDLE;
+/** Return code `SCARD_E_INSUFFICIENT_BUFFER`. */
 export const SCARD_E_INSUFFICIENT_BUFFER = SCARD_RETURN_CODES.SCARD_E_INSUFFICIENT_BUFFER;
+/** Return code `SCARD_E_UNKNOWN_READER`. */
 export const SCARD_E_UNKNOWN_READER = SCARD_RETURN_CODES.SCARD_E_UNKNOWN_READER;
+/** Return code `SCARD_E_TIMEOUT`. */
 export const SCARD_E_TIMEOUT = SCARD_RETURN_CODES.SCARD_E_TIMEOUT;
+/** Return code `SCARD_E_SHARING_VIOLATION`. */
 export const SCARD_E_SHARING_VIOLATION = SCARD_RETURN_CODES.SCARD_E_SHARING_VIOLATION;
+/** Return code `SCARD_E_NO_SMARTCARD`. */
 export const SCARD_E_NO_SMARTCARD = SCARD_RETURN_CODES.SCARD_E_NO_SMARTCARD;
+/** Return code `SCARD_E_PROTO_MISMATCH`. */
 export const SCARD_E_PROTO_MISMATCH = SCARD_RETURN_CODES.SCARD_E_PROTO_MISMATCH;
+/** Return code `SCARD_E_NOT_TRANSACTED`. */
 export const SCARD_E_NOT_TRANSACTED = SCARD_RETURN_CODES.SCARD_E_NOT_TRANSACTED;
+/** Return code `SCARD_E_READER_UNAVAILABLE`. */
 export const SCARD_E_READER_UNAVAILABLE = SCARD_RETURN_CODES.SCARD_E_READER_UNAVAILABLE;
+/** Return code `SCARD_E_NO_SERVICE`. */
 export const SCARD_E_NO_SERVICE = SCARD_RETURN_CODES.SCARD_E_NO_SERVICE;
+/** Return code `SCARD_E_SERVICE_STOPPED`. */
 export const SCARD_E_SERVICE_STOPPED = SCARD_RETURN_CODES.SCARD_E_SERVICE_STOPPED;
+/** Return code `SCARD_E_NO_READERS_AVAILABLE`. */
 export const SCARD_E_NO_READERS_AVAILABLE = SCARD_RETURN_CODES.SCARD_E_NO_READERS_AVAILABLE;
+/** Return code `SCARD_F_COMM_ERROR`. */
 export const SCARD_F_COMM_ERROR = SCARD_RETURN_CODES.SCARD_F_COMM_ERROR;
+/** Return code `SCARD_W_UNPOWERED_CARD`. */
 export const SCARD_W_UNPOWERED_CARD = SCARD_RETURN_CODES.SCARD_W_UNPOWERED_CARD;
+/** Return code `SCARD_W_RESET_CARD`. */
 export const SCARD_W_RESET_CARD = SCARD_RETURN_CODES.SCARD_W_RESET_CARD;
+/** Return code `SCARD_W_REMOVED_CARD`. */
 export const SCARD_W_REMOVED_CARD = SCARD_RETURN_CODES.SCARD_W_REMOVED_CARD;
+/** Return code `SCARD_W_SECURITY_VIOLATION`. */
 export const SCARD_W_SECURITY_VIOLATION = SCARD_RETURN_CODES.SCARD_W_SECURITY_VIOLATION;
 
 /** Short explanations for the codes users actually meet (own wording). */
@@ -143,50 +161,85 @@ export function returnCodeExplanation(rv: number): string | undefined {
 }
 
 // Context scope (SCardEstablishContext dwScope).
+/** Context scope: user (pcsc-lite treats all scopes alike). */
 export const SCARD_SCOPE_USER = 0x0000;
+/** Context scope: terminal. */
 export const SCARD_SCOPE_TERMINAL = 0x0001;
+/** Context scope: system (what scd-ts uses). */
 export const SCARD_SCOPE_SYSTEM = 0x0002;
 
 // Protocols (SCardConnect dwPreferredProtocols, pdwActiveProtocol, SCARD_IO_REQUEST.dwProtocol).
+/** No protocol negotiated. */
 export const SCARD_PROTOCOL_UNDEFINED = 0x0000;
+/** T=0, character protocol. */
 export const SCARD_PROTOCOL_T0 = 0x0001;
+/** T=1, block protocol. */
 export const SCARD_PROTOCOL_T1 = 0x0002;
+/** Raw protocol. */
 export const SCARD_PROTOCOL_RAW = 0x0004;
+/** T=15. */
 export const SCARD_PROTOCOL_T15 = 0x0008;
+/** T=0 or T=1, the reader chooses. */
 export const SCARD_PROTOCOL_ANY = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 
 // Share modes. scd-ts itself only ever uses SCARD_SHARE_SHARED (design decision 4).
+/** Exclusive access: never used by scd-ts (tests use it as "another program"). */
 export const SCARD_SHARE_EXCLUSIVE = 0x0001;
+/** Shared access: the only mode scd-ts connects with. */
 export const SCARD_SHARE_SHARED = 0x0002;
+/** Direct access to the reader, no card needed. */
 export const SCARD_SHARE_DIRECT = 0x0003;
 
 // Dispositions (SCardDisconnect, SCardEndTransaction, SCardReconnect dwInitialization).
+/** Disposition: leave the card as it is. */
 export const SCARD_LEAVE_CARD = 0x0000;
+/** Disposition: warm reset. */
 export const SCARD_RESET_CARD = 0x0001;
+/** Disposition: power the card down. */
 export const SCARD_UNPOWER_CARD = 0x0002;
+/** Disposition: eject (few readers can). */
 export const SCARD_EJECT_CARD = 0x0003;
 
 // Card states reported by SCardStatus (pdwState).
+/** SCardStatus state: unknown. */
 export const SCARD_UNKNOWN = 0x0001;
+/** SCardStatus state: no card. */
 export const SCARD_ABSENT = 0x0002;
+/** SCardStatus state: card present. */
 export const SCARD_PRESENT = 0x0004;
+/** SCardStatus state: card in place but not powered. */
 export const SCARD_SWALLOWED = 0x0008;
+/** SCardStatus state: card powered. */
 export const SCARD_POWERED = 0x0010;
+/** SCardStatus state: ready for PTS. */
 export const SCARD_NEGOTIABLE = 0x0020;
+/** SCardStatus state: protocol set. */
 export const SCARD_SPECIFIC = 0x0040;
 
 // Reader states (SCARD_READERSTATE dwCurrentState / dwEventState, low 16 bits).
+/** Reader state: caller knows nothing (get the current state at once). */
 export const SCARD_STATE_UNAWARE = 0x0000;
+/** Reader state: ignore this entry. */
 export const SCARD_STATE_IGNORE = 0x0001;
+/** Reader state: differs from dwCurrentState. */
 export const SCARD_STATE_CHANGED = 0x0002;
+/** Reader state: no such reader. */
 export const SCARD_STATE_UNKNOWN = 0x0004;
+/** Reader state: status unavailable. */
 export const SCARD_STATE_UNAVAILABLE = 0x0008;
+/** Reader state: no card. */
 export const SCARD_STATE_EMPTY = 0x0010;
+/** Reader state: card present. */
 export const SCARD_STATE_PRESENT = 0x0020;
+/** Reader state: ATR matches a requested card. */
 export const SCARD_STATE_ATRMATCH = 0x0040;
+/** Reader state: someone holds the card exclusively. */
 export const SCARD_STATE_EXCLUSIVE = 0x0080;
+/** Reader state: the card is in use (shared). */
 export const SCARD_STATE_INUSE = 0x0100;
+/** Reader state: the card does not answer. */
 export const SCARD_STATE_MUTE = 0x0200;
+/** Reader state: the card is not powered. */
 export const SCARD_STATE_UNPOWERED = 0x0400;
 
 /** pcsc-lite keeps an event counter in the high 16 bits of `dwEventState`. */
@@ -214,19 +267,32 @@ export function scardAttrValue(cls: number, tag: number): number {
   return ((cls << 16) | tag) >>> 0;
 }
 
+/** Attribute class: vendor information. */
 export const SCARD_CLASS_VENDOR_INFO = 1;
+/** Attribute class: communications. */
 export const SCARD_CLASS_COMMUNICATIONS = 2;
+/** Attribute class: vendor defined. */
 export const SCARD_CLASS_VENDOR_DEFINED = 7;
+/** Attribute class: card state. */
 export const SCARD_CLASS_ICC_STATE = 9;
+/** Attribute class: system. */
 export const SCARD_CLASS_SYSTEM = 0x7fff;
 
+/** Reader vendor name. */
 export const SCARD_ATTR_VENDOR_NAME = scardAttrValue(SCARD_CLASS_VENDOR_INFO, 0x0100);
+/** Reader model. */
 export const SCARD_ATTR_VENDOR_IFD_TYPE = scardAttrValue(SCARD_CLASS_VENDOR_INFO, 0x0101);
+/** Reader version (0xMMmmbbbb). */
 export const SCARD_ATTR_VENDOR_IFD_VERSION = scardAttrValue(SCARD_CLASS_VENDOR_INFO, 0x0102);
+/** Reader serial number. */
 export const SCARD_ATTR_VENDOR_IFD_SERIAL_NO = scardAttrValue(SCARD_CLASS_VENDOR_INFO, 0x0103);
+/** Channel id (0xDDDDCCCC: type, number). */
 export const SCARD_ATTR_CHANNEL_ID = scardAttrValue(SCARD_CLASS_COMMUNICATIONS, 0x0110);
+/** The card's ATR. */
 export const SCARD_ATTR_ATR_STRING = scardAttrValue(SCARD_CLASS_ICC_STATE, 0x0303);
+/** Largest command the reader accepts (pcsc-lite extension). */
 export const SCARD_ATTR_MAXINPUT = scardAttrValue(SCARD_CLASS_VENDOR_DEFINED, 0xa007);
+/** Reader display name (ASCII). */
 export const SCARD_ATTR_DEVICE_FRIENDLY_NAME = scardAttrValue(SCARD_CLASS_SYSTEM, 0x0003);
 
 /** `SCARD_CTL_CODE(code)` from pcsc-lite `reader.h`. */
@@ -238,5 +304,7 @@ export function scardCtlCode(code: number): number {
 export const CM_IOCTL_GET_FEATURE_REQUEST = scardCtlCode(3400);
 /** PC/SC part 10 feature tags (pinpad support). */
 export const FEATURE_VERIFY_PIN_DIRECT = 0x06;
+/** PC/SC part 10 feature: pinpad MODIFY. */
 export const FEATURE_MODIFY_PIN_DIRECT = 0x07;
+/** PC/SC part 10 feature: pinpad properties. */
 export const FEATURE_IFD_PIN_PROPERTIES = 0x0a;

@@ -33,6 +33,7 @@ export class OperationAttempt implements CardAttempt {
   /** 1 for the first try, 2 for the retry. */
   readonly number: number;
   #reason: string | undefined;
+  /** A fresh, uncommitted attempt number `number`. */
   constructor(number: number) {
     this.number = number;
   }

@@ -59,6 +59,7 @@ export class PcscError extends Error {
   /** The constant's name, e.g. `"SCARD_E_NO_SERVICE"` (or `"0x…"` when unknown). */
   readonly code: string;
 
+  /** `op` is the pcsc-lite function name, `rv` its return value (any width/sign). */
   constructor(op: string, rv: number, options: PcscErrorOptions = {}) {
     const code = returnCodeName(rv);
     const why = returnCodeExplanation(rv);

@@ -26,6 +26,7 @@ export class PcscBackend implements CardReaderBackend {
   readonly kind = "pcsc";
   #defaults: PcscBackendOptions;
 
+  /** `options` become the defaults of every operation. */
   constructor(options: PcscBackendOptions = {}) {
     this.#defaults = options;
   }

@@ -40,6 +40,7 @@ export class VirtualBackend implements CardReaderBackend {
   #card: InProcessCard;
   #tail: Promise<unknown> = Promise.resolve();
 
+  /** Wraps `card`; the reader name is `options.reader`, the card's own, or the default. */
   constructor(card: InProcessCard, options: { reader?: string } = {}) {
     this.#card = card;
     this.reader = options.reader ?? card.reader ?? VIRTUAL_READER_NAME;

@@ -26,6 +26,11 @@
  *   nobody knows whether the card counted the PIN.
  * `options.retry = false` turns retrying off altogether.
  *
+ * Waiting: while another client holds a PC/SC transaction on the card, pcscd makes our
+ * `SCardConnect`, `SCardStatus` and `SCardBeginTransaction` wait until it ends (pcsc-lite
+ * `winscard.c`). pcsc-lite cannot cancel those waits, so the signal is checked between steps
+ * and APDUs, not during them.
+ *
  * @module
  */
 
