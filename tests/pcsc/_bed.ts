@@ -174,6 +174,9 @@ async function startOwned(pcscd: PrivatePcscd): Promise<PcscBed> {
     async stop() {
       await card.stop();
       await pcscd.stop();
+      // Child processes of later test files must reach the machine's pcscd again. (This
+      // process's libpcsclite keeps the private socket name: it caches it on first use.)
+      Deno.env.delete("PCSCLITE_CSOCK_NAME");
       await Deno.remove(DIR, { recursive: true }).catch(() => {});
     },
   };
