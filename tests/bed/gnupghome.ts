@@ -79,10 +79,12 @@ export class GnupgHome {
       ].join("\n"),
     );
     if (options.daemon === "scd-ts") {
-      // scd-ts's own settings file (it never reads scdaemon.conf): debug log and Assuan trace.
+      // scd-ts's own settings file (it never reads scdaemon.conf): debug log, Assuan trace and
+      // the same reader as stock's reader-port.
       await Deno.writeTextFile(
         `${path}/scd-ts.conf`,
-        `log ${path}/scd-ts.log\nlog-level debug\ntrace ${path}/scd-ts.trace\n`,
+        `log ${path}/scd-ts.log\nlog-level debug\ntrace ${path}/scd-ts.trace\n` +
+          `reader ${options.readerPort}\n`,
       );
     }
     // Keep gpg quiet and deterministic in tests.
