@@ -38,6 +38,12 @@ export interface PinRequest {
   minLength: number;
   /** Tries left before the PIN blocks, when the application knows it. */
   triesLeft?: number;
+  /**
+   * True when the card accepts this verification for one operation only (PW1 for signing
+   * while the signature PIN is forced: PW status byte 0 = 00). Stock asks for it every time,
+   * so a PIN cache must not answer such a request.
+   */
+  singleUse?: boolean;
 }
 
 /** Outcome of a PIN the application sent to the card. */

@@ -90,6 +90,7 @@ export function pinRequest(
     serialNo: string;
     minLength: number;
     triesLeft?: number;
+    singleUse?: boolean;
   },
 ): PinRequest {
   const req: PinRequest = {
@@ -102,6 +103,7 @@ export function pinRequest(
     minLength: fields.minLength,
   };
   if (fields.triesLeft !== undefined) req.triesLeft = fields.triesLeft;
+  if (fields.singleUse) req.singleUse = true;
   return req;
 }
 
@@ -164,6 +166,8 @@ export async function verifyUserPin(c: PinFlowContext, chvNo: 1 | 2): Promise<vo
     serialNo: c.ard.aid.serialNo,
     minLength: MIN_LENGTH.user,
     triesLeft: remaining,
+    // PW1 for one signature only (forced signature PIN): stock asks again every time
+    singleUse: chvNo === 1 && !status.pw1ValidMultiple,
   });
   await presentPin(c, request, await askPin(c.pin, request), ref);
 }
