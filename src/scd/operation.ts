@@ -1,0 +1,164 @@
+/**
+ * The operation context of the commands that use PINs (PKSIGN, PKAUTH, PKDECRYPT, CHECKPIN,
+ * PASSWD and the admin commands): INQUIRE NEEDPIN behind scd-ts's PIN cache
+ * ({@linkcode PinCache}, one per process, entries per card connection), and the touch
+ * prompt for keys with user interaction (UIF) turned on.
+ *
+ * Touch prompt: stock asks gpg-agent to show "Push ACK button on card/token." with
+ * `INQUIRE POPUPPINPADPROMPT --ack` while the card waits, and closes it with
+ * `INQUIRE DISMISSPINPADPROMPT` (gpg/gnupg:scd/command.c `popup_prompt`); it learns of the
+ * wait only through its own CCID driver (a time extension with 0xFF, ccid-driver.c
+ * `bulk_in`), never through PC/SC. scd-ts knows the wait from the card instead: when the
+ * key's UIF DO (D6–D8) is on, the card waits for a touch after the PIN, so the prompt opens
+ * as soon as the card accepted the user PIN and closes when the operation is over.
+ * @module
+ */
+
+import type { OperationContext, PinOutcome, PinProvider, PinRequest } from "../app/mod.ts";
+import { getLog } from "../log.ts";
+import type { CardEntry } from "./cards.ts";
+import type { ScdContext } from "./command.ts";
+import type { ScdConfig } from "./config.ts";
+import { CachingPinProvider, DEFAULT_PIN_TTL_MS, parseDuration, PinCache } from "./pin_cache.ts";
+import { inquirePinProvider } from "./pin_inquire.ts";
+import type { CardRegistry } from "./cards.ts";
+
+const log = getLog("scd");
+
+/** The environment variable with the cache TTL (wins over `pin-cache-ttl`). */
+export const PIN_TTL_ENV = "SCD_TS_PIN_TTL";
+
+function envValue(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/** The cache TTL in ms: `SCD_TS_PIN_TTL`, else config `pin-cache-ttl`, else 10 minutes. */
+export function pinTtlMs(config: ScdConfig, env: (name: string) => string | undefined = envValue) {
+  const text = env(PIN_TTL_ENV) || config.values.get("pin-cache-ttl");
+  if (text === undefined || text === "") return DEFAULT_PIN_TTL_MS;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    log.warning("Cannot read PIN cache TTL {value}; using the default", { value: text });
+    return DEFAULT_PIN_TTL_MS;
+  }
+  return ms;
+}
+
+const caches = new WeakMap<CardRegistry, PinCache>();
+
+/**
+ * The process's PIN cache (one per card registry). Entries of cards that are no longer
+ * current (removed, swapped, RESET) are dropped here and on every registry change.
+ */
+export function pinCacheFor(ctx: ScdContext): PinCache {
+  const cards = ctx.cards;
+  let cache = caches.get(cards);
+  if (!cache) {
+    const created = new PinCache({ ttlMs: pinTtlMs(ctx.daemon.config) });
+    cards.onChange((change) => {
+      if (change.dropped) created.drop(change.dropped);
+      created.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
+    });
+    globalThis.addEventListener("unload", () => created.clear());
+    caches.set(cards, created);
+    cache = created;
+  }
+  cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
+  return cache;
+}
+
+/** Forget the cached PINs of `card` (PIN change, KDF or key-attribute change, --clear). */
+export function dropCachedPins(ctx: ScdContext, card: CardEntry): void {
+  pinCacheFor(ctx).drop(card);
+}
+
+/** Options of {@linkcode cardOperation}. */
+export interface CardOperationOptions {
+  /** The key in use waits for a touch (UIF on): show the ACK prompt after the user PIN. */
+  touch?: boolean;
+  /** Always ask the client (stock forces entry here), though still remember what works. */
+  fresh?: boolean;
+}
+
+/** An application call's context plus the cleanup the handler must await. */
+export interface CardOperation extends AsyncDisposable {
+  readonly ctx: OperationContext;
+}
+
+/**
+ * The {@linkcode OperationContext} for a PIN-using call on `card`: PINs through the cache,
+ * and with `touch` the ACK prompt after the user PIN. `await using` it, so the prompt is
+ * dismissed and PIN copies are wiped before the command replies.
+ */
+export function cardOperation(
+  ctx: ScdContext,
+  card: CardEntry,
+  options: CardOperationOptions = {},
+): CardOperation {
+  const base = ctx.operation();
+  const cached = new CachingPinProvider(
+    inquirePinProvider(ctx.conn),
+    pinCacheFor(ctx),
+    card,
+    {
+      answer: !options.fresh,
+      onAnswer: (request, source) =>
+        log.debug("PIN for CHV{chv} from the {source}", { chv: request.chvNo, source }),
+    },
+  );
+  const touch = options.touch ? new TouchPrompt(ctx) : undefined;
+  const pin: PinProvider = {
+    get: (request) => cached.get(request),
+    report(request: PinRequest, outcome: PinOutcome) {
+      cached.report(request, outcome);
+      if (outcome === "accepted" && request.kind === "user") touch?.open();
+    },
+  };
+  return {
+    ctx: { ...base, pin },
+    async [Symbol.asyncDispose]() {
+      cached[Symbol.dispose]();
+      await touch?.close();
+    },
+  };
+}
+
+/** `POPUPPINPADPROMPT --ack` … `DISMISSPINPADPROMPT`, at most once per operation. */
+class TouchPrompt {
+  #ctx: ScdContext;
+  #popup: Promise<boolean> | undefined;
+
+  constructor(ctx: ScdContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Ask the client to show the prompt (the card op goes on meanwhile). */
+  open(): void {
+    if (this.#popup) return;
+    log.debug("Card waits for a touch; asking the client to show the prompt");
+    this.#popup = this.#inquire("POPUPPINPADPROMPT", "--ack");
+  }
+
+  /** Dismiss the prompt if it was shown. */
+  async close(): Promise<void> {
+    if (!this.#popup) return;
+    const shown = await this.#popup;
+    if (shown) await this.#inquire("DISMISSPINPADPROMPT", "");
+  }
+
+  /** Stock ignores the answer and any error (`popup_prompt`); so do we. */
+  async #inquire(keyword: string, args: string): Promise<boolean> {
+    try {
+      const reply = await this.#ctx.conn.inquire(keyword, args, { maxLength: 100 });
+      reply.fill(0);
+      return true;
+    } catch (e) {
+      log.debug("{keyword} not shown: {error}", { keyword, error: e });
+      return false;
+    }
+  }
+}
