@@ -61,9 +61,10 @@ Deno.test("RESET makes the card be opened afresh and unbinds the session", async
 Deno.test("HELP lists the commands in stock order with their syntax lines", async () => {
   const { client } = await new Harness().connect();
   const lines = await client.transact("HELP");
-  assertEquals(lines.slice(8, 11), [
+  assertEquals(lines.slice(8, 12), [
     "# SERIALNO [--demand=<serialno>] [--all] [<apptype>]",
     "# LEARN [--force] [--keypairinfo] [--reread] [--multi]",
+    "# READCERT <hexified_certid>|<keyid>|<oid>",
     "# READKEY [--format=advanced] [--advanced] [--info[-only]] <keyid>|<keygrip>",
   ]);
   assertEquals(lines.at(-1), "OK");

@@ -13,17 +13,28 @@ import { GpgError } from "../gpg_error/mod.ts";
 import { getLog } from "../log.ts";
 import type { Command } from "./command.ts";
 import { apdu } from "./commands/apdu.ts";
+import { checkpin } from "./commands/checkpin.ts";
 import { disconnect } from "./commands/disconnect.ts";
+import { genkey } from "./commands/genkey.ts";
 import { getattr } from "./commands/getattr.ts";
 import { getinfo } from "./commands/getinfo.ts";
 import { keyinfo } from "./commands/keyinfo.ts";
 import { killscd } from "./commands/killscd.ts";
 import { learn } from "./commands/learn.ts";
 import { lock, unlock } from "./commands/lock.ts";
+import { passwd } from "./commands/passwd.ts";
+import { pkauth } from "./commands/pkauth.ts";
+import { pkdecrypt } from "./commands/pkdecrypt.ts";
+import { pksign } from "./commands/pksign.ts";
 import { random } from "./commands/random.ts";
+import { readcert } from "./commands/readcert.ts";
 import { readkey } from "./commands/readkey.ts";
 import { restart } from "./commands/restart.ts";
 import { serialno } from "./commands/serialno.ts";
+import { setattr } from "./commands/setattr.ts";
+import { setdata } from "./commands/setdata.ts";
+import { writecert } from "./commands/writecert.ts";
+import { writekey } from "./commands/writekey.ts";
 import { toGpgError } from "./errors.ts";
 
 const log = getLog("scd");
@@ -53,18 +64,27 @@ export function withErrorMapping(command: Command): Command {
 }
 
 /**
- * The commands (stock order; the crypto and PIN commands — READCERT, SETDATA, PKSIGN, PKAUTH,
- * PKDECRYPT, SETATTR, WRITECERT, WRITEKEY, GENKEY, PASSWD, CHECKPIN — slot in where stock
- * has them).
+ * The commands in stock 2.4's order (SWITCHCARD, SWITCHAPP and DEVINFO are not implemented).
  */
 export const COMMANDS: readonly Command[] = [
   serialno,
   learn,
+  readcert,
   readkey,
+  setdata,
+  pksign,
+  pkauth,
+  pkdecrypt,
   assuanInputCommand,
   assuanOutputCommand,
   getattr,
+  setattr,
+  writecert,
+  writekey,
+  genkey,
   random,
+  passwd,
+  checkpin,
   lock,
   unlock,
   getinfo,
