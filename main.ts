@@ -7,7 +7,6 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
-import type { LogLevel } from "@logtape/logtape";
 import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
 import type { CardReaderBackend } from "./src/pcsc/mod.ts";
@@ -140,26 +139,39 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command !== undefined) return 0; // --gpgconf-list/-test, --dump-options: nothing to say
-  const level: LogLevel = config.logLevel;
-  await using _logging = await setupLogging({ logFile: config.logFile, level });
-  log.info("scd-ts {version} starting ({mode}, homedir {homedir})", {
-    version: VERSION,
-    mode: args.mode,
-    homedir,
-  });
-  for (const w of warnings) log.warning("{warning}", { warning: w });
-  for (const u of args.unknown) log.warning("Unknown option {option} ignored", { option: u });
-  if (args.ignored.length > 0) {
-    log.info("Options without effect in scd-ts: {options}", { options: args.ignored.join(" ") });
-  }
+  const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
   try {
+    log.info("scd-ts {version} starting ({mode}, homedir {homedir})", {
+      version: VERSION,
+      mode: args.mode,
+      homedir,
+    });
+    for (const w of warnings) log.warning("{warning}", { warning: w });
+    for (const u of args.unknown) log.warning("Unknown option {option} ignored", { option: u });
+    if (args.ignored.length > 0) {
+      log.info("Options without effect in scd-ts: {options}", { options: args.ignored.join(" ") });
+    }
     return await serve(args, config, homedir);
   } catch (e) {
     log.fatal("Cannot run: {error}", { error: e });
     return 2;
+  } finally {
+    loggingClosed = true;
+    await logging[Symbol.asyncDispose]();
   }
 }
 
+/**
+ * A daemon must not die of a stray rejected promise (a late write to a closed client, a log
+ * line after shutdown): log it while logging works, then keep going.
+ */
+let loggingClosed = false;
+function onUnhandledRejection(event: PromiseRejectionEvent): void {
+  event.preventDefault();
+  if (!loggingClosed) log.error("Unhandled rejection: {error}", { error: event.reason });
+}
+
 if (import.meta.main) {
+  globalThis.addEventListener("unhandledrejection", onUnhandledRejection);
   Deno.exit(await main(Deno.args));
 }

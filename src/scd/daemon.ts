@@ -98,9 +98,18 @@ export async function runDaemon(options: DaemonOptions): Promise<number> {
     await listener.close();
     listener.abortSessions();
   }
+  // Let the sessions run their cleanup (and last log lines) before the caller closes the log.
+  await Promise.race([Promise.all([pipeDone, listener?.finished]), sleep(1000)]);
   server.close();
   await server.cards.close();
   return code;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    Deno.unrefTimer(timer);
+  });
 }
 
 /** SIGTERM (graceful, third one forces), SIGINT (now), SIGHUP/SIGUSR1/SIGUSR2 (log only). */

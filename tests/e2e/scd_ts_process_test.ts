@@ -1,0 +1,246 @@
+/**
+ * scd-ts as a process (main.ts), the way gpg-agent runs it: argv, greeting on the pipe, the
+ * S.scdaemon socket of `--multi-server`, and stock's lifetime rules (scdaemon-protocol.md
+ * §1.1): pipe EOF stops accepting but lets socket sessions finish, KILLSCD ends the process,
+ * unknown options only warn. The card is the in-process virtual one (SCD_TS_READER=virtual:…),
+ * so no pcscd is involved. Runs for SCD_E2E_DAEMON=scd-ts.
+ */
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { SOCKET_NAME, socketDir } from "../../src/scd/mod.ts";
+import { DAEMON } from "./_fixture.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const ignore = DAEMON !== "scd-ts";
+
+/** Reads LF-terminated lines from a byte stream. */
+class Lines {
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #buffer = "";
+  #decoder = new TextDecoder();
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+
+  async next(): Promise<string | undefined> {
+    for (;;) {
+      const nl = this.#buffer.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#buffer.slice(0, nl);
+        this.#buffer = this.#buffer.slice(nl + 1);
+        return line;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) return undefined;
+      this.#buffer += this.#decoder.decode(value, { stream: true });
+    }
+  }
+
+  /** Lines up to and including OK/ERR. */
+  async reply(): Promise<string[]> {
+    const out: string[] = [];
+    for (let l = await this.next(); l !== undefined; l = await this.next()) {
+      out.push(l);
+      if (/^(OK|ERR)( |$)/.test(l)) break;
+    }
+    return out;
+  }
+
+  release(): void {
+    this.#reader.releaseLock();
+  }
+}
+
+/** An Assuan client on a writable + readable pair (child stdio or a socket). */
+class Client {
+  readonly lines: Lines;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+
+  constructor(readable: ReadableStream<Uint8Array>, writable: WritableStream<Uint8Array>) {
+    this.lines = new Lines(readable);
+    this.#writer = writable.getWriter();
+  }
+
+  async transact(line: string): Promise<string[]> {
+    await this.#writer.write(new TextEncoder().encode(line + "\n"));
+    return await this.lines.reply();
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.close().catch(() => {});
+  }
+}
+
+interface Daemon {
+  child: Deno.ChildProcess;
+  pipe: Client;
+  home: string;
+  log: string;
+}
+
+async function startDaemon(args: string[], env: Record<string, string> = {}): Promise<Daemon> {
+  const home = await Deno.makeTempDir({ prefix: "scd-ts-proc-" });
+  const log = `${home}/scd-ts.log`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MAIN, ...args, "--homedir", home],
+    env: { SCD_TS_READER: `virtual:${home}/card.json`, SCD_TS_LOG: log, ...env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: Deno.env.get("SCD_E2E_VERBOSE") === "1" ? "inherit" : "null",
+  }).spawn();
+  const pipe = new Client(child.stdout, child.stdin);
+  const hello = await pipe.lines.next();
+  assertEquals(hello, "OK GNU Privacy Guard's Smartcard server ready");
+  return { child, pipe, home, log };
+}
+
+async function connectSocket(path: string): Promise<{ client: Client; conn: Deno.UnixConn }> {
+  const conn = await Deno.connect({ transport: "unix", path });
+  const client = new Client(conn.readable, conn.writable);
+  assertEquals(await client.lines.next(), "OK GNU Privacy Guard's Smartcard server ready");
+  return { client, conn };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => true, () => false);
+}
+
+Deno.test({
+  name: "scd-ts --version and --help print and exit 0; no mode says to use --daemon",
+  ignore,
+  async fn() {
+    const cases: [string, RegExp][] = [["--version", /^scd-ts \d/], ["--help", /--multi-server/]];
+    for (const [arg, pattern] of cases) {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", MAIN, arg],
+      })
+        .output();
+      assertEquals(r.code, 0);
+      assertMatch(new TextDecoder().decode(r.stdout), pattern);
+    }
+    const none = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", "--quiet", MAIN] })
+      .output();
+    assertEquals(none.code, 0);
+    assertMatch(new TextDecoder().decode(none.stderr), /please use the option '--daemon'/);
+  },
+});
+
+Deno.test({
+  name: "scd-ts --multi-server listens on S.scdaemon; after pipe EOF socket sessions finish",
+  ignore,
+  async fn() {
+    const d = await startDaemon(["--multi-server", "--frobnicate", "--pcsc-shared"]);
+    try {
+      const expected = `${await socketDir(d.home, {
+        env: (n) => Deno.env.get(n),
+        uid: Deno.uid(),
+      })}/${SOCKET_NAME}`;
+      assertEquals(await d.pipe.transact("GETINFO socket_name"), [`D ${expected}`, "OK"]);
+      assertEquals(((await Deno.stat(expected)).mode ?? 0) & 0o777, 0o600);
+      assertEquals(await d.pipe.transact("OPTION event-signal=12"), ["OK"]);
+      const { client, conn } = await connectSocket(expected);
+      assertEquals(await client.transact("GETINFO connections"), ["D 2", "OK"]);
+      assertMatch((await client.transact("SERIALNO"))[0]!, /^S SERIALNO D276000124010304/);
+      // gpg-agent goes away: the pipe ends, the socket session goes on, nobody new gets in
+      await d.pipe.close();
+      let connections: string[] = [];
+      for (let i = 0; i < 50; i++) { // the daemon sees the EOF soon, not at once
+        connections = await client.transact("GETINFO connections");
+        if (connections[0] === "D 1") break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assertEquals(connections, ["D 1", "OK"]);
+      assertEquals(await exists(expected), false);
+      assertEquals(await client.transact("BYE"), ["OK closing connection"]);
+      conn.close();
+      const status = await d.child.status;
+      assertEquals(status.code, 0);
+      const log = await Deno.readTextFile(d.log);
+      assertMatch(log, /Unknown option --frobnicate ignored/);
+      assertMatch(log, /Options without effect in scd-ts: --pcsc-shared/);
+    } finally {
+      try {
+        d.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await d.child.status;
+      await Deno.remove(d.home, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "scd-ts: KILLSCD on the socket ends the process although the pipe is open",
+  ignore,
+  async fn() {
+    const d = await startDaemon(["--multi-server"]);
+    try {
+      const path = (await d.pipe.transact("GETINFO socket_name"))[0]!.slice(2);
+      const { client, conn } = await connectSocket(path);
+      assertEquals(await client.transact("KILLSCD"), ["OK closing connection"]);
+      conn.close();
+      assertEquals((await d.child.status).code, 0);
+      assert(!(await exists(path)), "socket removed");
+    } finally {
+      try {
+        d.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await d.child.status;
+      await d.pipe.close();
+      await Deno.remove(d.home, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "scd-ts --server has no socket, ends with its session and writes the Assuan trace",
+  ignore,
+  async fn() {
+    const trace = await Deno.makeTempFile();
+    const d = await startDaemon(["--server"], { SCD_TS_TRACE: trace });
+    try {
+      assertEquals(await d.pipe.transact("GETINFO socket_name"), ["ERR 100663354 No data <SCD>"]);
+      assertEquals(await d.pipe.transact("GETINFO version"), ["D 2.4.8", "OK"]);
+      assertEquals(await d.pipe.transact("BYE"), ["OK closing connection"]);
+      assertEquals((await d.child.status).code, 0);
+      const lines = (await Deno.readTextFile(trace)).trim().split("\n");
+      assertEquals(lines.slice(0, 4), [
+        "1 -> OK GNU Privacy Guard's Smartcard server ready",
+        "1 <- GETINFO socket_name",
+        "1 -> ERR 100663354 No data <SCD>",
+        "1 <- GETINFO version",
+      ]);
+    } finally {
+      await d.pipe.close();
+      await Deno.remove(d.home, { recursive: true });
+      await Deno.remove(trace);
+    }
+  },
+});
+
+Deno.test({
+  name: "scd-ts: SIGTERM waits for the open pipe session, SIGINT exits at once",
+  ignore,
+  async fn() {
+    const d = await startDaemon(["--multi-server"]);
+    try {
+      const path = (await d.pipe.transact("GETINFO socket_name"))[0]!.slice(2);
+      d.child.kill("SIGTERM");
+      // stock's shutdown_pending: no new connections, the pipe session still answers
+      assertEquals(await d.pipe.transact("GETINFO version"), ["D 2.4.8", "OK"]);
+      d.child.kill("SIGINT");
+      assertEquals((await d.child.status).code, 0);
+      assert(!(await exists(path)), "socket removed");
+    } finally {
+      try {
+        d.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await d.child.status;
+      await d.pipe.close();
+      await Deno.remove(d.home, { recursive: true });
+    }
+  },
+});
