@@ -87,8 +87,11 @@ cardTest("a blocked PIN is unblocked with the Reset Code", async (c) => {
 
   await blockUserPin(c, keys.primary);
   assertEquals(await retryCounter(c), "0 3 3");
+  // stock still prompts (saying 0 attempts remain), sends VERIFY and gets 6983
   const blocked = await trySign(c, keys.primary, USER_PIN);
-  assert(blocked.code !== 0, "a blocked PIN must not sign");
+  assertEquals(blocked.code, 2, blocked.stderr);
+  assertMatch(blocked.stderr, /gpg: signing failed: PIN blocked/);
+  assertMatch((await c.prompts())[0]?.desc ?? "", /Remaining attempts: 0/);
 
   await c.restartAgent();
   // unblock: Reset Code, new PIN, repeat
