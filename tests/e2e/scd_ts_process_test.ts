@@ -40,12 +40,12 @@ class Lines {
     }
   }
 
-  /** Lines up to and including OK/ERR. */
+  /** Lines up to and including OK/ERR/INQUIRE. */
   async reply(): Promise<string[]> {
     const out: string[] = [];
     for (let l = await this.next(); l !== undefined; l = await this.next()) {
       out.push(l);
-      if (/^(OK|ERR)( |$)/.test(l)) break;
+      if (/^(OK|ERR|INQUIRE)( |$)/.test(l)) break;
     }
     return out;
   }
@@ -65,8 +65,12 @@ class Client {
     this.#writer = writable.getWriter();
   }
 
-  async transact(line: string): Promise<string[]> {
+  async send(line: string): Promise<void> {
     await this.#writer.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  async transact(line: string): Promise<string[]> {
+    await this.send(line);
     return await this.lines.reply();
   }
 
@@ -196,7 +200,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "scd-ts --server has no socket, ends with its session and writes the Assuan trace",
+  name:
+    "scd-ts --server has no socket, ends with its session and traces Assuan with the PIN redacted",
   ignore,
   async fn() {
     const trace = await Deno.makeTempFile();
@@ -204,15 +209,26 @@ Deno.test({
     try {
       assertEquals(await d.pipe.transact("GETINFO socket_name"), ["ERR 100663354 No data <SCD>"]);
       assertEquals(await d.pipe.transact("GETINFO version"), ["D 2.4.8", "OK"]);
+      const serial = (await d.pipe.transact("SERIALNO"))[0]!.split(" ")[2]!;
+      // The user PIN as gpg-agent sends it: the PIN, NUL padding, END. It must not be traced.
+      assertEquals(
+        (await d.pipe.transact(`CHECKPIN ${serial}`))[0]!.slice(0, 15),
+        "INQUIRE NEEDPIN",
+      );
+      await d.pipe.send(`D 123456${"%00".repeat(84)}`);
+      assertEquals(await d.pipe.transact("END"), ["OK"]);
       assertEquals(await d.pipe.transact("BYE"), ["OK closing connection"]);
       assertEquals((await d.child.status).code, 0);
-      const lines = (await Deno.readTextFile(trace)).trim().split("\n");
+      const text = await Deno.readTextFile(trace);
+      const lines = text.trim().split("\n");
       assertEquals(lines.slice(0, 4), [
         "1 -> OK GNU Privacy Guard's Smartcard server ready",
         "1 <- GETINFO socket_name",
         "1 -> ERR 100663354 No data <SCD>",
         "1 <- GETINFO version",
       ]);
+      assert(lines.includes("1 <- [redacted 260 bytes]"), text);
+      assertEquals(text.includes("123456"), false);
     } finally {
       await d.pipe.close();
       await Deno.remove(d.home, { recursive: true });
