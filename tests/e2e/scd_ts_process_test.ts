@@ -260,3 +260,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "scd-ts --daemon prints SCDAEMON_INFO and serves the socket until KILLSCD",
+  ignore,
+  async fn() {
+    const home = await Deno.makeTempDir({ prefix: "scd-ts-proc-" });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--quiet", MAIN, "--daemon", "--homedir", home],
+      env: { SCD_TS_READER: `virtual:${home}/card.json`, SCD_TS_LOG: `${home}/log` },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    try {
+      const lines = new Lines(child.stdout);
+      const info = await lines.next();
+      const m = /^SCDAEMON_INFO=(.+):(\d+):1; export SCDAEMON_INFO;$/.exec(info ?? "");
+      assert(m, `info line: ${info}`);
+      lines.release();
+      const { client, conn } = await connectSocket(m[1]!);
+      assertEquals(await client.transact("GETINFO pid"), [`D ${m[2]}`, "OK"]);
+      assertEquals(await client.transact("KILLSCD"), ["OK closing connection"]);
+      conn.close();
+      assertEquals((await child.status).code, 0);
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+      await child.stdout.cancel().catch(() => {});
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});

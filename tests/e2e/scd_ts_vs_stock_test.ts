@@ -5,10 +5,14 @@
  * the card). Runs when SCD_E2E_DAEMON=scd-ts (the home is then made for scd-ts and switched
  * to stock for the reference run); ignored for the stock-only matrix entry.
  */
-import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
 import { STOCK_SCDAEMON } from "../bed/gnupg.ts";
 import { type CardStatus, field } from "./_card_status.ts";
-import { type CardContext, cardTest, DAEMON } from "./_fixture.ts";
+import { type CardContext, cardTest, DAEMON, GNUPG } from "./_fixture.ts";
 import { generateOnCard, setEccKeyAttributes } from "./_workflows.ts";
 
 const ignore = DAEMON !== "scd-ts";
@@ -60,6 +64,30 @@ function assertSameFields(stock: CardStatus, ours: CardStatus): void {
   assertEquals([...ours.created], [...stock.created]);
 }
 
+/**
+ * The daemon's replies to the last `command` of a session log: stock's scdaemon.log
+ * (`DBG: chan_N <- LINE`/`-> LINE`) or scd-ts's trace (`N <- LINE`). Read as latin1 so that raw
+ * bytes compare equal.
+ */
+async function lastReply(path: string, command: string): Promise<string[]> {
+  const text = new TextDecoder("latin1").decode(await Deno.readFile(path));
+  const lines = text.split("\n").flatMap((l) => {
+    const m = /(?:DBG: chan_\d+|^\d+) (<-|->) (.*)$/.exec(l);
+    return m ? [[m[1]!, m[2]!] as const] : [];
+  });
+  const start = lines.findLastIndex(([dir, line]) => dir === "<-" && line === command);
+  const reply: string[] = [];
+  for (const [dir, line] of lines.slice(start + 1)) {
+    if (dir !== "->") break;
+    reply.push(line);
+    if (/^(OK|ERR)( |$)/.test(line)) break;
+  }
+  return reply;
+}
+
+/** LEARN lines only 2.4 sends; scd-ts sends them to both (2.2's gpg and agent ignore them). */
+const ONLY_24 = /^S (APPVERSION|CARDTYPE|CARDVERSION|UIF-\d) /;
+
 cardTest("card-status of a fresh card is the same with scd-ts as with stock", async (c) => {
   const stock = await statusWith(c, "stock");
   const ours = await statusWith(c, "scd-ts");
@@ -67,6 +95,15 @@ cardTest("card-status of a fresh card is the same with scd-ts as with stock", as
   assertEquals(ours.colons, stock.colons);
   assertEquals(ours.plain, stock.plain);
   assertEquals(field(ours.status, "Serial number"), c.serial);
+  // The Assuan replies behind it, stock's log against scd-ts's trace.
+  const stockLog = `${c.home.path}/scdaemon.log`;
+  const trace = `${c.home.path}/scd-ts.trace`;
+  for (const command of ["LEARN --force", "GETATTR KEY-ATTR", "SERIALNO"]) {
+    const theirs = await lastReply(stockLog, command);
+    const mine = await lastReply(trace, command);
+    assert(theirs.length > 1, `no ${command} in stock's log`);
+    assertEquals(GNUPG === "2.2" ? mine.filter((l) => !ONLY_24.test(l)) : mine, theirs);
+  }
 }, { ignore });
 
 cardTest(
