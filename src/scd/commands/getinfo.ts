@@ -8,7 +8,8 @@
 
 import { GpgError } from "../../gpg_error/mod.ts";
 import { getLog } from "../../log.ts";
-import { type Command, openCard, parameterError, type ScdContext } from "../command.ts";
+import { manufacturerName } from "../../openpgp/mod.ts";
+import { type Command, openCard, parameterError, parseCount, type ScdContext } from "../command.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
 
 const log = getLog("scd");
@@ -63,6 +64,8 @@ const HANDLERS: Record<string, Handler> = {
     if (!(cmd === "SERIALNO" && opt === "all")) throw new GpgError("FALSE");
     return Promise.resolve();
   },
+  // 2.4: the OpenPGP manufacturer name of an id (`app_openpgp_manufacturer`).
+  manufacturer: (ctx, arg) => ctx.conn.data(manufacturerName(parseCount(arg))),
   dump_state: (ctx) => {
     log.info("State: {cards} card(s) known, {sessions} session(s)", {
       cards: ctx.cards.cards.length,
@@ -73,7 +76,7 @@ const HANDLERS: Record<string, Handler> = {
 };
 
 /** Keywords that take an argument; matched as a leading word (`has_leading_keyword`). */
-const WITH_ARGUMENT = new Set(["cmd_has_option"]);
+const WITH_ARGUMENT = new Set(["cmd_has_option", "manufacturer"]);
 
 export const getinfo: Command = {
   name: "GETINFO",
@@ -94,6 +97,7 @@ export const getinfo: Command = {
     "  active_apps - S SERIALNO <serialno> <apps> for this session's card",
     "  all_active_apps - the same for all known cards",
     "  cmd_has_option CMD OPT - OK if command CMD has option OPT",
+    "  manufacturer N - name of the OpenPGP card manufacturer with id N",
     "  dump_state  - log the daemon's state",
   ].join("\n"),
   async run(ctx, line) {

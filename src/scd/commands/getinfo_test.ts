@@ -60,6 +60,8 @@ Deno.test("GETINFO cmd_has_option knows SERIALNO --all; unknown WHAT is stock's 
   assertEquals(await client.transact("GETINFO cmd_has_option SERIALNO"), [
     "ERR 100663424 Missing value <SCD>",
   ]);
+  assertEquals(await client.transact("GETINFO manufacturer 6"), ["D Yubico", "OK"]);
+  assertEquals(await client.transact("GETINFO manufacturer 0xF1D0"), ["D CanoKeys", "OK"]);
   for (const what of ["foo", "version ", ""]) {
     assertEquals(await client.transact(`GETINFO ${what}`), [
       "ERR 100663576 IPC parameter error <SCD> - unknown value for WHAT",

@@ -4,16 +4,7 @@
  * @module
  */
 
-import { type Command, openApp, parameterError } from "../command.ts";
-
-/** `strtoul(text, NULL, 0)`: leading number in base 10, 16 (0x) or 8 (0); 0 if none. */
-export function parseCount(text: string): number {
-  const m = /^\s*(?:(0[xX][0-9A-Fa-f]+)|(0[0-7]*)|([1-9][0-9]*))/.exec(text);
-  if (!m) return 0;
-  if (m[1]) return parseInt(m[1].slice(2), 16);
-  if (m[2]) return parseInt(m[2], 8);
-  return parseInt(m[3]!, 10);
-}
+import { type Command, openApp, parameterError, parseCount } from "../command.ts";
 
 export const random: Command = {
   name: "RANDOM",

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { aid, Harness } from "../_testing.ts";
-import { parseCount } from "./random.ts";
+import { parseCount } from "../command.ts";
 
 Deno.test("parseCount() reads numbers like strtoul(s, NULL, 0)", () => {
   assertEquals([parseCount("16"), parseCount("0x10"), parseCount("020"), parseCount("x")], [
