@@ -1,12 +1,13 @@
 /**
  * The Debian trixie chroot that holds gnupg 2.4 (built by .ci/trixie_chroot.sh). Mounts what
  * the tests need inside it (/proc, /dev, /dev/pts, and host directories at their own paths:
- * the repository, the test homes' base dir, the deno binary and its cache) and unmounts
- * exactly what it mounted, lazily when busy.
+ * the repository, the test homes' base dir, the deno binary and its cache); the last test
+ * process using the chroot unmounts them, lazily when busy.
  *
  * @module
  */
 import { run } from "./procs.ts";
+import { Registration } from "./users.ts";
 
 /** Where .ci/trixie_chroot.sh puts the chroot unless SCD_TS_CHROOT says otherwise. */
 export function chrootDir(): string {
@@ -33,31 +34,34 @@ async function mustRun(cmd: string, args: string[]): Promise<void> {
   }
 }
 
-/** One mounted chroot; {@linkcode ChrootMounts.unmount} undoes only its own mounts. */
+/**
+ * The chroot's mounts, shared by concurrent test processes: each holder registers in
+ * `<registryDir>/chroot.users/`, mounts what is missing, and the last one to leave unmounts
+ * them all (so no run unmounts /proc under another, and none leaves mounts behind).
+ */
 export class ChrootMounts {
   readonly dir: string;
-  readonly #mounted: string[] = [];
+  readonly #targets: string[] = [];
+  readonly #me: Registration;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, me: Registration) {
     this.dir = dir;
+    this.#me = me;
   }
 
-  /**
-   * Mounts /proc, /dev, /dev/pts and binds each of `hostDirs` at the same path inside `dir`.
-   * Mounts that already exist (e.g. from an earlier run) are reused and left in place.
-   */
-  static async mount(dir: string, hostDirs: string[]): Promise<ChrootMounts> {
+  /** Mounts /proc, /dev, /dev/pts and binds each of `hostDirs` at the same path inside `dir`. */
+  static async mount(dir: string, hostDirs: string[], registryDir: string): Promise<ChrootMounts> {
     if (!(await exists(`${dir}/usr/bin/gpg`))) {
       throw new Error(`Cannot find the trixie chroot at ${dir}: run .ci/trixie_chroot.sh`);
     }
-    const m = new ChrootMounts(dir);
+    const m = new ChrootMounts(dir, await Registration.join(`${registryDir}/chroot.users`));
     try {
       await m.#mountOne("/proc", ["-t", "proc", "proc"]);
       await m.#mountOne("/dev", ["--bind", "/dev"]);
       await m.#mountOne("/dev/pts", ["--bind", "/dev/pts"]);
       for (const host of hostDirs) await m.#mountOne(host, ["--bind", host]);
     } catch (e) {
-      await m.unmount();
+      m.unmountSync();
       throw e;
     }
     return m;
@@ -65,27 +69,30 @@ export class ChrootMounts {
 
   async #mountOne(inside: string, args: string[]): Promise<void> {
     const target = `${this.dir}${inside}`;
+    this.#targets.push(target);
     if (mountPoints().has(target)) return;
     await Deno.mkdir(target, { recursive: true });
     await mustRun("mount", [...args, target]);
-    this.#mounted.push(target);
   }
 
-  /** {@linkcode unmount} for an `unload` handler. */
+  /**
+   * Leaves; the last user unmounts every mount of the list, innermost first (lazily when
+   * busy: a pcscd just signalled may still hold /dev).
+   */
   unmountSync(): void {
-    unmountSyncAll(this.#mounted.splice(0));
+    if (!this.#me.leaveSync()) return;
+    const mounted = mountPoints();
+    unmountSyncAll(this.#targets.filter((t) => mounted.has(t)));
   }
 
-  /** Unmounts what this object mounted, innermost first; lazily when a mount is busy. */
-  async unmount(): Promise<void> {
-    for (const target of this.#mounted.splice(0).reverse()) {
-      const r = await run("umount", [target], { timeoutMs: 20000 });
-      if (r.code !== 0) await run("umount", ["-l", target], { timeoutMs: 20000 });
-    }
+  /** {@linkcode unmountSync} for async callers. */
+  unmount(): Promise<void> {
+    this.unmountSync();
+    return Promise.resolve();
   }
 }
 
-/** Unmounts synchronously (lazily: the pcscd just signalled may still hold /dev). */
+/** Unmounts synchronously, innermost first, lazily when busy. */
 function unmountSyncAll(targets: string[]): void {
   for (const target of targets.reverse()) {
     const r = new Deno.Command("umount", { args: [target], stderr: "null" }).outputSync();

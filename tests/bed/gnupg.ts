@@ -6,15 +6,9 @@
  * @module
  */
 import { chrootDir, ChrootMounts } from "./chroot.ts";
-import { ensurePcscd, type PcscdHandle, VPCD_PORT_CHROOT, VPCD_PORT_HOST } from "./pcscd.ts";
-import {
-  killQuietly,
-  type ProcResult,
-  run,
-  type RunOptions,
-  spawnCaptured,
-  type Spawned,
-} from "./procs.ts";
+import { VPCD_PORT_CHROOT, VPCD_PORT_HOST } from "./pcscd.ts";
+import { SharedPcscd } from "./shared_pcscd.ts";
+import { type ProcResult, run, type RunOptions, spawnCaptured, type Spawned } from "./procs.ts";
 import { REPO_ROOT } from "./vcard.ts";
 
 /** The two gnupg versions of the matrix. */
@@ -47,12 +41,12 @@ export class GnupgBed {
   /** The chroot directory for 2.4, undefined for 2.2. */
   readonly chroot: string | undefined;
   readonly #mounts: ChrootMounts | undefined;
-  readonly #pcscd: PcscdHandle;
+  readonly #pcscd: SharedPcscd;
 
   private constructor(
     version: GnupgVersion,
     mounts: ChrootMounts | undefined,
-    pcscd: PcscdHandle,
+    pcscd: SharedPcscd,
   ) {
     this.version = version;
     this.chroot = mounts?.dir;
@@ -63,10 +57,12 @@ export class GnupgBed {
   /** Prepares `version`: for 2.4 mounts the chroot and starts its own pcscd if needed. */
   static async open(version: GnupgVersion): Promise<GnupgBed> {
     await Deno.mkdir(HOMES_BASE, { recursive: true, mode: 0o700 });
-    if (version === "2.2") return new GnupgBed(version, undefined, await ensurePcscd());
-    const mounts = await ChrootMounts.mount(chrootDir(), hostDirsForChroot());
+    if (version === "2.2") {
+      return new GnupgBed(version, undefined, await SharedPcscd.acquire(HOMES_BASE));
+    }
+    const mounts = await ChrootMounts.mount(chrootDir(), hostDirsForChroot(), HOMES_BASE);
     try {
-      const pcscd = await ensurePcscd({ chroot: mounts.dir });
+      const pcscd = await SharedPcscd.acquire(HOMES_BASE, mounts.dir);
       return new GnupgBed(version, mounts, pcscd);
     } catch (e) {
       await mounts.unmount();
@@ -126,19 +122,18 @@ export class GnupgBed {
   }
 
   /**
-   * Synchronous {@linkcode close} for an `unload` handler (a test process that shares one
-   * bed between tests): signals the pcscd this bed started and unmounts the chroot.
+   * Synchronous {@linkcode close} for an `unload` handler (tests of one module share a
+   * bed): leaves the shared pcscd (the last user stops it) and unmounts the chroot.
    */
   closeSync(): void {
-    const pid = this.#pcscd.pid;
-    if (this.#pcscd.started && pid !== undefined) killQuietly(pid, "SIGTERM");
+    this.#pcscd.releaseSync();
     this.#mounts?.unmountSync();
   }
 
-  /** Stops the chroot's pcscd if this bed started it and unmounts the chroot. */
+  /** Leaves the shared pcscd (the last user stops it) and unmounts the chroot. */
   async close(): Promise<void> {
     try {
-      await this.#pcscd.stop();
+      await this.#pcscd.release();
     } finally {
       await this.#mounts?.unmount();
     }

@@ -132,9 +132,10 @@ export function cardTest(
 let bed: Promise<GnupgBed> | undefined;
 
 /**
- * One bed (pcscd, chroot mounts) per test process: tests share it, each with its own card
- * and home; it is closed synchronously when the process unloads. Starting and stopping pcscd
- * per test would also pull the machine's pcscd from under other users of it.
+ * One bed (pcscd, chroot mounts) per test module: its tests share it, each with its own card
+ * and home; it is closed synchronously when the module unloads (deno test runs each module
+ * in its own worker). Starting and stopping pcscd per test would also pull the machine's
+ * pcscd from under other users of it.
  */
 function sharedBed(): Promise<GnupgBed> {
   if (bed === undefined) {

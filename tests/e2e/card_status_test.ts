@@ -42,6 +42,11 @@ cardTest("card-status shows a fresh card's identity, attributes and counters", a
   assertMatch(colons.stdout, /^pinretry:3:0:3:$/m);
   assertMatch(colons.stdout, /^sigcount:0:::$/m);
   assertMatch(colons.stdout, /^keyattr:1:1:2048:$/m);
+  // the card process agrees (control port), and the daemon really talked to it
+  const st = await c.card.control({ cmd: "status" });
+  assertEquals([st.connected, st.serial], [true, c.serial]);
+  const log = await c.card.apduLog();
+  assert((log.byIns["CA"]?.count ?? 0) > 0, JSON.stringify(log));
 });
 
 cardTest("card-edit sets name, url, login, lang and salutation", async (c) => {
