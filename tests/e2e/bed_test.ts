@@ -13,7 +13,10 @@ import { GnupgHome } from "../bed/gnupghome.ts";
 import { decodeAssuan, parsePinentryLog } from "../bed/pinentry.ts";
 import { alive, pidsWithEnv } from "../bed/procs.ts";
 import { field, parseCardStatus } from "./_card_status.ts";
-import { cardTest, GNUPG, READER, USER_PIN } from "./_fixture.ts";
+import { cardTest, GNUPG, USER_PIN } from "./_fixture.ts";
+
+/** A reader that does not exist: these tests need no card, and must not see another's. */
+const NO_READER = "No Such Reader 00 00";
 import { generateOnCard, signatureCounter } from "./_workflows.ts";
 
 Deno.test("decodeAssuan() decodes percent escapes and keeps other bytes", () => {
@@ -84,7 +87,7 @@ Deno.test("parseCardStatus() reads labelled fields and key creation dates", () =
 
 Deno.test(`test pinentry answers and records a passphrase prompt (gnupg ${GNUPG})`, async () => {
   const bed = await GnupgBed.open(GNUPG);
-  const home = await GnupgHome.create(bed, { daemon: "stock", readerPort: READER });
+  const home = await GnupgHome.create(bed, { daemon: "stock", readerPort: NO_READER });
   try {
     const pass = "correct-horse-42-staple"; // long and with digits: no "insecure" CONFIRM
     await home.pinentry.script([{ pin: pass }]);
@@ -112,7 +115,7 @@ Deno.test(`test pinentry answers and records a passphrase prompt (gnupg ${GNUPG}
 
 Deno.test(`closing a home leaves no gpg-agent or scdaemon behind (gnupg ${GNUPG})`, async () => {
   const bed = await GnupgBed.open(GNUPG);
-  const home = await GnupgHome.create(bed, { daemon: "stock", readerPort: READER });
+  const home = await GnupgHome.create(bed, { daemon: "stock", readerPort: NO_READER });
   let pids: number[] = [];
   try {
     const r = await bed.run("gpg-connect-agent", ["SCD GETINFO version", "/bye"], {
