@@ -8,6 +8,8 @@
 
 import { escapeData, unescapeData } from "../../src/assuan/mod.ts";
 import { concat } from "../../src/util/bytes.ts";
+import { TestClient } from "../../src/assuan/mod.ts";
+import { HELLO, type ScdServer, type SessionOptions } from "../../src/scd/mod.ts";
 import { type ScdFixture, Session } from "./_scd_fixture.ts";
 
 /** How to answer one inquiry keyword: bytes/strings in order of asking, or "cancel". */
@@ -119,7 +121,8 @@ export const ADMIN_PIN = "12345678";
 /** GENKEY --force --algo=ALGO in slot `n` with the Admin PIN; returns the reply. */
 export async function genkey(session: Session, n: 1 | 2 | 3, algo: string): Promise<Reply> {
   const r = await run(session, `GENKEY --force --timestamp=20240101T000000 --algo=${algo} ${n}`, {
-    NEEDPIN: [ADMIN_PIN],
+    // stock asks again after --algo changed the slot's attributes
+    NEEDPIN: [ADMIN_PIN, ADMIN_PIN],
   });
   if (r.err !== undefined) throw new Error(`Cannot generate ${algo} in ${n}: ${r.end}`);
   return r;
@@ -134,9 +137,21 @@ export async function keygripOf(session: Session, n: 1 | 2 | 3): Promise<string>
 }
 
 /** A fresh session on `f` that already did SERIALNO. */
-export async function connect(f: ScdFixture): Promise<Session> {
+export async function connect(f: Pick<ScdFixture, "connect">): Promise<Session> {
   const s = await f.connect();
   const r = await run(s, "SERIALNO");
   if (r.err !== undefined) throw new Error(`Cannot select the card: ${r.end}`);
   return s;
+}
+
+/** A session on any `server` (for daemons built differently from the fixture's). */
+export async function serverSession(
+  server: ScdServer,
+  options: SessionOptions = {},
+): Promise<Session> {
+  const client = new TestClient();
+  const end = server.serve(client.server, options);
+  const hello = await client.line();
+  if (hello !== `OK ${HELLO}`) throw new Error(`Cannot connect: greeting was ${hello}`);
+  return new Session(client, end);
 }
