@@ -88,8 +88,43 @@ export class Vcard {
   }
 }
 
-/** Starts a virtual card on `port` and waits until it is connected to vpcd. */
+/**
+ * True when a card is connected to vpcd's `port` (an established TCP connection whose local
+ * port is `port`, i.e. pcscd's end), read from /proc/net/tcp{,6}.
+ */
+export function vpcdPortBusy(port: number): boolean {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(table);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address:port, f[3] state (01 = ESTABLISHED)
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === "01") return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Starts a virtual card on `port` and waits until it is connected to vpcd. vpcd serves one
+ * card per port; a second one would connect but never be served, so a port another card
+ * holds (after a grace period for a card just stopped) is an error.
+ */
 export async function startVcard(options: VcardOptions): Promise<Vcard> {
+  const deadline = Date.now() + 5000;
+  while (vpcdPortBusy(options.port)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Cannot start a card on vpcd port ${options.port}: another card is connected there (use the other slot, e.g. SCD_E2E_SLOT=1)`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const controlPort = freePort();
   const args = [
     "run",

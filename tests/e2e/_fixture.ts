@@ -113,7 +113,7 @@ export function cardTest(
           statePath: `${home.path}/card-state.json`,
           serial,
         });
-        await waitForCard(bed, home);
+        await waitForCard(bed, home, serial);
         const ctx = makeContext(bed, home, card, serial);
         try {
           await fn(ctx);
@@ -145,15 +145,16 @@ function sharedBed(): Promise<GnupgBed> {
   return bed;
 }
 
-/** Waits until the daemon sees the card (pcscd notices vpcd's card within a poll period). */
-async function waitForCard(bed: GnupgBed, home: GnupgHome): Promise<void> {
+/** Waits until the daemon sees this test's card (pcscd notices a vpcd card within ~1 s). */
+async function waitForCard(bed: GnupgBed, home: GnupgHome, serial: string): Promise<void> {
   const deadline = Date.now() + 10000;
+  const want = `S SERIALNO D276000124010304FFFE${serial}0000`;
   while (true) {
     await new Promise((r) => setTimeout(r, 300));
     const r = await bed.run("gpg-connect-agent", ["SCD SERIALNO", "/bye"], { home: home.path });
-    if (/^S SERIALNO /m.test(r.stdout)) return;
+    if (r.stdout.split("\n").includes(want)) return;
     if (Date.now() > deadline) {
-      throw new Error(`Cannot see the virtual card through the daemon: ${r.stdout}${r.stderr}`);
+      throw new Error(`Cannot see card ${serial} through the daemon: ${r.stdout}${r.stderr}`);
     }
   }
 }
