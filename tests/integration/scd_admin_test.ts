@@ -1,0 +1,178 @@
+/**
+ * The admin commands over Assuan against the real OpenPGP application and the in-process
+ * virtual card: SETATTR (escaping, --inquire, Admin PIN once, KEY-ATTR forgetting it),
+ * GENKEY (stock's argument errors, status order and chunking), WRITEKEY (confidential
+ * KEYDATA, the imported key signs), WRITECERT/READCERT.
+ */
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { ed25519 } from "@noble/curves/ed25519.js";
+import { MemoryTrace } from "../../src/assuan/mod.ts";
+import { encodeDigestInfo, encodeSexp, sexpList } from "../../src/formats/mod.ts";
+import { concat, toHex } from "../../src/util/bytes.ts";
+import { ADMIN_PIN, connect, genkey, run, scdErr, USER_PIN } from "./_scd_client.ts";
+import { ScdFixture, type Session } from "./_scd_fixture.ts";
+
+const ASS_PARAMETER = scdErr(280);
+
+async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
+  const f = await ScdFixture.open();
+  const s = await connect(f);
+  try {
+    await fn(s, f);
+  } finally {
+    await s.close();
+    await f.close();
+  }
+}
+
+Deno.test("SETATTR: percent-plus value, one Admin PIN prompt for several names, GETATTR reads back", async () => {
+  await withCard(async (s) => {
+    const a = await run(s, "SETATTR DISP-NAME Doe<<John%2BQ+X", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals(a.err, undefined, a.end);
+    assertMatch(a.inquiries[0]!, /^NEEDPIN \|A\|Please enter the Admin PIN%0A%0A/);
+    const b = await run(s, "SETATTR PUBKEY-URL https://example.org/k.asc", {
+      NEEDPIN: [ADMIN_PIN],
+    });
+    const c = await run(s, "SETATTR DISP-LANG de");
+    assertEquals([b.err, b.inquiries, c.err], [undefined, [], undefined]);
+    assertEquals((await run(s, "GETATTR DISP-NAME")).status, ["DISP-NAME Doe<<John%2BQ+X"]);
+    assertEquals((await run(s, "GETATTR PUBKEY-URL")).status, [
+      "PUBKEY-URL https://example.org/k.asc",
+    ]);
+    assertEquals((await run(s, "SETATTR NO-SUCH-NAME x")).err, scdErr(88));
+  });
+});
+
+Deno.test("SETATTR --inquire takes the value from INQUIRE VALUE and keeps it out of the trace", async () => {
+  const f = await ScdFixture.open();
+  const trace = new MemoryTrace();
+  const s = await f.connect({ trace });
+  await run(s, "SERIALNO");
+  const r = await run(s, "SETATTR --inquire LOGIN-DATA", {
+    VALUE: ["secret-login"],
+    NEEDPIN: [ADMIN_PIN],
+  });
+  assertEquals([r.err, r.inquiries[0]], [undefined, "VALUE"]);
+  assertEquals((await run(s, "GETATTR LOGIN-DATA")).status, ["LOGIN-DATA secret-login"]);
+  await s.close();
+  await f.close();
+  const text = trace.lines.filter((l) => !l.includes("S LOGIN-DATA")).join("\n");
+  assert(!text.includes("secret-login"), text);
+  assert(text.includes("[redacted"), text);
+});
+
+Deno.test("SETATTR KEY-ATTR forgets the cached PINs, as stock asks for the Admin PIN again", async () => {
+  await withCard(async (s) => {
+    const first = await run(s, "SETATTR KEY-ATTR --force 1 22 ed25519", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals([first.err, first.inquiries.length], [undefined, 1]);
+    const again = await run(s, "SETATTR DISP-LANG en", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals([again.err, again.inquiries.length], [undefined, 1]);
+    assertEquals((await run(s, "GETATTR KEY-ATTR")).status[0], "KEY-ATTR 1 22 Ed25519");
+  });
+});
+
+Deno.test("GENKEY: stock's argument errors; an existing key needs --force", async () => {
+  await withCard(async (s) => {
+    const p = `ERR ${ASS_PARAMETER} IPC parameter error <SCD>`;
+    assertEquals((await run(s, "GENKEY --timestamp=xx 1")).end, `${p} - invalid time value`);
+    assertEquals(
+      (await run(s, "GENKEY --timestamp=19691231T235959 1")).end,
+      `${p} - invalid time value`,
+    );
+    assertEquals((await run(s, "GENKEY --timestamp 1")).end, `${p} - missing value for option`);
+    assertEquals((await run(s, "GENKEY")).end, `${p} - no key number given`);
+    await genkey(s, 1, "ed25519");
+    const again = await run(s, "GENKEY 1", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals(again.err, scdErr(0x8000 | 35)); // EEXIST
+  });
+});
+
+Deno.test("GENKEY status lines: KEY-CREATED-AT, KEY-DATA (chunked over 768 hex digits), KEY-FPR", async () => {
+  await withCard(async (s) => {
+    const r = await genkey(s, 1, "rsa4096");
+    const kw = r.status.map((l) => l.split(" ").slice(0, 2).join(" "));
+    assertEquals(kw, [
+      "KEY-CREATED-AT 1704067200",
+      "KEY-DATA -",
+      "KEY-DATA n",
+      "KEY-DATA e",
+      "KEY-FPR " + r.status.at(-1)!.split(" ")[1],
+    ]);
+    assertEquals(r.status[1]!.split(" ")[2]!.length, 768);
+    assertEquals(r.status[1]!.split(" ")[2]!.length + r.status[2]!.split(" ")[2]!.length, 1024);
+    const fpr = r.status.at(-1)!.split(" ")[1]!;
+    assertEquals((await run(s, "GETATTR KEY-FPR")).status, [`KEY-FPR 1 ${fpr}`]);
+    const e = await genkey(s, 2, "cv25519");
+    assertEquals(e.status.map((l) => l.split(" ").slice(0, 2).join(" ")).slice(0, 2), [
+      "KEY-CREATED-AT 1704067200",
+      "KEY-DATA q",
+    ]);
+    assertMatch(e.status.at(-1)!, /^KEY-FPR [0-9A-F]{40}$/);
+  });
+});
+
+Deno.test("WRITEKEY: INQUIRE KEYDATA (redacted in the trace); the imported Ed25519 key signs", async () => {
+  const f = await ScdFixture.open();
+  const trace = new MemoryTrace();
+  const s = await f.connect({ trace });
+  await run(s, "SERIALNO");
+  const d = ed25519.utils.randomSecretKey();
+  const q = concat(Uint8Array.of(0x40), ed25519.getPublicKey(d));
+  const keyData = encodeSexp(sexpList(
+    "private-key",
+    sexpList(
+      "ecc",
+      sexpList("curve", "Ed25519"),
+      sexpList("flags", "eddsa"),
+      sexpList("q", q),
+      sexpList("d", d),
+    ),
+    sexpList("created-at", "1700000000"),
+  ));
+  assertEquals(
+    (await run(s, "WRITEKEY")).end,
+    `ERR ${ASS_PARAMETER} IPC parameter error <SCD> - no keyid given`,
+  );
+  const w = await run(s, "WRITEKEY --force OPENPGP.1", {
+    KEYDATA: [keyData],
+    NEEDPIN: [ADMIN_PIN, ADMIN_PIN],
+  });
+  assertEquals(w.err, undefined, w.end);
+  assertEquals(w.inquiries[0], "KEYDATA");
+  const digest = new Uint8Array(createHash("sha512").update("imported").digest());
+  await run(s, `SETDATA ${toHex(encodeDigestInfo("sha512", digest))}`);
+  const sig = await run(s, "PKSIGN --hash=sha512 OPENPGP.1", { NEEDPIN: [USER_PIN] });
+  assertEquals(sig.err, undefined, sig.end);
+  assert(ed25519.verify(sig.data, digest, q.subarray(1)));
+  await s.close();
+  await f.close();
+  const text = trace.lines.join("\n").toUpperCase();
+  assert(!text.includes(toHex(d).slice(0, 16)), "private key bytes in the trace");
+  // the client's KEYDATA and PIN lines were all confidential
+  assert(!trace.lines.some((l) => l.startsWith("<- D ")), text);
+});
+
+Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; none yet is NO_OBJ", async () => {
+  await withCard(async (s) => {
+    assertEquals((await run(s, "READCERT OPENPGP.3")).err, scdErr(68));
+    const der = concat(
+      Uint8Array.of(0x30, 0x82, 0x01, 0x2c),
+      Uint8Array.of(0x25, 0x0a, 0x0d),
+      new Uint8Array(297).fill(7),
+    );
+    assertEquals(
+      (await run(s, "WRITECERT")).end,
+      `ERR ${ASS_PARAMETER} IPC parameter error <SCD> - no certid given`,
+    );
+    const w = await run(s, "WRITECERT OPENPGP.3", { CERTDATA: [der], NEEDPIN: [ADMIN_PIN] });
+    assertEquals([w.err, w.inquiries[0]], [undefined, "CERTDATA"]);
+    const r = await run(s, "READCERT OPENPGP.3");
+    assertEquals(toHex(r.data), toHex(der));
+    assertEquals((await run(s, `READCERT ${"AB".repeat(20)}`)).err, scdErr(112));
+  });
+});
