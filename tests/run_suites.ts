@@ -11,8 +11,8 @@
 
 /** gnupg versions of the e2e matrix. */
 export const E2E_GNUPG = ["2.2", "2.4"] as const;
-/** Smartcard daemons of the e2e matrix (add "scd-ts" once it can run the workflows). */
-export const E2E_DAEMONS = ["stock"];
+/** Smartcard daemons of the e2e matrix (scd-ts runs every workflow on 2.2 and 2.4). */
+export const E2E_DAEMONS = ["stock", "scd-ts"];
 
 /** Pass/fail counts of one suite. */
 export interface SuiteCounts {
