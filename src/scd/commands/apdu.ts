@@ -54,6 +54,7 @@ function atrDump(atr: Uint8Array): string {
   return `ATR: ${hex}\nLength: ${atr.length} bytes\n`;
 }
 
+/** APDU: raw command APDU, reply data ‖ SW. */
 export const apdu: Command = {
   name: "APDU",
   help: [

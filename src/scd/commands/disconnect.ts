@@ -8,6 +8,7 @@
 import { GpgError } from "../../gpg_error/mod.ts";
 import type { Command } from "../command.ts";
 
+/** DISCONNECT: nothing to drop; checks the session has a card. */
 export const disconnect: Command = {
   name: "DISCONNECT",
   help: [

@@ -11,6 +11,7 @@ import { GpgError } from "../../gpg_error/mod.ts";
 import { type Command, openApp } from "../command.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
 
+/** GETATTR: one card attribute as status lines. */
 export const getattr: Command = {
   name: "GETATTR",
   help: [

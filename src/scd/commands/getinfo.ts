@@ -78,6 +78,7 @@ const HANDLERS: Record<string, Handler> = {
 /** Keywords that take an argument; matched as a leading word (`has_leading_keyword`). */
 const WITH_ARGUMENT = new Set(["cmd_has_option", "manufacturer"]);
 
+/** GETINFO: daemon and card facts. */
 export const getinfo: Command = {
   name: "GETINFO",
   help: [

@@ -19,6 +19,7 @@ const LIST_FILTERS: Record<string, (k: KeyInfo) => boolean> = {
   auth: (k) => k.usage.includes("a"),
 };
 
+/** KEYINFO: which known card holds a key (2.4). */
 export const keyinfo: Command = {
   name: "KEYINFO",
   help: [

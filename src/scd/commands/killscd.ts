@@ -7,6 +7,7 @@
 
 import type { Command } from "../command.ts";
 
+/** KILLSCD: close the session and end the process. */
 export const killscd: Command = {
   name: "KILLSCD",
   help: ["KILLSCD", "", "Close this connection and terminate scd-ts."].join("\n"),

@@ -9,6 +9,7 @@
 import { type Command, openApp, parseLine } from "../command.ts";
 import { readerStatus, sendStatus, serialNoStatus } from "../status.ts";
 
+/** LEARN: the card-status lines. */
 export const learn: Command = {
   name: "LEARN",
   help: [

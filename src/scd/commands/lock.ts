@@ -31,6 +31,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** LOCK: reserve the card for this session. */
 export const lock: Command = {
   name: "LOCK",
   help: [
@@ -50,6 +51,7 @@ export const lock: Command = {
   },
 };
 
+/** UNLOCK: release the LOCK. */
 export const unlock: Command = {
   name: "UNLOCK",
   help: ["UNLOCK", "", "Release the lock taken with LOCK."].join("\n"),

@@ -6,6 +6,7 @@
 
 import { type Command, openApp, parameterError, parseCount } from "../command.ts";
 
+/** RANDOM: bytes from GET CHALLENGE. */
 export const random: Command = {
   name: "RANDOM",
   help: [

@@ -10,6 +10,7 @@ import { formatSexpAdvanced, parseSexp } from "../../formats/mod.ts";
 import { GpgError } from "../../gpg_error/mod.ts";
 import { type Command, openApp, parseLine } from "../command.ts";
 
+/** READKEY: a public key as an S-expression. */
 export const readkey: Command = {
   name: "READKEY",
   help: [

@@ -10,6 +10,7 @@ import type { Command } from "../command.ts";
 
 const log = getLog("scd");
 
+/** RESTART: unbind the session, release its lock. */
 export const restart: Command = {
   name: "RESTART",
   help: [

@@ -9,6 +9,7 @@
 import { checkNotLocked, type Command, parameterError, parseLine } from "../command.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
 
+/** SERIALNO: select and bind the card, report its serial. */
 export const serialno: Command = {
   name: "SERIALNO",
   help: [
