@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const homedir = resolveHomedir(args.homedir, env, Deno.cwd());
+  const homedir = resolveHomedir(args.homedir, { env, cwd: Deno.cwd() });
   const { config, warnings } = await loadConfig(homedir, { env, args });
   if (args.command === "version") {
     printVersion(config);

@@ -29,11 +29,10 @@ export function standardHomedir(env: EnvLookup): string {
 /** The homedir in effect: `--homedir`, else `$GNUPGHOME`, else `~/.gnupg`; absolute. */
 export function resolveHomedir(
   option: string | undefined,
-  env: EnvLookup,
-  cwd: string,
+  context: { env: EnvLookup; cwd: string },
 ): string {
-  const dir = option || env("GNUPGHOME") || standardHomedir(env);
-  return absolute(dir, cwd);
+  const dir = option || context.env("GNUPGHOME") || standardHomedir(context.env);
+  return absolute(dir, context.cwd);
 }
 
 /** True when `homedir` is the standard one (then no `d.<hash>` subdirectory is used). */

@@ -13,10 +13,10 @@ Deno.test("zbase32() matches gnupg's zb32 (WKD hash of joe.doe)", async () => {
 Deno.test("resolveHomedir() prefers --homedir, then GNUPGHOME, then ~/.gnupg", () => {
   const env = (n: string) =>
     ({ HOME: "/home/u", GNUPGHOME: "rel/g/" } as Record<string, string>)[n];
-  assertEquals(resolveHomedir("/opt/h//", env, "/cwd"), "/opt/h");
-  assertEquals(resolveHomedir(undefined, env, "/cwd"), "/cwd/rel/g");
+  assertEquals(resolveHomedir("/opt/h//", { env, cwd: "/cwd" }), "/opt/h");
+  assertEquals(resolveHomedir(undefined, { env, cwd: "/cwd" }), "/cwd/rel/g");
   assertEquals(
-    resolveHomedir(undefined, (n) => n === "HOME" ? "/home/u" : undefined, "/"),
+    resolveHomedir(undefined, { env: (n) => n === "HOME" ? "/home/u" : undefined, cwd: "/" }),
     "/home/u/.gnupg",
   );
 });
