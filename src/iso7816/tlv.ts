@@ -54,7 +54,9 @@ export function tlv(tag: number, ...values: readonly Uint8Array[]): Uint8Array {
 export function readTlv(bytes: Uint8Array, offset = 0): { tlv: Tlv; next: number } {
   let i = offset;
   const need = (k: number) => {
-    if (i + k > bytes.length) throw new TlvSyntaxError(`Cannot parse TLV: truncated at offset ${i}`);
+    if (i + k > bytes.length) {
+      throw new TlvSyntaxError(`Cannot parse TLV: truncated at offset ${i}`);
+    }
   };
   need(1);
   const first = bytes[i++]!;

@@ -27,7 +27,9 @@ export function fromHex(hex: string): Uint8Array {
   for (let i = 0; i < out.length; i++) {
     const hi = hexValue(hex.charCodeAt(2 * i));
     const lo = hexValue(hex.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) throw new HexSyntaxError(`Cannot decode hex: invalid digit near offset ${2 * i}`);
+    if (hi < 0 || lo < 0) {
+      throw new HexSyntaxError(`Cannot decode hex: invalid digit near offset ${2 * i}`);
+    }
     out[i] = (hi << 4) | lo;
   }
   return out;
