@@ -1,0 +1,383 @@
+/**
+ * `deno task lint:layers`: checks every import against the rank table of style.md §2 (§3.15)
+ * and exits 1 listing each offending import as `file → imported file: rule`.
+ *
+ * The import graph comes from one `deno info --json` over a synthetic root that imports every
+ * `.ts` file under `src/`, `ffi/` and `tests/` plus `main.ts`, so entry points that main.ts
+ * does not reach (src/virtual/cli.ts, test helpers) are covered too. It includes literal
+ * dynamic `import("…")`; a computed dynamic import in product code is reported, because no
+ * tool can see where it goes.
+ *
+ * Rules (product code = every non-test file under `src/`, `ffi/`, and `main.ts`):
+ * 1. A file imports from its own folder and from what its row in {@linkcode LAYERS} allows.
+ * 2. Cross-folder imports go through the target folder's `mod.ts`, unless the table names the
+ *    file (`src/iso7816/sw.ts` for src/virtual) or the folder has no facade (`src/util/`).
+ * 3. Files starting with `_` are private to their folder (its layer, for src/ and ffi/).
+ * 4. src/virtual never imports src/openpgp, directly or through another folder.
+ * 5. Product code never imports test code.
+ * Test files (`*_test.ts`, everything under `tests/`) are exempt from 1, 2 and 5; rule 4
+ * binds the virtual card's own tests too (they must not lean on the host side), while tests
+ * elsewhere may import both.
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+
+/** One row of the rank table. */
+export interface Layer {
+  /** A folder (ends in `/`) or a single file. */
+  path: string;
+  rank: number;
+  /** Folders (`…/`) or named files this layer may import; `"anything"` for rank 7. */
+  mayImport: readonly string[] | "anything";
+  /** Files this layer may import only with `import type`. */
+  typeOnly?: readonly string[];
+  /** False when the folder has no `mod.ts` facade and its files are imported one by one. */
+  facade?: boolean;
+}
+
+const RANK0 = ["src/util/", "src/gpg_error/"] as const;
+
+/** style.md §2, row by row. */
+export const LAYERS: readonly Layer[] = [
+  // 0: leaf helpers and the gpg-error vocabulary; src/util is a bag of files with no mod.ts
+  { path: "src/util/", rank: 0, mayImport: [], facade: false },
+  { path: "src/gpg_error/", rank: 0, mayImport: [] },
+  // 1: raw libpcsclite binding; only src/pcsc (and later src/pkcs11) use it
+  { path: "ffi/", rank: 1, mayImport: ["src/util/"] },
+  // 1: generic Assuan server library that knows no cards (like scd-rs-assuan)
+  { path: "src/assuan/", rank: 1, mayImport: [...RANK0] },
+  // 2: reader/transport with the PC/SC handle discipline
+  { path: "src/pcsc/", rank: 2, mayImport: ["ffi/", ...RANK0] },
+  // 3: generic ISO 7816-4; sees a card only as the CardChannel interface
+  {
+    path: "src/iso7816/",
+    rank: 3,
+    mayImport: [...RANK0],
+    typeOnly: ["src/pcsc/channel.ts"],
+  },
+  // 3: crypto formats gpg speaks (sexp, keygrip, DigestInfo); no I/O
+  { path: "src/formats/", rank: 3, mayImport: [...RANK0] },
+  // 4: the contract between commands and card applications (gnupg app-common.h analogue)
+  { path: "src/app/", rank: 4, mayImport: [...RANK0, "src/formats/"] },
+  // 5: host-side card applications; src/openpgp never sees ffi/ (yubikit's rule)
+  {
+    path: "src/openpgp/",
+    rank: 5,
+    mayImport: ["src/app/", "src/iso7816/", "src/formats/", ...RANK0],
+  },
+  {
+    path: "src/pkcs11/",
+    rank: 5,
+    mayImport: ["src/app/", "src/iso7816/", "src/formats/", ...RANK0, "ffi/"],
+  },
+  // 5: the virtual card, an independent implementation: only sw/tlv and the channel type
+  {
+    path: "src/virtual/",
+    rank: 5,
+    mayImport: ["src/iso7816/sw.ts", "src/iso7816/tlv.ts", ...RANK0],
+    typeOnly: ["src/pcsc/channel.ts"],
+  },
+  // 6: scdaemon semantics (Assuan command table) and later ssh-agent mode
+  ...["src/scd/", "src/ssh/"].map((path) => ({
+    path,
+    rank: 6,
+    mayImport: [
+      "src/assuan/",
+      "src/app/",
+      "src/openpgp/",
+      "src/pkcs11/",
+      "src/pcsc/",
+      "src/formats/",
+      ...RANK0,
+    ],
+  })),
+  // 6: hardware probe: like src/scd but speaks no Assuan
+  {
+    path: "src/probe/",
+    rank: 6,
+    mayImport: ["src/app/", "src/openpgp/", "src/pkcs11/", "src/pcsc/", "src/formats/", ...RANK0],
+  },
+  // 7: process entry and logging setup
+  { path: "main.ts", rank: 7, mayImport: "anything" },
+  { path: "src/log.ts", rank: 7, mayImport: "anything" },
+];
+
+/** A reviewed import the rank table (rule 1 only) does not allow. */
+export interface LayerException {
+  /** Importing folder (`…/`) or file. */
+  from: string;
+  /** Imported file. */
+  to: string;
+  why: string;
+}
+
+/** Narrow exceptions to rule 1, each with its reason. */
+export const EXCEPTIONS: readonly LayerException[] = [
+  {
+    // log.ts's own header names getLog("pcsc") as every layer's logger factory; it imports
+    // only src/util and LogTape, so the upward edge cannot close a cycle
+    from: "src/scd/",
+    to: "src/log.ts",
+    why: "getLog() is the per-layer logger factory",
+  },
+  {
+    // the one file that maps every domain error to a gpg-error code (style.md §3.8) must
+    // recognise ApduError, which reaches scd unwrapped from the card application
+    from: "src/scd/errors.ts",
+    to: "src/iso7816/mod.ts",
+    why: "errors.ts maps ApduError to gpg-error codes",
+  },
+];
+
+/** One import: project-relative paths. */
+export interface ImportEdge {
+  from: string;
+  to: string;
+  /** Only `import type`/`export type` (erased at run time). */
+  typeOnly?: boolean;
+  dynamic?: boolean;
+}
+
+/** A broken rule; `to` is empty for a problem with the file itself. */
+export interface Violation {
+  from: string;
+  to: string;
+  rule: string;
+}
+
+/** True for `*_test.ts` and everything under `tests/`. */
+export function isTestFile(path: string): boolean {
+  return path.startsWith("tests/") || path.endsWith("_test.ts");
+}
+
+function covers(entry: string, path: string): boolean {
+  return entry.endsWith("/") ? path.startsWith(entry) : path === entry;
+}
+
+/** The row of {@linkcode LAYERS} a path belongs to (longest match), if any. */
+export function layerOf(path: string): Layer | undefined {
+  let best: Layer | undefined;
+  for (const layer of LAYERS) {
+    if (covers(layer.path, path) && (!best || layer.path.length > best.path.length)) {
+      best = layer;
+    }
+  }
+  return best;
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** The folder a `_private.ts` file is private to: its layer, else its directory. */
+function privateOwner(path: string): string {
+  const layer = layerOf(path);
+  if (layer?.path.endsWith("/")) return layer.path;
+  return path.slice(0, path.lastIndexOf("/") + 1);
+}
+
+function describe(layer: Layer | undefined, path: string): string {
+  return layer ? `${layer.path} (rank ${layer.rank})` : `${path} (outside the rank table)`;
+}
+
+const VIRTUAL = "src/virtual/";
+const OPENPGP = "src/openpgp/";
+const NEVER_OPENPGP = "src/virtual must never import src/openpgp";
+
+/** Rules 1–5 for one edge (rule 4 only directly). */
+export function checkEdge(edge: ImportEdge): string[] {
+  const { from, to } = edge;
+  if (from === to) return [];
+  const rules: string[] = [];
+  if (basename(to).startsWith("_") && !from.startsWith(privateOwner(to))) {
+    rules.push(`${basename(to)} is private to ${privateOwner(to)}`);
+  }
+  if (from.startsWith(VIRTUAL) && to.startsWith(OPENPGP)) return [NEVER_OPENPGP, ...rules];
+  if (isTestFile(from)) return rules;
+  if (isTestFile(to)) return [...rules, "product code must not import test code"];
+  const source = layerOf(from);
+  const target = layerOf(to);
+  if (!source || source === target) return rules;
+  if (source.path === OPENPGP && to.startsWith("ffi/")) {
+    rules.push("src/openpgp must not import ffi/");
+  } else {
+    const allowed = source.mayImport === "anything" ||
+      source.mayImport.some((entry) => covers(entry, to)) ||
+      EXCEPTIONS.some((e) => covers(e.from, from) && e.to === to);
+    const asType = source.typeOnly?.includes(to) ?? false;
+    if (asType && !edge.typeOnly) {
+      rules.push(`${to} may be imported as a type only (import type)`);
+    } else if (!allowed && !asType) {
+      rules.push(`${describe(source, from)} may not import ${describe(target, to)}`);
+    }
+  }
+  const named = source.mayImport !== "anything" && source.mayImport.includes(to) ||
+    (source.typeOnly?.includes(to) ?? false);
+  if (target?.path.endsWith("/") && target.facade !== false && !named) {
+    const facade = `${target.path}mod.ts`;
+    if (to !== facade) rules.push(`cross-folder import must go through ${facade}`);
+  }
+  return rules;
+}
+
+/** Rule 4 transitively: the first path from `start` into src/openpgp, if any. */
+function pathToOpenpgp(start: string, next: Map<string, string[]>): string[] | undefined {
+  const parent = new Map<string, string>([[start, ""]]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    if (file.startsWith(OPENPGP)) {
+      const path = [file];
+      for (let p = parent.get(file); p; p = parent.get(p)) path.unshift(p);
+      return path;
+    }
+    for (const to of next.get(file) ?? []) {
+      if (!parent.has(to)) {
+        parent.set(to, file);
+        queue.push(to);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Options for {@linkcode checkLayers}. */
+export interface CheckOptions {
+  /** Every file analysed (also those that import nothing), to find files outside the table. */
+  files?: readonly string[];
+}
+
+/** All violations in an import graph, sorted by file. */
+export function checkLayers(edges: readonly ImportEdge[], options: CheckOptions = {}): Violation[] {
+  const out: Violation[] = [];
+  const files = new Set([...(options.files ?? []), ...edges.map((e) => e.from)]);
+  for (const file of files) {
+    const product = !isTestFile(file) && (file.startsWith("src/") || file.startsWith("ffi/"));
+    if (product && !layerOf(file)) {
+      out.push({ from: file, to: "", rule: "file is in no row of the rank table (LAYERS)" });
+    }
+  }
+  const next = new Map<string, string[]>();
+  for (const edge of edges) {
+    next.set(edge.from, [...(next.get(edge.from) ?? []), edge.to]);
+    for (const rule of checkEdge(edge)) out.push({ from: edge.from, to: edge.to, rule });
+  }
+  // rule 4 through other folders: report the edge where product code leaves src/virtual
+  for (const edge of edges) {
+    if (!edge.from.startsWith(VIRTUAL) || isTestFile(edge.from)) continue;
+    if (edge.to.startsWith(VIRTUAL) || edge.to.startsWith(OPENPGP)) continue;
+    const path = pathToOpenpgp(edge.to, next);
+    if (path) {
+      out.push({
+        from: edge.from,
+        to: edge.to,
+        rule: `${NEVER_OPENPGP} (via ${path.join(" → ")})`,
+      });
+    }
+  }
+  return out.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+}
+
+/** `file → imported file: rule` */
+export function formatViolation(v: Violation): string {
+  return v.to === "" ? `${v.from}: ${v.rule}` : `${v.from} → ${v.to}: ${v.rule}`;
+}
+
+interface InfoDependency {
+  code?: { specifier?: string; error?: string };
+  type?: { specifier?: string; error?: string };
+  isDynamic?: boolean;
+}
+interface InfoModule {
+  specifier: string;
+  error?: string;
+  dependencies?: InfoDependency[];
+}
+
+/**
+ * Project edges from `deno info --json` output; `root` is the project's `file://` URL with a
+ * trailing slash. Problems deno reports (unresolvable imports) come back as violations.
+ */
+export function edgesFromDenoInfo(
+  info: { modules: InfoModule[] },
+  root: string,
+): { edges: ImportEdge[]; problems: Violation[] } {
+  const edges: ImportEdge[] = [];
+  const problems: Violation[] = [];
+  const local = (url: string | undefined) =>
+    url?.startsWith(root) ? decodeURIComponent(url.slice(root.length)) : undefined;
+  for (const module of info.modules) {
+    const from = local(module.specifier);
+    if (from === undefined) continue;
+    if (module.error) problems.push({ from, to: "", rule: `cannot analyse: ${module.error}` });
+    for (const dep of module.dependencies ?? []) {
+      const error = dep.code?.error ?? dep.type?.error;
+      if (error) problems.push({ from, to: "", rule: `cannot resolve an import: ${error}` });
+      const to = local(dep.code?.specifier ?? dep.type?.specifier);
+      if (to === undefined) continue;
+      edges.push({ from, to, typeOnly: !dep.code?.specifier, dynamic: dep.isDynamic ?? false });
+    }
+  }
+  return { edges, problems };
+}
+
+/**
+ * `import(` (as deno fmt writes it) whose argument is not a plain string literal; comment
+ * lines are ignored.
+ */
+export function hasComputedImport(source: string): boolean {
+  return source.split("\n").some((line) =>
+    !/^\s*(\/\/|\*|\/\*)/.test(line) &&
+    /(^|[^\w.$])import\((?!\s*(["'][^"'`]*["']|`[^`$]*`)\s*[,)])/.test(line)
+  );
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) await walk(path, out);
+    else if (entry.isFile && entry.name.endsWith(".ts")) out.push(path);
+  }
+}
+
+async function main(): Promise<number> {
+  const rootUrl = new URL("../", import.meta.url);
+  const rootDir = rootUrl.pathname.replace(/\/$/, "");
+  const files = ["main.ts"];
+  for (const dir of ["src", "ffi", "tests"]) await walk(`${rootDir}/${dir}`, files);
+  const relative = files.map((f) => f.startsWith(rootDir) ? f.slice(rootDir.length + 1) : f)
+    .sort();
+  // one deno info over a root that imports every file: the whole graph in a single run
+  const rootSource = relative.map((f) => `import "${new URL(f, rootUrl).href}";`).join("\n");
+  const dataUrl = `data:application/typescript;base64,${
+    Buffer.from(rootSource).toString("base64")
+  }`;
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", dataUrl],
+    cwd: rootDir, // so deno.json's import map applies
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) {
+    console.error(`Cannot run deno info: ${new TextDecoder().decode(result.stderr).trim()}`);
+    return 2;
+  }
+  const info = JSON.parse(new TextDecoder().decode(result.stdout));
+  const { edges, problems } = edgesFromDenoInfo(info, rootUrl.href);
+  const violations = [...problems, ...checkLayers(edges, { files: relative })];
+  for (const file of relative) {
+    if (isTestFile(file)) continue;
+    if (hasComputedImport(await Deno.readTextFile(`${rootDir}/${file}`))) {
+      violations.push({ from: file, to: "", rule: "computed dynamic import() cannot be checked" });
+    }
+  }
+  for (const v of violations) console.log(formatViolation(v));
+  const verdict = violations.length === 0 ? "ok" : `${violations.length} violations`;
+  console.log(`lint:layers: ${relative.length} files, ${edges.length} imports, ${verdict}`);
+  return violations.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}
