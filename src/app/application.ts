@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { HashAlgo } from "../formats/digest_info.ts";
+import type { HashAlgo } from "../formats/mod.ts";
 import type { KeyInfo, KeyRef } from "./key.ts";
 import type { PinProvider } from "./pin.ts";
 import type { StatusSink } from "./status.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-export type { EccPublicKey, PublicKey, RsaPublicKey } from "../formats/public_key.ts";
+export type { EccPublicKey, PublicKey, RsaPublicKey } from "../formats/mod.ts";
 
 /**
  * A key reference as gpg sends it: `OPENPGP.1`…`OPENPGP.3`, a 40-hex keygrip, or
