@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { SetAttrRequest } from "../app/application.ts";
+import type { SetAttrRequest } from "../app/mod.ts";
 import {
   AccessDeniedError,
   CardDataError,
@@ -18,8 +18,8 @@ import {
   TooLargeError,
   TooShortError,
   WrongPubkeyAlgoError,
-} from "../app/errors.ts";
-import { curveOid, findCurve } from "../formats/curves.ts";
+} from "../app/mod.ts";
+import { curveOid, findCurve } from "../formats/mod.ts";
 import { concat, utf8, wipe } from "../util/bytes.ts";
 import type { Op } from "./op.ts";
 import { PW3 } from "./commands.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Curve, curveFromOid, curveOid, findCurve } from "../formats/curves.ts";
+import { type Curve, curveFromOid, curveOid, findCurve } from "../formats/mod.ts";
 import { concat, toHex, uintBE } from "../util/bytes.ts";
 
 /** RSA private key import format byte (C1–C3 byte 5): 0 std, 1 std+n, 2 crt, 3 crt+n. */

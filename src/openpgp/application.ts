@@ -29,6 +29,7 @@ import type {
   DecipherResult,
   GenKeyRequest,
   GetAttrRequest,
+  KeyInfo,
   LearnRequest,
   OperationContext,
   ReadKeyRequest,
@@ -36,13 +37,10 @@ import type {
   SignRequest,
   WriteCertRequest,
   WriteKeyRequest,
-} from "../app/application.ts";
-import { InvalidIdError, NoObjectError, NoPublicKeyError, TooLargeError } from "../app/errors.ts";
-import type { KeyInfo } from "../app/key.ts";
-import { keygripHex } from "../formats/keygrip.ts";
-import { encodePublicKey } from "../formats/public_key.ts";
-import type { CardChannel } from "../iso7816/mod.ts";
-import type { ExchangeObserver } from "../iso7816/processors.ts";
+} from "../app/mod.ts";
+import { InvalidIdError, NoObjectError, NoPublicKeyError, TooLargeError } from "../app/mod.ts";
+import { encodePublicKey, keygripHex } from "../formats/mod.ts";
+import type { CardChannel, ExchangeObserver } from "../iso7816/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { type AdminOptions, setAttr } from "./admin.ts";
 import { displaySerialNo } from "./aid.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { findTlv, readTlv } from "../iso7816/tlv.ts";
+import { findTlv, readTlv } from "../iso7816/mod.ts";
 import { readUintBE } from "../util/bytes.ts";
 import { type Aid, parseAid } from "./aid.ts";
 import { type AlgorithmAttributes, parseAlgorithmAttributes } from "./algorithm.ts";

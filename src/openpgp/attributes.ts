@@ -8,11 +8,11 @@
  * @module
  */
 
-import { InvalidNameError, NoObjectError, NotSupportedError } from "../app/errors.ts";
-import type { StatusSink } from "../app/status.ts";
-import type { PublicKey } from "../formats/public_key.ts";
-import { publicKeyAlgoString } from "../formats/public_key.ts";
-import { findTlv } from "../iso7816/tlv.ts";
+import { InvalidNameError, NoObjectError, NotSupportedError } from "../app/mod.ts";
+import type { StatusSink } from "../app/mod.ts";
+import type { PublicKey } from "../formats/mod.ts";
+import { publicKeyAlgoString } from "../formats/mod.ts";
+import { findTlv } from "../iso7816/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { manufacturerName } from "./aid.ts";
 import {

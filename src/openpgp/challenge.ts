@@ -9,9 +9,9 @@
 import { constants, createPublicKey, publicDecrypt } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
-import { BadSignatureError, NotSupportedError } from "../app/errors.ts";
-import { digestInfoPrefix } from "../formats/digest_info.ts";
-import type { PublicKey } from "../formats/public_key.ts";
+import { BadSignatureError, NotSupportedError } from "../app/mod.ts";
+import { digestInfoPrefix } from "../formats/mod.ts";
+import type { PublicKey } from "../formats/mod.ts";
 import { concat, equalBytes } from "../util/bytes.ts";
 import type { AlgorithmAttributes } from "./algorithm.ts";
 

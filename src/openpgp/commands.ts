@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CommandApdu } from "../iso7816/apdu.ts";
+import type { CommandApdu } from "../iso7816/mod.ts";
 
 /** RID ‖ PIX application prefix of the OpenPGP application (spec §4.2.1). */
 export const OPENPGP_AID = Uint8Array.of(0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);

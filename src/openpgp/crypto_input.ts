@@ -4,9 +4,9 @@
  * @module
  */
 
-import { InvalidValueError, UnsupportedAlgorithmError } from "../app/errors.ts";
-import { digestInfoPrefix, type HashAlgo, stripDigestInfo } from "../formats/digest_info.ts";
-import { tlv } from "../iso7816/tlv.ts";
+import { InvalidValueError, UnsupportedAlgorithmError } from "../app/mod.ts";
+import { digestInfoPrefix, type HashAlgo, stripDigestInfo } from "../formats/mod.ts";
+import { tlv } from "../iso7816/mod.ts";
 import { concat } from "../util/bytes.ts";
 import { type AlgorithmAttributes, isDjbTweak } from "./algorithm.ts";
 

@@ -13,9 +13,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { InvalidDataError } from "../app/errors.ts";
+import { InvalidDataError } from "../app/mod.ts";
 import { concat, readUintBE } from "../util/bytes.ts";
-import { findTlv, parseTlvs } from "../iso7816/tlv.ts";
+import { findTlv, parseTlvs } from "../iso7816/mod.ts";
 
 /** KDF algorithm byte for iterated+salted S2K. */
 export const KDF_ITERSALTED_S2K = 0x03;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { GenKeyRequest, WriteKeyRequest } from "../app/application.ts";
+import type { GenKeyRequest, WriteKeyRequest } from "../app/mod.ts";
 import {
   BadSecretKeyError,
   CardDataError,
@@ -18,13 +18,20 @@ import {
   NotSupportedError,
   TooLargeError,
   WrongPubkeyAlgoError,
-} from "../app/errors.ts";
-import { curveOid } from "../formats/curves.ts";
-import { defaultEcdhParams, PUBKEY_ALGO, v4Fingerprint } from "../formats/fingerprint.ts";
-import { type KeyData, parsePrivateKey } from "../formats/private_key.ts";
-import { rsaBits } from "../formats/public_key.ts";
-import { listToken, parseSexp, SexpSyntaxError } from "../formats/sexp.ts";
-import { findTlv } from "../iso7816/tlv.ts";
+} from "../app/mod.ts";
+import {
+  curveOid,
+  defaultEcdhParams,
+  type KeyData,
+  listToken,
+  parsePrivateKey,
+  parseSexp,
+  PUBKEY_ALGO,
+  rsaBits,
+  SexpSyntaxError,
+  v4Fingerprint,
+} from "../formats/mod.ts";
+import { findTlv } from "../iso7816/mod.ts";
 import { concat, toHex, uintBE } from "../util/bytes.ts";
 import {
   type AdminOptions,

@@ -6,10 +6,9 @@
  * @module
  */
 
-import { BadSecretKeyError, CardDataError } from "../app/errors.ts";
-import type { EccPrivateKey, RsaPrivateKey } from "../formats/private_key.ts";
-import type { EccPublicKey, PublicKey } from "../formats/public_key.ts";
-import { findTlv, tlv } from "../iso7816/tlv.ts";
+import { BadSecretKeyError, CardDataError } from "../app/mod.ts";
+import type { EccPrivateKey, EccPublicKey, PublicKey, RsaPrivateKey } from "../formats/mod.ts";
+import { findTlv, tlv } from "../iso7816/mod.ts";
 import { concat, padStart, stripLeadingZeros } from "../util/bytes.ts";
 import {
   type AlgorithmAttributes,

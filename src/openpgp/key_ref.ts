@@ -5,7 +5,7 @@
  * @module
  */
 
-import { InvalidIdError, WrongCardError, WrongSecretKeyError } from "../app/errors.ts";
+import { InvalidIdError, WrongCardError, WrongSecretKeyError } from "../app/mod.ts";
 import { toHex } from "../util/bytes.ts";
 
 /** Key slot index: 0 signature, 1 decryption, 2 authentication. */

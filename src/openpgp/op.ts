@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { OperationContext } from "../app/application.ts";
+import type { OperationContext } from "../app/mod.ts";
 import type { AttrContext } from "./attributes.ts";
 import type { PinFlowContext } from "./pin_flow.ts";
 

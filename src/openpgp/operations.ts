@@ -11,17 +11,17 @@ import type {
   CheckPinRequest,
   DecipherRequest,
   DecipherResult,
+  KeyInfo,
   SignRequest,
-} from "../app/application.ts";
+} from "../app/mod.ts";
 import {
   GeneralError,
   InvalidIdError,
   InvalidValueError,
   NoObjectError,
   PinBlockedError,
-} from "../app/errors.ts";
-import type { KeyInfo } from "../app/key.ts";
-import { publicKeyAlgoString } from "../formats/public_key.ts";
+} from "../app/mod.ts";
+import { publicKeyAlgoString } from "../formats/mod.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
 import { makeChallenge, verifyChallenge } from "./challenge.ts";
 import {

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { ChangePinRequest } from "../app/application.ts";
+import type { ChangePinRequest, PinKind, PinRequest } from "../app/mod.ts";
 import {
   BadResetCodeError,
   CardStatusError,
@@ -23,8 +23,7 @@ import {
   PinBlockedError,
   PinError,
   UnsupportedOperationError,
-} from "../app/errors.ts";
-import type { PinKind, PinRequest } from "../app/pin.ts";
+} from "../app/mod.ts";
 import { concat, utf8, wipe } from "../util/bytes.ts";
 import { type AdminOptions, requireAdmin } from "./admin.ts";
 import type { Op } from "./op.ts";

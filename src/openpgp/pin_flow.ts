@@ -7,9 +7,9 @@
  * @module
  */
 
-import { PinBlockedError, PinError } from "../app/errors.ts";
-import type { PinKind, PinProvider, PinPurpose, PinRequest } from "../app/pin.ts";
-import { findTlv } from "../iso7816/tlv.ts";
+import { PinBlockedError, PinError } from "../app/mod.ts";
+import type { PinKind, PinProvider, PinPurpose, PinRequest } from "../app/mod.ts";
+import { findTlv } from "../iso7816/mod.ts";
 import { concat, utf8, wipe } from "../util/bytes.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
 import { PW1_OTHER, PW1_SIGN, PW3 } from "./commands.ts";

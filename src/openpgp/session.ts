@@ -9,16 +9,15 @@
  * @module
  */
 
-import { CardStatusError, NoObjectError, PinBlockedError, PinError } from "../app/errors.ts";
-import type { CommandApdu, ResponseApdu } from "../iso7816/apdu.ts";
+import { CardStatusError, NoObjectError, PinBlockedError, PinError } from "../app/mod.ts";
+import type { CardChannel, CommandApdu, ResponseApdu } from "../iso7816/mod.ts";
 import {
   ApduTransport,
   type ExchangeObserver,
+  findTlv,
   type LengthCapabilities,
-} from "../iso7816/processors.ts";
-import { swName } from "../iso7816/sw.ts";
-import { findTlv } from "../iso7816/tlv.ts";
-import type { CardChannel } from "../iso7816/mod.ts";
+  swName,
+} from "../iso7816/mod.ts";
 import {
   type ApplicationRelatedData,
   atrHistoricalBytes,
