@@ -22,8 +22,8 @@ import {
   runDaemon,
   type ScdConfig,
   ScdServer,
+  withApduLog,
 } from "./src/scd/mod.ts";
-import { withApduLog } from "./src/scd/apdu_log.ts";
 import { OpenPgpApplication } from "./src/openpgp/mod.ts";
 
 const VERSION = denoJson.version;

@@ -10,6 +10,7 @@
  * @module
  */
 
+export { withApduLog } from "./apdu_log.ts";
 export { parseArgs, type ParsedArgs, type RunMode } from "./argv.ts";
 export {
   type AppOpener,
