@@ -99,6 +99,7 @@ async function main(): Promise<number> {
   const suites: Suite[] = [
     { name: "fmt", args: ["fmt", "--check"], kind: "single" },
     { name: "lint", args: ["lint"], kind: "single" },
+    { name: "lint:layers", args: ["task", "lint:layers"], kind: "single" },
     { name: "check", args: ["task", "check"], kind: "single" },
     { name: "unit", args: ["task", "test"], kind: "deno-test" },
   ];
