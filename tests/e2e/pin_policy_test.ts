@@ -1,0 +1,192 @@
+/**
+ * scd-ts's PIN policy seen from outside, through gpg and a second PC/SC client:
+ * - strict (default): after a signature the card is not left verified, so another program
+ *   sending PSO:CDS without a VERIFY of its own is refused (6982); stock in `pcsc-shared`
+ *   mode leaves it verified, and in its default mode keeps the card to itself;
+ * - `pin-policy session` keeps the card verified (the documented risk);
+ * - PINs never appear in scd-ts's debug log or Assuan trace;
+ * - a blocked PIN is reported as such, exactly as with stock, and costs nothing more;
+ * - with UIF on, gpg-agent shows "Push ACK button" while the card waits (scd-ts only:
+ *   stock learns of the wait only from its own CCID driver).
+ */
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { REPO_ROOT } from "../bed/vcard.ts";
+import { field } from "./_card_status.ts";
+import {
+  ADMIN_PIN,
+  adminPin,
+  type CardContext,
+  cardTest,
+  DAEMON,
+  GNUPG,
+  READER,
+  USER_PIN,
+} from "./_fixture.ts";
+import { clearsign, encryptDecrypt, generateOnCard, setEccKeyAttributes } from "./_workflows.ts";
+
+/** PSO:COMPUTE DIGITAL SIGNATURE over 32 bytes, as a program without the PIN would try it. */
+const PSO_CDS = "002A9E9A20" + "5A".repeat(32) + "00";
+const SELECT_OPENPGP = "00A4040006D27600012401";
+
+/** Runs tests/e2e/_pcsc_client.ts with this gnupg version's libpcsclite; returns the SWs. */
+async function otherClient(c: CardContext, apdus: string[]): Promise<string[]> {
+  const deno = Deno.realPathSync(Deno.execPath());
+  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  const r = await c.run(deno, [
+    "run",
+    "-A",
+    "--quiet",
+    "--config",
+    `${REPO_ROOT}/deno.json`,
+    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
+    READER,
+    ...apdus,
+  ], { env: { DENO_DIR: denoDir } });
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+}
+
+/** ed25519/cv25519 keys on the card, then a fresh agent (nothing verified, nothing cached). */
+async function cardWithKeys(c: CardContext) {
+  await setEccKeyAttributes(c, "1");
+  const keys = await generateOnCard(c);
+  await c.restartAgent();
+  return keys;
+}
+
+cardTest(
+  "after a signature another PC/SC client's PSO:CDS without VERIFY is refused",
+  async (c) => {
+    const keys = await cardWithKeys(c);
+    await c.pins([{ pin: USER_PIN }]);
+    await clearsign(c, keys.primary, "signed\n");
+    // the OpenPGP application is still selected; the other client goes straight to PSO:CDS
+    const direct = await otherClient(c, [PSO_CDS]);
+    const reselected = await otherClient(c, [SELECT_OPENPGP, PSO_CDS]);
+    if (DAEMON === "scd-ts") {
+      assertEquals(direct, ["6982"]);
+      assertEquals(reselected, ["9000", "6982"]);
+    } else {
+      // stock with pcsc-shared: the card stays verified for anyone (until a SELECT clears it)
+      assertEquals(direct, ["9000"]);
+    }
+    await c.pins([]);
+    if (DAEMON === "scd-ts") {
+      // gpg goes on working without a new prompt: the PIN cache answers, VERIFY goes again
+      await clearsign(c, keys.primary, "signed again\n");
+      assertEquals((await c.prompts()).filter((p) => p.command === "GETPIN"), []);
+    } else {
+      // stock still believes the card verified (did_chv1) after the other client's SELECT
+      // cleared it: PSO:CDS gets 6982, reported as a bad PIN (scdaemon-protocol.md §8.2)
+      const r = await c.gpg(["--local-user", keys.primary, "--clearsign"], { stdin: "again\n" });
+      assertMatch(r.stderr, /signing failed: Bad PIN/);
+    }
+  },
+  { pcscShared: true },
+);
+
+cardTest(
+  "pin-policy session keeps the card verified for other clients (the documented risk)",
+  async (c) => {
+    const keys = await cardWithKeys(c);
+    await Deno.writeTextFile(`${c.home.path}/scd-ts.conf`, "pin-policy session\n", {
+      append: true,
+    });
+    await c.restartAgent();
+    await c.pins([{ pin: USER_PIN }]);
+    await clearsign(c, keys.primary, "signed\n");
+    assertEquals(await otherClient(c, [PSO_CDS]), ["9000"]);
+  },
+  { ignore: DAEMON !== "scd-ts" },
+);
+
+cardTest("PINs never show in scd-ts's debug log or Assuan trace", async (c) => {
+  const keys = await cardWithKeys(c);
+  const userPin = "864213", adminPinNew = "97531864";
+  // change both PINs: old, new, repeat for each
+  await c.pins([
+    { pin: USER_PIN },
+    { pin: userPin },
+    { pin: userPin },
+    { pin: ADMIN_PIN },
+    { pin: adminPinNew },
+    { pin: adminPinNew },
+  ]);
+  const p = await c.interact(["--card-edit"], {
+    "cardedit.prompt": ["admin", "passwd", "quit"],
+    "cardutil.change_pin.menu": ["1", "3", "q"],
+  });
+  assertEquals(p.code, 0, p.stderr);
+  await c.restartAgent();
+  await c.pins([{ pin: adminPinNew, when: "prompt=Admin PIN" }, { pin: userPin }, {
+    pin: userPin,
+  }]);
+  const n = await c.interact(["--card-edit"], {
+    "cardedit.prompt": ["admin", "name", "verify", "quit"],
+    "keygen.smartcard.surname": "Secret",
+    "keygen.smartcard.givenname": "Keeper",
+  });
+  assertEquals(n.code, 0, n.stderr);
+  await clearsign(c, keys.primary, "signed\n");
+  await encryptDecrypt(c, keys.primary, "decrypted\n");
+  assertEquals(field(await c.cardStatus(), "Name of cardholder"), "Keeper Secret");
+
+  const log = await c.home.scdLog();
+  const trace = await Deno.readTextFile(`${c.home.path}/scd-ts.trace`);
+  assert(log.includes("[DBG]"), "the log is at debug level");
+  assertMatch(trace, /INQUIRE NEEDPIN/);
+  const hex = (s: string) =>
+    [...new TextEncoder().encode(s)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  for (const secret of [USER_PIN, ADMIN_PIN, userPin, adminPinNew]) {
+    for (const text of [log, trace]) {
+      assert(!text.includes(secret), `PIN ${secret} in the log or trace`);
+      assert(!text.toLowerCase().includes(hex(secret)), `PIN ${secret} (hex) in the log or trace`);
+    }
+  }
+}, { ignore: DAEMON !== "scd-ts" });
+
+cardTest(
+  "a blocked PIN is reported as stock reports it and nothing is sent after it",
+  async (c) => {
+    const keys = await cardWithKeys(c);
+    for (let i = 0; i < 3; i++) {
+      await c.restartAgent();
+      await c.pins([{ pin: "999999" }]);
+      const bad = await c.gpg(["--local-user", keys.primary, "--clearsign"], { stdin: "x\n" });
+      assertMatch(bad.stderr, /signing failed: Bad PIN/);
+    }
+    const before = await c.cardStatus();
+    assertMatch(field(before, "PIN retry counter"), /^0 /);
+    await c.restartAgent();
+    await c.pins([{ pin: USER_PIN }]);
+    const blocked = await c.gpg(["--local-user", keys.primary, "--clearsign"], { stdin: "x\n" });
+    assertEquals(blocked.code, 2, blocked.stderr);
+    assertMatch(blocked.stderr, /gpg: signing failed: PIN blocked/);
+    // at most the one prompt stock shows too; counters unchanged
+    assert((await c.prompts()).filter((p) => p.command === "GETPIN").length <= 1);
+    const after = await c.cardStatus();
+    assertEquals(field(after, "PIN retry counter"), field(before, "PIN retry counter"));
+    assertEquals(field(after, "Signature counter"), field(before, "Signature counter"));
+  },
+);
+
+cardTest("UIF on: gpg-agent shows the touch prompt while the card waits", async (c) => {
+  const keys = await cardWithKeys(c);
+  await c.pins([adminPin()]);
+  const set = await c.run("gpg-connect-agent", ["SCD SETATTR UIF-1 %01+", "/bye"]);
+  assertMatch(set.stdout, /^OK/m, set.stdout + set.stderr);
+  if (GNUPG === "2.4") assertMatch(field(await c.cardStatus(), "UIF setting"), /^Sign=on /);
+  await c.restartAgent();
+  await c.pins([{ pin: USER_PIN }]);
+  await clearsign(c, keys.primary, "touched\n");
+  const dialogs = await c.prompts();
+  assertEquals(dialogs[0]?.command, "GETPIN", JSON.stringify(dialogs));
+  assert(
+    dialogs.some((d) => d.command !== "GETPIN" && /Push ACK button/.test(d.desc ?? "")),
+    JSON.stringify(dialogs, null, 1),
+  );
+}, { ignore: DAEMON !== "scd-ts" });
