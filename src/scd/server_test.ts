@@ -65,7 +65,7 @@ Deno.test("HELP lists the commands in stock order with their syntax lines", asyn
     "# SERIALNO [--demand=<serialno>] [--all] [<apptype>]",
     "# LEARN [--force] [--keypairinfo] [--reread] [--multi]",
     "# READCERT <hexified_certid>|<keyid>|<oid>",
-    "# READKEY [--format=advanced] [--advanced] [--info[-only]] <keyid>|<keygrip>",
+    "# READKEY [--format=advanced|ssh] [--advanced] [--info[-only]] <keyid>|<keygrip>",
   ]);
   assertEquals(lines.at(-1), "OK");
   await client.close();

@@ -261,3 +261,20 @@ Deno.test("PKDECRYPT without SETDATA is INV_VALUE; an unknown keygrip is NO_SECK
     assertEquals((await run(s, `PKDECRYPT ${"EF".repeat(20)}`)).err, NO_SECKEY);
   });
 });
+
+Deno.test("READKEY --format=ssh (2.4): OpenSSH line as stock; Curve25519 has none; unknown grip NO_SECKEY", async () => {
+  await withCard(async (s) => {
+    await genkey(s, 3, "ed25519");
+    await genkey(s, 2, "cv25519");
+    const pk = await readKey(s, 3);
+    const r = await run(s, "READKEY --format=ssh OPENPGP.3");
+    const [type, b64, comment] = new TextDecoder().decode(r.data).split(" ");
+    assertEquals([type, comment], ["ssh-ed25519", "(none)"]);
+    const blob = Uint8Array.from(atob(b64!), (c) => c.charCodeAt(0));
+    assertEquals(toHex(blob.subarray(-32)), toHex(pk.type === "ecc" ? pk.q.subarray(1) : blob));
+    assertEquals((await run(s, "READKEY --format=ssh OPENPGP.2")).err, scdErr(188));
+    const info = await run(s, "READKEY --format=ssh --info-only OPENPGP.3");
+    assertEquals([info.data.length, info.status[0]?.split(" ")[2]], [0, "OPENPGP.3"]);
+    assertEquals((await run(s, `READKEY ${"AB".repeat(20)}`)).err, NO_SECKEY);
+  });
+});
