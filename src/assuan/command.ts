@@ -15,7 +15,8 @@ export interface Command<Ctx> {
   /** Upper-case name; a client's verb matches exactly first, then case-insensitively. */
   readonly name: string;
   readonly help?: string;
-  run(ctx: Ctx, args: string): Promise<void>;
+  /** `args` is the text after the verb; `rawArgs` the same as sent, for binary values. */
+  run(ctx: Ctx, args: string, rawArgs?: Uint8Array): Promise<void>;
 }
 
 /** Why a session ended. */

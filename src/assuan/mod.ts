@@ -9,7 +9,7 @@ export { assuanInputCommand, assuanOutputCommand } from "./builtins.ts";
 export type { Command, Session, SessionEnd, SessionEndReason } from "./command.ts";
 export type { Connection, InquireOptions } from "./connection.ts";
 export { escapeData, escapeStatus, percentPlusUnescape, unescapeData } from "./escape.ts";
-export { AssuanSyntaxError, type ClientLine, parseLine } from "./parse.ts";
+export { AssuanSyntaxError, type ClientLine, commandArgBytes, parseLine } from "./parse.ts";
 export { AssuanServer, type Duplex, type ServeOptions, type ServerOptions } from "./server.ts";
 export { listenUnix, serveStdio, type UnixListener, type UnixListenerOptions } from "./socket.ts";
 export { MemoryTrace, TraceFile, type TraceSink } from "./trace.ts";

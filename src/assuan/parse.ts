@@ -80,6 +80,20 @@ export function parseLine(line: Uint8Array, options: ParseOptions = {}): ClientL
   return parseCommand(line, true);
 }
 
+/**
+ * The argument bytes of a command line exactly as sent (up to a NUL, after the verb and its
+ * blanks). `args` of a parsed line decodes them as UTF-8, which replaces invalid sequences;
+ * commands whose values may be binary (scdaemon's SETATTR KDF) read these instead.
+ */
+export function commandArgBytes(line: Uint8Array): Uint8Array {
+  const nul = line.indexOf(0);
+  const text = nul >= 0 ? line.subarray(0, nul) : line;
+  let start = 0;
+  while (start < text.length && !isBlank(text[start])) start++;
+  while (isBlank(text[start])) start++;
+  return text.slice(start);
+}
+
 function parseCommand(line: Uint8Array, strict: boolean): ClientLine {
   const nul = line.indexOf(0);
   const text = nul >= 0 ? line.subarray(0, nul) : line;

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, throws } from "node:assert";
-import { AssuanSyntaxError, parseLine } from "./parse.ts";
+import { AssuanSyntaxError, commandArgBytes, parseLine } from "./parse.ts";
 
 const enc = new TextEncoder();
 const p = (s: string, inquiry = false) => parseLine(enc.encode(s), { inquiry });
@@ -51,4 +51,17 @@ Deno.test("parseLine() recognises END and CAN in an inquiry like libassuan", () 
   assertEquals(p("CAN", true), { kind: "can" });
   assertEquals(p("cancel", true), { kind: "can" });
   assertEquals(p(" NOP", true), { kind: "command", verb: "", args: "NOP" });
+});
+
+Deno.test("commandArgBytes() keeps the argument bytes that args decodes lossily", () => {
+  const line = Uint8Array.of(
+    ...new TextEncoder().encode("SETATTR  KDF "),
+    0x81,
+    0x01,
+    0x03,
+    0,
+    0x55,
+  );
+  assertEquals([...commandArgBytes(line)], [...new TextEncoder().encode("KDF "), 0x81, 0x01, 0x03]);
+  assertEquals(commandArgBytes(new TextEncoder().encode("NOP")).length, 0);
 });

@@ -23,7 +23,7 @@ import { GpgError } from "../gpg_error/mod.ts";
 import { asciiUpper, BUILTIN_NAMES, helpLines, parseOption } from "./builtins.ts";
 import type { Command, Session, SessionEnd, SessionEndReason } from "./command.ts";
 import { AssuanConnection, type Connection } from "./connection.ts";
-import { AssuanSyntaxError, parseLine } from "./parse.ts";
+import { AssuanSyntaxError, commandArgBytes, parseLine } from "./parse.ts";
 import type { TraceSink } from "./trace.ts";
 
 /** Options for {@linkcode AssuanServer}. */
@@ -174,8 +174,9 @@ export class AssuanServer<Ctx> {
     const signal = conn.beginCommand();
     let error: unknown;
     try {
-      if (entry.command) await entry.command.run(session.context(signal), line.args);
-      else await this.#builtin(entry.name, call);
+      if (entry.command) {
+        await entry.command.run(session.context(signal), line.args, commandArgBytes(bytes));
+      } else await this.#builtin(entry.name, call);
     } catch (e) {
       error = e ?? new Error("Command failed without a reason");
     }
