@@ -44,9 +44,9 @@ export function withErrorMapping(command: Command): Command {
   return {
     name: command.name,
     ...(command.help === undefined ? {} : { help: command.help }),
-    async run(ctx, line) {
+    async run(ctx, line, rawArgs) {
       try {
-        await command.run(ctx, line);
+        await command.run(ctx, line, rawArgs);
       } catch (e) {
         const mapped = toGpgError(e);
         if (!(e instanceof GpgError)) {

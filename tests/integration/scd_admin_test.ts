@@ -176,3 +176,41 @@ Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; non
     assertEquals((await run(s, `READCERT ${"AB".repeat(20)}`)).err, scdErr(112));
   });
 });
+
+Deno.test("SETATTR KDF with raw binary bytes on the line (as gpg sends it) switches the card to KDF", async () => {
+  await withCard(async (s) => {
+    // a 110-byte KDF-DO, escaped as gpg's agent_scd_setattr does: control bytes, %, + only
+    const kdf = concat(
+      Uint8Array.of(0x81, 0x01, 0x03, 0x82, 0x01, 0x08, 0x83, 0x04, 0x00, 0x03, 0x00, 0x00),
+      Uint8Array.of(0x84, 0x08),
+      new Uint8Array(8).fill(0xa1),
+      Uint8Array.of(0x85, 0x08),
+      new Uint8Array(8).fill(0xb2),
+      Uint8Array.of(0x86, 0x08),
+      new Uint8Array(8).fill(0xc3),
+      Uint8Array.of(0x87, 0x20),
+      new Uint8Array(32),
+      Uint8Array.of(0x88, 0x20),
+      new Uint8Array(32),
+    );
+    let escaped = "";
+    for (const b of kdf) {
+      escaped += b < 0x20 || b === 0x25 || b === 0x2b || b === 0x22 || b === 0x20
+        ? `%${b.toString(16).padStart(2, "0").toUpperCase()}`
+        : String.fromCharCode(b);
+    }
+    const line = Uint8Array.from(
+      [..."SETATTR KDF "].map((c) => c.charCodeAt(0)).concat(
+        [...escaped].map((c) => c.charCodeAt(0)),
+      ),
+    );
+    await s.client.sendRaw(concat(line, Uint8Array.of(0x0a)));
+    const first = await s.client.line();
+    assertMatch(first ?? "", /^INQUIRE NEEDPIN \|A\|/);
+    await s.client.sendRaw(new TextEncoder().encode(`D ${ADMIN_PIN}${"%00".repeat(82)}\nEND\n`));
+    assertEquals(await s.client.line(), "OK");
+    const status = (await run(s, "GETATTR KDF")).status[0] ?? "";
+    assert(status.startsWith("KDF "), status);
+    assertEquals(status.length > 100, true, status);
+  });
+});

@@ -21,6 +21,29 @@ export const MAX_SETATTR_DATA = 16384;
 /** Names after which stock forgets every PIN verification (`change_keyattr`, KDF setup). */
 const RESETS_PINS = new Set(["KEY-ATTR", "KDF"]);
 
+/**
+ * The value part of SETATTR's argument bytes (after options, the name and blanks), taken
+ * from the bytes as sent: values such as KDF are binary, which a text line would mangle.
+ */
+export function valueBytes(args: Uint8Array): Uint8Array {
+  const blank = (b: number | undefined) => b === 0x20 || b === 0x09;
+  let i = 0;
+  const skipBlanks = () => {
+    while (blank(args[i])) i++;
+  };
+  const skipToken = () => {
+    while (i < args.length && !blank(args[i])) i++;
+  };
+  skipBlanks();
+  while (args[i] === 0x2d && args[i + 1] === 0x2d) {
+    skipToken();
+    skipBlanks();
+  }
+  skipToken(); // the name
+  skipBlanks();
+  return args.subarray(i);
+}
+
 export const setattr: Command = {
   name: "SETATTR",
   help: [
@@ -31,14 +54,13 @@ export const setattr: Command = {
     "UIF-n, KDF.  VALUE must be percent and '+' escaped.  With --inquire the",
     "value is asked for with  INQUIRE VALUE  (confidential).",
   ].join("\n"),
-  async run(ctx, line) {
+  async run(ctx, line, rawArgs) {
     const { tokens, rest } = optionTokens(line);
     const { card, app } = await openApp(ctx);
     const name = rest.split(/[ \t]/, 1)[0] ?? "";
-    const text = rest.slice(name.length).replace(/^[ \t]+/, "");
     const value = tokens.includes("--inquire")
       ? await ctx.conn.inquire("VALUE", "", { confidential: true, maxLength: MAX_SETATTR_DATA })
-      : percentPlusUnescape(text);
+      : percentPlusUnescape(valueBytes(rawArgs ?? new TextEncoder().encode(line)));
     try {
       if (name === "") throw new GpgError("INV_VALUE"); // app_setattr
       await using op = cardOperation(ctx, card);
