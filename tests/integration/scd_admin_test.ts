@@ -214,3 +214,38 @@ Deno.test("SETATTR KDF with raw binary bytes on the line (as gpg sends it) switc
     assertEquals(status.length > 100, true, status);
   });
 });
+
+Deno.test("every attribute gpg --card-edit / gpg-card sets reads back with GETATTR", async () => {
+  await withCard(async (s) => {
+    const fpr = "%01" + "A".repeat(19); // a 20-byte binary fingerprint: 01, then 19 × 41
+    const cases: [string, string, string[]][] = [
+      ["DISP-NAME", "Tester<<Alice", ["DISP-NAME Tester<<Alice"]],
+      ["LOGIN-DATA", "alice", ["LOGIN-DATA alice"]],
+      ["DISP-LANG", "deen", ["DISP-LANG deen"]],
+      ["DISP-SEX", "2", ["DISP-SEX 2"]],
+      ["PUBKEY-URL", "https://example.org/a.asc", ["PUBKEY-URL https://example.org/a.asc"]],
+      ["PRIVATE-DO-1", "one", ["PRIVATE-DO-1 one"]],
+      ["PRIVATE-DO-2", "two+words", ["PRIVATE-DO-2 two+words"]],
+      ["UIF-1", "%01+", ["UIF-1 %01+"]],
+      ["UIF-3", "%02+", ["UIF-3 %02+"]],
+    ];
+    for (const [name, value, expected] of cases) {
+      const pin = name === "PRIVATE-DO-1" ? USER_PIN : ADMIN_PIN; // PW1 (82) for DO 0101
+      const r = await run(s, `SETATTR ${name} ${value}`, { NEEDPIN: [pin] });
+      assertEquals(r.err, undefined, `${name}: ${r.end}`);
+      assertEquals((await run(s, `GETATTR ${name}`)).status, expected, name);
+    }
+    for (const n of [1, 2, 3]) {
+      assertEquals((await run(s, `SETATTR CA-FPR-${n} ${fpr}`)).err, undefined);
+    }
+    const ca = (await run(s, "GETATTR CA-FPR")).status;
+    assertEquals(ca, [1, 2, 3].map((n) => `CA-FPR ${n} 01${"41".repeat(19)}`));
+    assertEquals((await run(s, "SETATTR CHV-STATUS-1 %00")).err, undefined);
+    assertMatch((await run(s, "GETATTR CHV-STATUS")).status[0]!, /^CHV-STATUS \+0\+/);
+    const g = await genkey(s, 1, "ed25519");
+    const fprLine = g.status.at(-1)!.split(" ")[1];
+    assertEquals((await run(s, "GETATTR KEY-FPR")).status, [`KEY-FPR 1 ${fprLine}`]);
+    assertEquals((await run(s, "GETATTR KEY-TIME")).status, ["KEY-TIME 1 1704067200"]);
+    assertEquals((await run(s, "GETATTR SIG-COUNTER")).status, ["SIG-COUNTER 0"]);
+  });
+});
