@@ -7,8 +7,10 @@
  *
  * Rules (docs/pin-policy.md):
  * - entries are per card connection (a registry card entry, i.e. one insertion of one card)
- *   and per secret: the user PIN (PW1, both VERIFY 81 and 82) and the Admin PIN (PW3);
- *   reset codes and new or current PINs of a PIN change are never cached;
+ *   and per verification, as stock tracks them: CHV1 (PW1 for signing, VERIFY 81), CHV2
+ *   (PW1 for the rest, VERIFY 82), CHV3 (Admin PIN); a PIN accepted as CHV2 also counts for
+ *   CHV1 (stock's `verify_chv2` verifies both), not the other way round; reset codes and new
+ *   or current PINs of a PIN change are never cached;
  * - only a PIN the card accepted is stored; a rejected one drops the entry at once, so a PIN
  *   the card refused is never sent again;
  * - like stock's own cache (`verify_a_chv`), an entry is only used while the card reports all
@@ -40,8 +42,13 @@ export function parseDuration(text: string): number | undefined {
   return Math.min(ms, MAX_TTL_MS);
 }
 
-/** The secrets the cache keeps. */
-export type CachedPin = Extract<PinKind, "user" | "admin">;
+/** The verifications the cache keeps a PIN for (gnupg's CHV numbers). */
+export type CachedPin = "chv1" | "chv2" | "chv3";
+
+/** The entries that hold `kind`'s secret (the user PIN serves CHV1 and CHV2). */
+export function entriesOf(kind: PinKind): CachedPin[] {
+  return kind === "user" ? ["chv1", "chv2"] : kind === "admin" ? ["chv3"] : [];
+}
 
 interface Entry {
   pin: Uint8Array;
@@ -107,11 +114,12 @@ export class PinCache {
     this.#arm(scope, kind, entry);
   }
 
-  /** Wipe and forget `kind` (or every kind) of `scope`. */
-  drop(scope: object, kind?: CachedPin): void {
+  /** Wipe and forget `kind` (a list of them, or every one) of `scope`. */
+  drop(scope: object, kind?: CachedPin | readonly CachedPin[]): void {
     const kinds = this.#entries.get(scope);
     if (!kinds) return;
-    for (const k of kind ? [kind] : [...kinds.keys()]) {
+    const which = kind === undefined ? [...kinds.keys()] : typeof kind === "string" ? [kind] : kind;
+    for (const k of which) {
       const entry = kinds.get(k);
       if (!entry) continue;
       if (entry.timer !== undefined) clearTimeout(entry.timer);
@@ -156,7 +164,9 @@ export class PinCache {
 /** Which cache entry a request may use or fill: VERIFY of the user or Admin PIN only. */
 export function cacheKind(request: PinRequest): CachedPin | undefined {
   if (request.purpose !== "verify") return undefined;
-  return request.kind === "user" || request.kind === "admin" ? request.kind : undefined;
+  if (request.kind === "admin") return "chv3";
+  if (request.kind !== "user") return undefined;
+  return request.chvNo === 1 ? "chv1" : "chv2";
 }
 
 /** Whether a cached PIN may answer `request` (stock's `remaining >= 3` rule, no single use). */
@@ -221,11 +231,13 @@ export class CachingPinProvider implements PinProvider, Disposable {
     this.#pending.delete(request);
     try {
       const kind = cacheKind(request);
-      if (outcome === "accepted" && pin && kind) this.#cache.put(this.#scope, kind, pin);
-      // any refusal of the user or Admin PIN (also as the old PIN of a change) drops it
-      if (outcome === "rejected" && (request.kind === "user" || request.kind === "admin")) {
-        this.#cache.drop(this.#scope, request.kind);
+      if (outcome === "accepted" && pin && kind) {
+        this.#cache.put(this.#scope, kind, pin);
+        // stock's verify_chv2 verifies CHV1 with the same PIN (unless the PIN is forced)
+        if (kind === "chv2") this.#cache.put(this.#scope, "chv1", pin);
       }
+      // any refusal of the user or Admin PIN (also as the old PIN of a change) drops it
+      if (outcome === "rejected") this.#cache.drop(this.#scope, entriesOf(request.kind));
     } finally {
       wipe(pin);
     }

@@ -61,44 +61,44 @@ Deno.test("PinCache keeps copies per scope and kind; TTL slides on use; expiry w
   const card = {};
   const other = {};
   const pin = enc.encode("123456");
-  cache.put(card, "user", pin);
+  cache.put(card, "chv2", pin);
   pin.fill(0); // the cache holds its own copy
-  assertEquals(dec.decode(cache.get(card, "user")), "123456");
-  assertEquals(cache.get(card, "admin"), undefined);
-  assertEquals(cache.get(other, "user"), undefined);
+  assertEquals(dec.decode(cache.get(card, "chv2")), "123456");
+  assertEquals(cache.get(card, "chv3"), undefined);
+  assertEquals(cache.get(other, "chv2"), undefined);
   clock.t += 900;
-  assertEquals(dec.decode(cache.get(card, "user")), "123456"); // used: TTL restarts
+  assertEquals(dec.decode(cache.get(card, "chv2")), "123456"); // used: TTL restarts
   clock.t += 900;
   cache.sweep();
   assertEquals(cache.size, 1);
   clock.t += 100;
   cache.sweep();
-  assertEquals([cache.size, cache.get(card, "user")], [0, undefined]);
+  assertEquals([cache.size, cache.get(card, "chv2")], [0, undefined]);
 });
 
 Deno.test("PinCache.get() after the TTL passed drops the entry even without a sweep", () => {
   const clock = fakeClock();
   const cache = new PinCache({ ttlMs: 50, now: clock.now, timers: false });
   const card = {};
-  cache.put(card, "admin", enc.encode("12345678"));
+  cache.put(card, "chv3", enc.encode("12345678"));
   clock.t += 50;
-  assertEquals([cache.get(card, "admin"), cache.size], [undefined, 0]);
+  assertEquals([cache.get(card, "chv3"), cache.size], [undefined, 0]);
 });
 
 Deno.test("PinCache with TTL 0 stores nothing", () => {
   const cache = new PinCache({ ttlMs: 0, timers: false });
-  cache.put({}, "user", enc.encode("123456"));
+  cache.put({}, "chv1", enc.encode("123456"));
   assertEquals([cache.enabled, cache.size], [false, 0]);
 });
 
 Deno.test("PinCache.drop()/dropWhere()/clear() zero the stored bytes", () => {
   const cache = new PinCache({ ttlMs: 1000, timers: false });
   const a = {}, b = {};
-  cache.put(a, "user", enc.encode("111111"));
-  cache.put(a, "admin", enc.encode("22222222"));
-  cache.put(b, "user", enc.encode("333333"));
-  cache.drop(a, "user");
-  assertEquals([cache.get(a, "user"), cache.size], [undefined, 2]);
+  cache.put(a, "chv1", enc.encode("111111"));
+  cache.put(a, "chv3", enc.encode("22222222"));
+  cache.put(b, "chv2", enc.encode("333333"));
+  cache.drop(a, ["chv1", "chv2"]);
+  assertEquals([cache.get(a, "chv1"), cache.size], [undefined, 2]);
   cache.dropWhere((s) => s === b);
   assertEquals(cache.size, 1);
   cache.clear();
@@ -107,7 +107,7 @@ Deno.test("PinCache.drop()/dropWhere()/clear() zero the stored bytes", () => {
 
 Deno.test("PinCache timers expire entries by themselves", async () => {
   const cache = new PinCache({ ttlMs: 20 });
-  cache.put({}, "user", enc.encode("123456"));
+  cache.put({}, "chv1", enc.encode("123456"));
   assertEquals(cache.size, 1);
   await new Promise((r) => setTimeout(r, 60));
   assertEquals(cache.size, 0);
@@ -116,32 +116,47 @@ Deno.test("PinCache timers expire entries by themselves", async () => {
 Deno.test("CachingPinProvider: asks once, stores what the card accepted, answers later requests", async () => {
   const cache = new PinCache({ ttlMs: 60_000, timers: false });
   const card = {};
-  const inner = client(["123456"]);
+  const inner = client(["123456", "123456"]);
   const first = new CachingPinProvider(inner, cache, card);
-  const r1 = request();
+  const r1 = request({ chvNo: 2 }); // a decryption: VERIFY 82
   assertEquals(dec.decode(await first.get(r1)), "123456");
   assertEquals(cache.size, 0); // not before the card said yes
   first.report(r1, "accepted");
-  assertEquals(cache.size, 1);
-  // a later operation (decrypt: CHV2) gets the same user PIN without asking
+  assertEquals(cache.size, 2); // CHV2, and CHV1 as stock's verify_chv2 verifies both
+  // a later signature (CHV1) and decryption (CHV2) get it without asking
   const later = new CachingPinProvider(inner, cache, card);
-  const r2 = request({ chvNo: 2 });
-  assertEquals(dec.decode(await later.get(r2)), "123456");
-  later.report(r2, "accepted");
+  for (const chvNo of [1, 2] as const) {
+    const r = request({ chvNo });
+    assertEquals(dec.decode(await later.get(r)), "123456");
+    later.report(r, "accepted");
+  }
   assertEquals(inner.asked.length, 1);
-  assertEquals(inner.reports, ["user:accepted", "user:accepted"]);
+  assertEquals(inner.reports, ["user:accepted", "user:accepted", "user:accepted"]);
+});
+
+Deno.test("CachingPinProvider: a PIN accepted for signing (CHV1) does not answer CHV2, as stock", async () => {
+  const cache = new PinCache({ ttlMs: 60_000, timers: false });
+  const card = {};
+  const inner = client(["123456", "123456"]);
+  const p = new CachingPinProvider(inner, cache, card);
+  const sign = request({ chvNo: 1 });
+  await p.get(sign);
+  p.report(sign, "accepted");
+  await p.get(request({ chvNo: 2 }));
+  assertEquals(inner.asked.map((r) => r.chvNo), [1, 2]);
 });
 
 Deno.test("CachingPinProvider: a rejected PIN is dropped and the next request asks the client", async () => {
   const cache = new PinCache({ ttlMs: 60_000, timers: false });
   const card = {};
-  cache.put(card, "user", enc.encode("123456"));
+  cache.put(card, "chv1", enc.encode("123456"));
+  cache.put(card, "chv2", enc.encode("123456"));
   const inner = client(["654321"]);
   const p = new CachingPinProvider(inner, cache, card);
   const r1 = request();
   assertEquals(dec.decode(await p.get(r1)), "123456"); // from the cache
   p.report(r1, "rejected");
-  assertEquals(cache.size, 0);
+  assertEquals(cache.size, 0); // both user PIN entries go
   const r2 = request({ triesLeft: 2 });
   assertEquals(dec.decode(await p.get(r2)), "654321");
   assertEquals(inner.asked, [r2]);
@@ -150,8 +165,8 @@ Deno.test("CachingPinProvider: a rejected PIN is dropped and the next request as
 Deno.test("CachingPinProvider: fewer than 3 tries, single-use, new/current PINs and reset codes never come from the cache", async () => {
   const cache = new PinCache({ ttlMs: 60_000, timers: false });
   const card = {};
-  cache.put(card, "user", enc.encode("123456"));
-  cache.put(card, "admin", enc.encode("12345678"));
+  cache.put(card, "chv1", enc.encode("123456"));
+  cache.put(card, "chv3", enc.encode("12345678"));
   const requests = [
     request({ triesLeft: 2 }),
     request({ singleUse: true }),
@@ -166,19 +181,19 @@ Deno.test("CachingPinProvider: fewer than 3 tries, single-use, new/current PINs 
   assertEquals(inner.asked.length, requests.length);
   // a single-use PIN the card accepted is not stored either
   p.report(requests[1]!, "accepted");
-  assertEquals(dec.decode(cache.get(card, "user")), "123456");
+  assertEquals(dec.decode(cache.get(card, "chv1")), "123456");
 });
 
 Deno.test("CachingPinProvider with answer=false asks even when cached, and stores the new PIN", async () => {
   const cache = new PinCache({ ttlMs: 60_000, timers: false });
   const card = {};
-  cache.put(card, "admin", enc.encode("12345678"));
+  cache.put(card, "chv3", enc.encode("12345678"));
   const inner = client(["87654321"]);
   const p = new CachingPinProvider(inner, cache, card, { answer: false });
   const r = request({ kind: "admin", chvNo: 3 });
   assertEquals(dec.decode(await p.get(r)), "87654321");
   p.report(r, "accepted");
-  assertEquals(dec.decode(cache.get(card, "admin")), "87654321");
+  assertEquals(dec.decode(cache.get(card, "chv3")), "87654321");
 });
 
 Deno.test("CachingPinProvider: a cancelled prompt stores nothing; dispose wipes unreported copies", async () => {

@@ -190,3 +190,20 @@ cardTest("UIF on: gpg-agent shows the touch prompt while the card waits", async 
     JSON.stringify(dialogs, null, 1),
   );
 }, { ignore: DAEMON !== "scd-ts" });
+
+cardTest("prompts as with stock: sign, sign, decrypt asks twice; decrypt, sign once", async (c) => {
+  const keys = await cardWithKeys(c);
+  await c.pins([{ pin: USER_PIN }, { pin: USER_PIN }, { pin: USER_PIN }]);
+  await clearsign(c, keys.primary, "one\n");
+  await clearsign(c, keys.primary, "two\n");
+  // stock's signature verifies CHV1 only, so the decryption asks (VERIFY 82) …
+  await encryptDecrypt(c, keys.primary, "three\n");
+  assertEquals((await c.prompts()).filter((p) => p.command === "GETPIN").length, 2);
+
+  await c.restartAgent();
+  await c.pins([{ pin: USER_PIN }, { pin: USER_PIN }]);
+  // … while a decryption verifies CHV2 and CHV1 (verify_chv2), covering the signature
+  await encryptDecrypt(c, keys.primary, "first a decryption\n");
+  await clearsign(c, keys.primary, "then a signature\n");
+  assertEquals((await c.prompts()).filter((p) => p.command === "GETPIN").length, 1);
+});

@@ -84,22 +84,38 @@ async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promi
   }
 }
 
-Deno.test("PIN cache: one prompt per card connection, also across sessions and for decryption", async () => {
+Deno.test("PIN cache: prompts as stock — once per card connection and verification, across sessions", async () => {
   await withCard(async (s, f) => {
     await genkey(s, 1, "ed25519");
     await genkey(s, 2, "cv25519");
     const grip = await keygripOf(s, 1);
+    const decrypt = async (session: Session) => {
+      await run(session, `SETDATA 40${"11".repeat(32)}`);
+      return await run(session, "PKDECRYPT OPENPGP.2", { NEEDPIN: [USER_PIN] });
+    };
     assertEquals((await sign(s, grip)).inquiries.length, 1);
     assertEquals((await sign(s, grip)).inquiries.length, 0);
     // gpg-agent's second connection (socket) to the same card
     const other = await connect(f);
     assertEquals((await sign(other, grip)).inquiries.length, 0);
-    await run(other, `SETDATA 40${"11".repeat(32)}`);
-    const dec = await run(other, "PKDECRYPT OPENPGP.2", { NEEDPIN: [USER_PIN] });
-    assertEquals([dec.err, dec.inquiries], [undefined, []]);
+    // a signature verified CHV1 only: stock asks again for a decryption (CHV2) …
+    const dec = await decrypt(other);
+    assertEquals([dec.err, dec.inquiries.length], [undefined, 1]);
+    assertEquals((await decrypt(s)).inquiries.length, 0);
     await other.close();
     // every operation still verified the PIN on the card: VERIFY went out each time
-    assert((f.card.apduLog.byIns()["20"]?.count ?? 0) >= 4);
+    assert((f.card.apduLog.byIns()["20"]?.count ?? 0) >= 5);
+  });
+  // … while a decryption (verify_chv2) also covers the signatures that follow
+  await withCard(async (s) => {
+    await genkey(s, 1, "ed25519");
+    await genkey(s, 2, "cv25519");
+    await run(s, `SETDATA 40${"11".repeat(32)}`);
+    assertEquals(
+      (await run(s, "PKDECRYPT OPENPGP.2", { NEEDPIN: [USER_PIN] })).inquiries.length,
+      1,
+    );
+    assertEquals((await sign(s, await keygripOf(s, 1))).inquiries.length, 0);
   });
 });
 

@@ -8,18 +8,18 @@
  */
 
 import { GpgError } from "../../gpg_error/mod.ts";
-import type { CachedPin } from "../pin_cache.ts";
+import { type CachedPin, entriesOf } from "../pin_cache.ts";
 import { cardForKey } from "../card_facts.ts";
 import { type Command, parameterError } from "../command.ts";
 import { cardOperation, pinCacheFor } from "../operation.ts";
 import { optionTokens } from "./pksign.ts";
 
-/** The cached PIN a PASSWD request makes stale, if any. */
-export function stalePin(chvNo: string, flags: { reset: boolean }): CachedPin | undefined {
+/** The cached PINs a PASSWD request makes stale. */
+export function stalePins(chvNo: string, flags: { reset: boolean }): CachedPin[] {
   const n = /^(?:OPENPGP\.)?([123])$/i.exec(chvNo)?.[1];
-  if (n === "3") return "admin";
-  if (n === "2" && flags.reset) return undefined; // sets the Reset Code only
-  return n ? "user" : undefined;
+  if (n === "3") return entriesOf("admin");
+  if (n === "2" && flags.reset) return []; // sets the Reset Code only
+  return n ? entriesOf("user") : [];
 }
 
 export const passwd: Command = {
@@ -51,12 +51,12 @@ export const passwd: Command = {
       "UNSUPPORTED_OPERATION",
     );
     const cache = pinCacheFor(ctx);
-    const stale = clear ? stalePin(chvRef, { reset: false }) : stalePin(chvRef, { reset });
+    const stale = stalePins(chvRef, { reset: reset && !clear });
     try {
       await using op = cardOperation(ctx, target.card, { fresh: true });
       await target.app.changePin({ chvRef, reset, nullPin, clear }, op.ctx);
     } finally {
-      if (stale) cache.drop(target.card, stale);
+      cache.drop(target.card, stale);
     }
   },
 };
