@@ -278,3 +278,12 @@ Deno.test("READKEY --format=ssh (2.4): OpenSSH line as stock; Curve25519 has non
     assertEquals((await run(s, `READKEY ${"AB".repeat(20)}`)).err, NO_SECKEY);
   });
 });
+
+Deno.test("PKSIGN, PKAUTH, PKDECRYPT without a key id are INV_VALUE (do_sign/do_auth/do_decipher)", async () => {
+  await withCard(async (s) => {
+    await run(s, "SETDATA 00112233445566778899AABBCCDDEEFF0011223344556677");
+    for (const cmd of ["PKSIGN", "PKAUTH", "PKDECRYPT"]) {
+      assertEquals((await run(s, cmd)).err, INV_VALUE, cmd);
+    }
+  });
+});

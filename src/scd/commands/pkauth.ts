@@ -6,6 +6,7 @@
  * @module
  */
 
+import { GpgError } from "../../gpg_error/mod.ts";
 import { cardForKey, uifEnabled } from "../card_facts.ts";
 import type { Command } from "../command.ts";
 import { cardOperation } from "../operation.ts";
@@ -26,6 +27,7 @@ export const pkauth: Command = {
     const challengeResponse = tokens.includes("--challenge-response");
     if (challengeResponse) ctx.state.clearSetData();
     const data = ctx.state.setData ?? new Uint8Array(0);
+    if (keyRef === "") throw new GpgError("INV_VALUE"); // do_auth
     const touch = await uifEnabled(ctx, target, 2);
     let signature: Uint8Array;
     {

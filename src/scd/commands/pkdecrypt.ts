@@ -26,7 +26,7 @@ export const pkdecrypt: Command = {
     const keyRef = line.replace(/^[ \t]+/, "");
     const target = await cardForKey(ctx, keyRef, "NO_SECKEY");
     const data = ctx.state.setData;
-    if (!data || data.length === 0) throw new GpgError("INV_VALUE");
+    if (!data || data.length === 0 || keyRef === "") throw new GpgError("INV_VALUE");
     const touch = await uifEnabled(ctx, target, 1);
     let result;
     {

@@ -49,7 +49,7 @@ export const pksign: Command = {
     const keyRef = optionTokens(line).rest;
     const target = await cardForKey(ctx, keyRef, "NO_SECKEY");
     const data = ctx.state.setData;
-    if (!data || data.length === 0) throw new GpgError("INV_VALUE");
+    if (!data || data.length === 0 || keyRef === "") throw new GpgError("INV_VALUE");
     const slot = keyRefSlot(target.key?.keyRef ?? keyRef) ?? 0;
     const touch = await uifEnabled(ctx, target, slot === 2 ? 2 : 0);
     let signature: Uint8Array;
