@@ -83,9 +83,11 @@ export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<Pcs
   let child: Deno.ChildProcess | undefined;
   let log = options.logFile;
   if (!(await pcscdAnswering(chroot))) {
-    // In the chroot there is no pcsc_scan: readiness is pcscd's own "daemon ready" line.
-    if (chroot !== undefined && log === undefined) {
-      log = await Deno.makeTempFile({ suffix: ".pcscd.log" });
+    // In the chroot there is no pcsc_scan: readiness is pcscd's own "daemon ready" line, in
+    // a log beside its socket, emptied first so an earlier run's line cannot count.
+    if (chroot !== undefined) {
+      log ??= `${chroot}/run/pcscd/scd-ts-test-pcscd.log`;
+      await Deno.writeTextFile(log, "");
     }
     child = spawnPcscd(log, chroot);
   }
