@@ -37,7 +37,10 @@ function envValue(name: string): string | undefined {
 }
 
 /** The cache TTL in ms: `SCD_TS_PIN_TTL`, else config `pin-cache-ttl`, else 10 minutes. */
-export function pinTtlMs(config: ScdConfig, env: (name: string) => string | undefined = envValue) {
+export function pinTtlMs(
+  config: ScdConfig,
+  env: (name: string) => string | undefined = envValue,
+): number {
   const text = env(PIN_TTL_ENV) || config.values.get("pin-cache-ttl");
   if (text === undefined || text === "") return DEFAULT_PIN_TTL_MS;
   const ms = parseDuration(text);
@@ -69,11 +72,6 @@ export function pinCacheFor(ctx: ScdContext): PinCache {
   }
   cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
   return cache;
-}
-
-/** Forget the cached PINs of `card` (PIN change, KDF or key-attribute change, --clear). */
-export function dropCachedPins(ctx: ScdContext, card: CardEntry): void {
-  pinCacheFor(ctx).drop(card);
 }
 
 /** Options of {@linkcode cardOperation}. */
