@@ -287,3 +287,19 @@ Deno.test("PKSIGN, PKAUTH, PKDECRYPT without a key id are INV_VALUE (do_sign/do_
     }
   });
 });
+
+Deno.test("PKSIGN --hash=rmd160 and sha224 sign with RSA; md5 is refused (INV_VALUE) as stock", async () => {
+  await withCard(async (s) => {
+    await genkey(s, 1, "rsa2048");
+    const pk = await readKey(s, 1);
+    for (const [hash, len] of [["rmd160", 20], ["sha224", 28]] as const) {
+      const info = encodeDigestInfo(hash, randomBytes(len));
+      await run(s, `SETDATA ${toHex(info)}`);
+      const r = await run(s, `PKSIGN --hash=${hash} OPENPGP.1`, { NEEDPIN: [USER_PIN] });
+      assertEquals(r.err, undefined, `${hash}: ${r.end}`);
+      assert(verifyRsaRaw(pk, info, r.data), hash);
+    }
+    await run(s, `SETDATA ${toHex(encodeDigestInfo("md5", randomBytes(16)))}`);
+    assertEquals((await run(s, "PKSIGN --hash=md5 OPENPGP.1")).err, INV_VALUE);
+  });
+});
