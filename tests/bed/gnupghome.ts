@@ -71,7 +71,7 @@ export class GnupgHome {
         `log-file ${path}/scdaemon.log`,
         "debug-level guru",
         "debug-all",
-        `reader-port ${options.readerPort}`,
+        `reader-port ${readerPortOption(bed.version, options.readerPort)}`,
         // no USB readers here; go straight to PC/SC
         "disable-ccid",
         ...(options.pcscShared === true ? ["pcsc-shared"] : []),
@@ -123,6 +123,19 @@ export class GnupgHome {
     }
     await killPids([...before.filter(alive), ...pidsWithEnv("GNUPGHOME", this.path)]);
   }
+}
+
+/**
+ * The `reader-port` value that makes stock use `reader`. 2.2 matches the PC/SC reader name
+ * (apdu.c `open_pcsc_reader`). 2.4 with `disable-ccid` reads a name without ':' as a number
+ * (`atoi`, apdu.c `apdu_open_reader`): N > 0 opens exactly the Nth reader of pcscd's list,
+ * 0 scans every reader. So for 2.4 the vpcd reader "Virtual PCD 00 0N" becomes "N", and any
+ * other name an index past the end (no reader at all).
+ */
+export function readerPortOption(version: string, reader: string): string {
+  if (version !== "2.4") return reader;
+  const m = /^Virtual PCD 00 0(\d)$/.exec(reader);
+  return m === null ? "99" : m[1]!;
 }
 
 /** Writes `<home>/scd-ts`, which execs deno on the repo's main.ts with `args`. */

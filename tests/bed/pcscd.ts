@@ -41,6 +41,11 @@ export interface EnsurePcscdOptions {
    * listen on {@linkcode VPCD_PORT_CHROOT} and the next port. /proc must be mounted there.
    */
   chroot?: string;
+  /**
+   * Let a started pcscd outlive this process (Deno ends its children when it exits). For a
+   * pcscd shared between test processes, whose last user stops it by PID.
+   */
+  detach?: boolean;
 }
 
 /** True when something accepts connections on pcscd's socket (of the chroot, if given). */
@@ -90,6 +95,7 @@ export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<Pcs
       await Deno.writeTextFile(log, "");
     }
     child = spawnPcscd(log, chroot);
+    if (options.detach === true) child.unref();
   }
   const handle = makeHandle(child);
   try {

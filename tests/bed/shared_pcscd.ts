@@ -29,7 +29,12 @@ export class SharedPcscd {
     const dir = `${registryDir}/pcscd.${chroot === undefined ? "host" : "chroot"}`;
     const me = await Registration.join(dir);
     try {
-      const handle = await ensurePcscd(chroot === undefined ? {} : { chroot });
+      const handle = await ensurePcscd(
+        chroot === undefined ? { detach: true } : {
+          chroot,
+          detach: true,
+        },
+      );
       if (handle.started && handle.pid !== undefined) {
         await Deno.writeTextFile(`${dir}/pcscd.pid`, String(handle.pid));
       }

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { type GnupgBed, type GnupgVersion, type GpgResult } from "../bed/gnupg.ts";
+import { type GnupgBed, type GnupgVersion, type GpgResult, HOMES_BASE } from "../bed/gnupg.ts";
+import { acquireSlot } from "../bed/slot_lock.ts";
 import { GnupgBed as Bed } from "../bed/gnupg.ts";
 import { type DaemonKind, GnupgHome } from "../bed/gnupghome.ts";
 import { gpgInteract, type InteractResult, type PromptAnswers } from "../bed/gpg_interact.ts";
@@ -20,10 +21,15 @@ import type { CardStatus } from "./_card_status.ts";
 export const GNUPG = (Deno.env.get("SCD_E2E_GNUPG") ?? "2.2") as GnupgVersion;
 /** Smartcard daemon under test (SCD_E2E_DAEMON, default stock). */
 export const DAEMON = (Deno.env.get("SCD_E2E_DAEMON") ?? "stock") as DaemonKind;
-/** vpcd slot the card goes into (SCD_E2E_SLOT, default 0). */
-export const SLOT = (Deno.env.get("SCD_E2E_SLOT") === "1" ? 1 : 0) as 0 | 1;
-/** Reader name of {@linkcode SLOT} (the same inside the chroot). */
-export const READER = `Virtual PCD 00 0${SLOT}`;
+/** Slot requested with SCD_E2E_SLOT (0 or 1); unset: whichever is free. */
+const WANTED_SLOT = Deno.env.get("SCD_E2E_SLOT");
+/**
+ * vpcd slot this module's cards go into: SCD_E2E_SLOT, or the first slot no other e2e run
+ * holds. A live binding, settled when the module's first card test opens the bed.
+ */
+export let SLOT: 0 | 1 = WANTED_SLOT === "1" ? 1 : 0;
+/** Reader name of {@linkcode SLOT} (the same inside the chroot); live like SLOT. */
+export let READER = `Virtual PCD 00 0${SLOT}`;
 
 /** Factory PINs of an OpenPGP card. */
 export const USER_PIN = "123456";
@@ -114,13 +120,10 @@ export function cardTest(
           serial,
         });
         await waitForCard(bed, home, serial);
-        const ctx = makeContext(bed, home, card, serial);
-        try {
-          await fn(ctx);
-        } catch (e) {
-          await printDiagnostics(home, card);
-          throw e;
-        }
+        await fn(makeContext(bed, home, card, serial));
+      } catch (e) {
+        if (home !== undefined && card !== undefined) await printDiagnostics(home, card);
+        throw e;
       } finally {
         await home?.close();
         await card?.stop();
@@ -132,16 +135,36 @@ export function cardTest(
 let bed: Promise<GnupgBed> | undefined;
 
 /**
- * One bed (pcscd, chroot mounts) per test module: its tests share it, each with its own card
- * and home; it is closed synchronously when the module unloads (deno test runs each module
- * in its own worker). Starting and stopping pcscd per test would also pull the machine's
- * pcscd from under other users of it.
+ * One bed (pcscd, chroot mounts) and one vpcd slot per test module: its tests share them,
+ * each with its own card and home; both are released synchronously when the module unloads
+ * (deno test runs each module in its own worker). Starting and stopping pcscd per test would
+ * also pull the machine's pcscd from under other users of it.
  */
 function sharedBed(): Promise<GnupgBed> {
-  if (bed === undefined) {
-    bed = Bed.open(GNUPG);
-    bed.then((b) => globalThis.addEventListener("unload", () => b.closeSync())).catch(() => {});
-  }
+  bed ??= (async () => {
+    const b = await Bed.open(GNUPG);
+    try {
+      const lock = await acquireSlot({
+        dir: HOMES_BASE,
+        pcscd: b.chroot === undefined ? "host" : "chroot",
+        slots: WANTED_SLOT === undefined ? [0, 1] : [WANTED_SLOT === "1" ? 1 : 0],
+        // 2.4's scdaemon takes reader-port as an index and, for 0, opens every reader with a
+        // card: another run's card in the other slot would be seen (and held exclusively)
+        wholePcscd: b.version === "2.4",
+        onWait: (holders) => console.error(`e2e: waiting for a vpcd slot (${holders})`),
+      });
+      SLOT = lock.slot;
+      READER = `Virtual PCD 00 0${SLOT}`;
+      globalThis.addEventListener("unload", () => {
+        lock.releaseSync();
+        b.closeSync();
+      });
+    } catch (e) {
+      b.closeSync();
+      throw e;
+    }
+    return b;
+  })();
   return bed;
 }
 
