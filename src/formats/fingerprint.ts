@@ -26,6 +26,16 @@ export function defaultEcdhParams(curve: Curve): Uint8Array {
   return Uint8Array.of(3, 1, 10, 9); // SHA-512, AES-256
 }
 
+/**
+ * gnupg 2.2's KDF parameters for ECDH keys (g10/ecdh.c `kek_params_table` and scd's
+ * `ecdh_params` in 2.2.40): like {@link defaultEcdhParams} but AES-192 for curves up to 384
+ * bits. Keys made by gpg 2.2 carry these.
+ */
+export function gnupg22EcdhParams(curve: Curve): Uint8Array {
+  if (curve.bits > 256 && curve.bits <= 384) return Uint8Array.of(3, 1, 9, 8); // SHA-384, AES-192
+  return defaultEcdhParams(curve);
+}
+
 /** Bits of an unsigned number, ignoring leading zero bytes (`count_bits`). */
 function countBits(v: Uint8Array): number {
   const s = stripLeadingZeros(v);

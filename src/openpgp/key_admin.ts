@@ -22,6 +22,7 @@ import {
 import {
   curveOid,
   defaultEcdhParams,
+  gnupg22EcdhParams,
   type KeyData,
   listToken,
   parsePrivateKey,
@@ -187,7 +188,9 @@ async function writeEcc(
   await requireAdmin(op, options);
   await op.session.importKey(template);
   const pk = { type: "ecc" as const, curve: key.curve, q: key.q };
-  const kdfParams = keyData.ecdhParams ?? defaultEcdhParams(key.curve);
+  // gpg 2.4 always sends the key's own ecdh-params (g10/card-util.c `card_store_subkey`);
+  // without them the client is gpg 2.2, whose ECDH keys carry 2.2's parameters.
+  const kdfParams = keyData.ecdhParams ?? gnupg22EcdhParams(key.curve);
   const fpr = v4Fingerprint(pk, keyData.created, { algo, kdfParams });
   await storeFingerprint(op, slot, fpr, keyData.created);
 }

@@ -12,7 +12,15 @@ import {
 import { createHash } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { MemoryTrace } from "../../src/assuan/mod.ts";
-import { encodeDigestInfo, encodeSexp, sexpList } from "../../src/formats/mod.ts";
+import { p384 } from "@noble/curves/nist.js";
+import {
+  encodeDigestInfo,
+  encodeSexp,
+  findCurve,
+  type Sexp,
+  sexpList,
+  v4Fingerprint,
+} from "../../src/formats/mod.ts";
 import { concat, toHex } from "../../src/util/bytes.ts";
 import { ADMIN_PIN, connect, genkey, run, scdErr, USER_PIN } from "./_scd_client.ts";
 import { ScdFixture, type Session } from "./_scd_fixture.ts";
@@ -247,5 +255,36 @@ Deno.test("every attribute gpg --card-edit / gpg-card sets reads back with GETAT
     assertEquals((await run(s, "GETATTR KEY-FPR")).status, [`KEY-FPR 1 ${fprLine}`]);
     assertEquals((await run(s, "GETATTR KEY-TIME")).status, ["KEY-TIME 1 1704067200"]);
     assertEquals((await run(s, "GETATTR SIG-COUNTER")).status, ["SIG-COUNTER 0"]);
+  });
+});
+
+Deno.test("WRITEKEY of a P-384 ECDH key: KDF params from ecdh-params (2.4), else gpg 2.2's (AES-192)", async () => {
+  await withCard(async (s) => {
+    const d = p384.utils.randomSecretKey();
+    const q = p384.getPublicKey(d, false);
+    const curve = findCurve("NIST P-384")!;
+    const keyData = (extra: Sexp[]) =>
+      encodeSexp(sexpList(
+        "private-key",
+        sexpList("ecc", sexpList("curve", "NIST P-384"), sexpList("q", q), sexpList("d", d)),
+        sexpList("created-at", "1700000000"),
+        ...extra,
+      ));
+    const expect = (params: number[]) =>
+      toHex(v4Fingerprint({ type: "ecc", curve, q }, 1700000000, {
+        algo: 18,
+        kdfParams: Uint8Array.from(params),
+      }));
+    const write = async (data: Uint8Array) => {
+      const w = await run(s, "WRITEKEY --force OPENPGP.2", {
+        KEYDATA: [data],
+        NEEDPIN: [ADMIN_PIN, ADMIN_PIN],
+      });
+      assertEquals(w.err, undefined, w.end);
+      return (await run(s, "GETATTR KEY-FPR")).status[0]!.split(" ")[2];
+    };
+    assertEquals(await write(keyData([])), expect([3, 1, 9, 8]));
+    const given = Uint8Array.of(3, 1, 9, 9);
+    assertEquals(await write(keyData([sexpList("ecdh-params", given)])), expect([3, 1, 9, 9]));
   });
 });
