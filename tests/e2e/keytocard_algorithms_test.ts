@@ -1,0 +1,116 @@
+/**
+ * keytocard (WRITEKEY) for the algorithms keytocard_test.ts does not cover: RSA 3072/4096 and
+ * NIST P-256/384/521 software keys — signing primary, ECDH/RSA encryption subkey and an
+ * authentication subkey — moved into all three slots (the card's attributes change with
+ * them), then used: sign+verify, encrypt+decrypt, ssh authentication.
+ */
+import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
+import { field, keyFingerprint } from "./_card_status.ts";
+import { adminPin, type CardContext, cardTest, userPin } from "./_fixture.ts";
+import { assertGoodSignature, clearsign, encryptDecrypt } from "./_workflows.ts";
+
+const LOOPBACK = ["--pinentry-mode", "loopback", "--passphrase", ""];
+
+/** A passphrase-less software key: primary (sign), then encryption and auth subkeys. */
+async function softwareKey(c: CardContext, algo: string) {
+  const gen = await c.gpg([
+    ...LOOPBACK,
+    "--quick-gen-key",
+    "Soft <soft@example.org>",
+    algo,
+    "sign",
+    "never",
+  ]);
+  assertEquals(gen.code, 0, gen.stderr);
+  const primary = gen.status.find((l) => l.startsWith("KEY_CREATED "))!.split(" ")[2]!;
+  // an ECC auth subkey must be asked for as ECDSA (gpg defaults NIST curves to ECDH)
+  const authAlgo = algo.startsWith("nist") ? `${algo}/ecdsa` : algo;
+  for (const [a, usage] of [[algo, "encr"], [authAlgo, "auth"]]) {
+    const sub = await c.gpg([...LOOPBACK, "--quick-add-key", primary, a!, usage!, "never"]);
+    assertEquals(sub.code, 0, sub.stderr);
+  }
+  const list = await c.gpg(["--with-colons", "--list-secret-keys", primary]);
+  const fprs = list.stdout.split("\n").filter((l) => l.startsWith("fpr:")).map((l) =>
+    l.split(":")[9]!
+  );
+  assertEquals(fprs.length, 3, list.stdout);
+  return { primary, encr: fprs[1]!, auth: fprs[2]! };
+}
+
+/** ssh-keygen -Y sign through gpg-agent with the card's auth key, verified with its blob. */
+async function sshAuth(c: CardContext, authFpr: string): Promise<void> {
+  const sock = (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
+  const exported = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
+  assertEquals(exported.code, 0, exported.stderr);
+  const [type, blob] = exported.stdout.trim().split(" ");
+  const pub = await c.file("auth.pub", `${type} ${blob}\n`);
+  const signers = await c.file("signers", `soft@example.org ${type} ${blob}\n`);
+  const data = await c.file("msg.txt", "auth\n");
+  await Deno.remove(`${data}.sig`).catch(() => {});
+  await c.run("gpg-connect-agent", ["/bye"]);
+  await c.pins([userPin()]);
+  const env = { SSH_AUTH_SOCK: sock };
+  const s = await c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
+  assertEquals(s.code, 0, s.stderr);
+  const v = await c.run(
+    "ssh-keygen",
+    ["-Y", "verify", "-f", signers, "-I", "soft@example.org", "-n", "file", "-s", `${data}.sig`],
+    { stdin: "auth\n" },
+  );
+  assertEquals(v.code, 0, v.stderr + v.stdout);
+}
+
+for (
+  const [algo, attrs] of [
+    ["rsa3072", "rsa3072 rsa3072 rsa3072"],
+    ["rsa4096", "rsa4096 rsa4096 rsa4096"],
+    ["nistp256", "nistp256 nistp256 nistp256"],
+    ["nistp384", "nistp384 nistp384 nistp384"],
+    ["nistp521", "nistp521 nistp521 nistp521"],
+  ] as const
+) {
+  cardTest(
+    `keytocard ${algo}: all three slots imported, then sign, decrypt, authenticate`,
+    async (c) => {
+      const keys = await softwareKey(c, algo);
+      // up to two Admin PIN prompts per key (stock asks again after an attribute change)
+      await c.pins([adminPin(), adminPin(), adminPin(), adminPin(), adminPin(), adminPin()]);
+      const r = await c.interact(["--edit-key", keys.primary], {
+        "keyedit.prompt": [
+          "keytocard",
+          "key 1",
+          "keytocard",
+          "key 1",
+          "key 2",
+          "keytocard",
+          "save",
+        ],
+        "keyedit.keytocard.use_primary": "y",
+        "cardedit.genkeys.storekeytype": ["1", "2", "3"],
+        "cardedit.genkeys.replace_key": "y",
+      });
+      assertEquals(r.unanswered, undefined, r.transcript.join("\n") + r.stderr);
+      assertEquals(r.code, 0, r.stderr);
+      const s = await c.cardStatus();
+      assertEquals(field(s, "Key attributes"), attrs);
+      assertEquals(
+        [
+          keyFingerprint(s, "Signature key"),
+          keyFingerprint(s, "Encryption key"),
+          keyFingerprint(s, "Authentication key"),
+        ],
+        [keys.primary, keys.encr, keys.auth],
+      );
+
+      await c.restartAgent();
+      await c.pins([userPin()]);
+      const signed = await clearsign(c, keys.primary, `imported ${algo}\n`);
+      await assertGoodSignature(c, [], keys.primary, signed);
+      await c.pins([userPin()]);
+      const d = await encryptDecrypt(c, keys.primary, `to the imported ${algo} key\n`);
+      assertMatch(d.stderr, /encrypted with/);
+      await c.restartAgent();
+      await sshAuth(c, keys.auth);
+    },
+  );
+}
