@@ -27,6 +27,8 @@ export interface OperationContext {
 
 /** LEARN options. */
 export interface LearnRequest {
+  /** `LEARN --force`: read the card afresh (gpg --card-status); else the model may answer. */
+  force?: boolean;
   /** `LEARN --keypairinfo`: only KEYPAIRINFO lines, no CARDTYPE/APPTYPE/APPVERSION. */
   keyPairInfoOnly?: boolean;
 }
@@ -149,4 +151,6 @@ export interface CardApplication {
   listKeys(ctx: OperationContext): Promise<KeyInfo[]>;
   /** Forget everything cached about the card (reader event, reset, card change). */
   invalidate(): void;
+  /** Milliseconds since what the application knows was last read afresh (age limit). */
+  stateAgeMs?(): number;
 }

@@ -176,3 +176,11 @@ export class BadResetCodeError extends CardAppError {
 export class BadSignatureError extends CardAppError {
   override name = "BadSignatureError";
 }
+
+/**
+ * Another card sits in the reader than the one this operation began with (found between the
+ * transactions of an operation that asked for a PIN). gpg-error: CARD_REMOVED.
+ */
+export class CardChangedError extends CardAppError {
+  override name = "CardChangedError";
+}

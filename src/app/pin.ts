@@ -49,6 +49,9 @@ export interface PinRequest {
 /** Outcome of a PIN the application sent to the card. */
 export type PinOutcome = "accepted" | "rejected";
 
+/** What a provider needs to know to tell whether it could answer without asking a person. */
+export type PinQuery = Pick<PinRequest, "kind" | "purpose" | "chvNo" | "triesLeft" | "singleUse">;
+
 /** Source of PINs (gpg-agent via INQUIRE NEEDPIN, a cache, a test script). */
 export interface PinProvider {
   /** Return the PIN bytes (no terminator). Throw to cancel. */
@@ -58,4 +61,9 @@ export interface PinProvider {
    * must drop the entry on "rejected": the application never resends a rejected PIN.
    */
   report?(request: PinRequest, outcome: PinOutcome): void;
+  /**
+   * True when `get` would answer `query` at once, without asking a person (a cached PIN, an
+   * answer given before). The application then skips reading what only a prompt needs.
+   */
+  canAnswer?(query: PinQuery): boolean;
 }

@@ -1,10 +1,12 @@
 /**
  * OpenPgpApplication: the OpenPGP card behind the {@link CardApplication} contract.
  *
- * Each method is one card operation: it asks the connector for a channel (one PC/SC
- * transaction), SELECTs the application (P2=0C), works from the {@link CardCache}, and —
- * under the default `strict` PIN policy — clears every PIN verification it made (VERIFY
- * P1=FF, v3 cards) before the transaction ends. Nothing keeps a channel between calls.
+ * Questions (LEARN without force, GETATTR, READKEY, KEYINFO, READCERT) are answered from the
+ * card-state model ({@link CardState}) when it knows the answer; everything else is card work
+ * run by {@link OpRunner}: one transaction that SELECTs the application (P2=0C) and — under
+ * the default `strict` PIN policy — clears every PIN verification it made (VERIFY P1=FF, v3
+ * cards) before it ends, with any PIN a person must give asked between transactions.
+ * Nothing keeps a channel between calls.
  * Policy lives here; APDU building in commands.ts, sending in session.ts, output formats in
  * attributes.ts, sign/auth/decipher in operations.ts (data shaping in crypto_input.ts),
  * prompts in pin_flow.ts, SETATTR/GENKEY/WRITEKEY/PASSWD in admin.ts, key_admin.ts and
@@ -40,7 +42,7 @@ import type {
 } from "../app/mod.ts";
 import { InvalidIdError, NoObjectError, NoPublicKeyError, TooLargeError } from "../app/mod.ts";
 import { encodePublicKey, keygripHex } from "../formats/mod.ts";
-import type { CardChannel, ExchangeObserver } from "../iso7816/mod.ts";
+import type { ExchangeObserver } from "../iso7816/mod.ts";
 import { toHex } from "../util/bytes.ts";
 import { type AdminOptions, setAttr } from "./admin.ts";
 import { displaySerialNo } from "./aid.ts";
@@ -54,13 +56,11 @@ import type { Op } from "./op.ts";
 import * as ops from "./operations.ts";
 import { changePin } from "./passwd.ts";
 import { GET_VERSION, isYubikey, yubikeyDisplaySerialNo, yubikeySerialNo } from "./yubikey.ts";
-import { CardCache, OpenPgpSession } from "./session.ts";
+import { CardState } from "./card_state.ts";
+import { type CardConnector, OpRunner } from "./runner.ts";
+import { OpenPgpSession } from "./session.ts";
 
-/** Runs `fn` with exclusive use of the card (one PC/SC transaction) and releases it. */
-export type CardConnector = <T>(
-  fn: (channel: CardChannel) => Promise<T>,
-  options?: { signal?: AbortSignal },
-) => Promise<T>;
+export type { CardConnector } from "./runner.ts";
 
 /** Options of {@link OpenPgpApplication}. */
 export interface OpenPgpApplicationOptions {
@@ -99,21 +99,30 @@ export class OpenPgpApplication implements CardApplication {
   readonly cardType: string | undefined;
   /** Firmware version (YubiKeys: major << 16 | minor << 8 | patch), if known. */
   readonly cardVersion: number | undefined;
-  #connect: CardConnector;
-  #cache: CardCache;
+  #cache: CardState;
+  #runner: OpRunner;
   #options: OpenPgpApplicationOptions;
   #keys: { generation: number; keys: (SlotKey | undefined)[] } | undefined;
 
   private constructor(
     connect: CardConnector,
     ard: ApplicationRelatedData,
-    cache: CardCache,
-    card: { atr: Uint8Array; version: number | undefined },
+    cache: CardState,
+    card: { reader: string; atr: Uint8Array; version: number | undefined },
     options: OpenPgpApplicationOptions,
   ) {
-    this.#connect = connect;
     this.#cache = cache;
     this.#options = options;
+    this.#runner = new OpRunner({
+      connect,
+      state: cache,
+      reader: card.reader,
+      atr: card.atr,
+      makeOp: (session, ard, ctx) => this.#makeOp(session, ard, ctx),
+      strict: (options.pinPolicy ?? "strict") === "strict",
+      observer: options.observer,
+      signal: options.signal,
+    });
     const yubikey = isYubikey(ard.aid);
     this.cardVersion = card.version;
     this.cardType = yubikey ? "yubikey" : cardTypeFromAtr(card.atr);
@@ -128,7 +137,7 @@ export class OpenPgpApplication implements CardApplication {
     connect: CardConnector,
     options: OpenPgpApplicationOptions = {},
   ): Promise<OpenPgpApplication> {
-    const cache = new CardCache();
+    const cache = new CardState();
     const signalOpt = options.signal ? { signal: options.signal } : {};
     return await connect(async (channel) => {
       const session = await OpenPgpSession.open(channel, { cache, ...signalOpt });
@@ -140,7 +149,8 @@ export class OpenPgpApplication implements CardApplication {
           version = (r.data[0]! << 16) | (r.data[1]! << 8) | r.data[2]!;
         }
       }
-      return new OpenPgpApplication(connect, ard, cache, { atr: channel.atr, version }, options);
+      const card = { reader: channel.reader, atr: channel.atr, version };
+      return new OpenPgpApplication(connect, ard, cache, card, options);
     }, signalOpt);
   }
 
@@ -154,41 +164,37 @@ export class OpenPgpApplication implements CardApplication {
     this.#keys = undefined;
   }
 
-  /** One card operation: connect, SELECT, ARD, run `fn`, then the PIN policy. */
-  async #run<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
-    const signal = ctx.signal ?? this.#options.signal;
-    const signalOpt = signal ? { signal } : {};
-    return await this.#connect(async (channel) => {
-      const session = new OpenPgpSession(channel, {
-        cache: this.#cache,
-        ...signalOpt,
-        ...(this.#options.observer ? { observer: this.#options.observer } : {}),
-      });
-      await session.select();
-      const ard = await session.applicationRelatedData();
-      const op: Op = {
-        ctx,
-        session,
-        ard,
-        pin: ctx.pin,
-        status: ctx.status,
-        flavor: this.#flavor,
-        serialNo: this.serialNo,
-        displaySerialNo: this.displaySerialNo,
-        keys: () => this.#slotKeys(session, op.ard),
-        ...(this.cardType ? { cardType: this.cardType } : {}),
-        ...(this.cardVersion !== undefined ? { cardVersion: this.cardVersion } : {}),
-      };
-      try {
-        return await fn(op);
-      } finally {
-        if ((this.#options.pinPolicy ?? "strict") === "strict" && ard.aid.appVersion >= 0x0300) {
-          for (const ref of [...session.touched]) {
-            await session.resetVerification(ref).catch(() => {});
-          }
-        }
-      }
-    }, signalOpt);
+  /** How old the card-state model is (ms), for the scd layer's age limit. */
+  stateAgeMs(): number {
+    return Date.now() - this.#cache.since;
+  }
+
+  /** The working set of one call on `session`. */
+  #makeOp(session: OpenPgpSession, ard: ApplicationRelatedData, ctx: OperationContext): Op {
+    const op: Op = {
+      ctx,
+      session,
+      ard,
+      pin: ctx.pin,
+      status: ctx.status,
+      flavor: this.#flavor,
+      serialNo: this.serialNo,
+      displaySerialNo: this.displaySerialNo,
+      keys: () => this.#slotKeys(session, op.ard),
+      ...(this.cardType ? { cardType: this.cardType } : {}),
+      ...(this.cardVersion !== undefined ? { cardVersion: this.cardVersion } : {}),
+    };
+    return op;
+  }
+
+  /** Card work (one transaction per PIN a person gives, plus one). */
+  #run<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
+    return this.#runner.run(ctx, fn);
+  }
+
+  /** A question: from the model with no APDU when it knows the answer. */
+  #query<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
+    return this.#runner.query(ctx, fn);
   }
 
   /** Public keys and grips of all slots (cached until the card cache is invalidated). */
@@ -227,15 +233,14 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   learn(request: LearnRequest, ctx: OperationContext): Promise<void> {
-    this.invalidate(); // LEARN is the user asking for the card's current state
-    return this.#run(
-      ctx,
-      (op) => emitLearn(op, request.keyPairInfoOnly ? { keyPairInfoOnly: true } : {}),
-    );
+    const fn = (op: Op) => emitLearn(op, request.keyPairInfoOnly ? { keyPairInfoOnly: true } : {});
+    if (!request.force) return this.#query(ctx, fn);
+    this.invalidate(); // LEARN --force (gpg --card-status) re-reads the card, as stock does
+    return this.#run(ctx, fn);
   }
 
   readKey(request: ReadKeyRequest, ctx: OperationContext): Promise<Uint8Array> {
-    return this.#run(ctx, async (op) => {
+    return this.#query(ctx, async (op) => {
       const slot = await ops.readKeySlot(op, request.keyRef);
       const key = (await op.keys())[slot];
       if (!key) throw new NoPublicKeyError(`Cannot read key ${slotKeyRef(slot)}: slot is empty`);
@@ -245,7 +250,7 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   readCert(request: CertRequest, ctx: OperationContext): Promise<Uint8Array> {
-    return this.#run(ctx, async (op) => {
+    return this.#query(ctx, async (op) => {
       if (openPgpSlot(request.certId) !== 2) {
         throw new InvalidIdError(`Cannot read certificate "${request.certId}"`);
       }
@@ -272,7 +277,7 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   getAttr(request: GetAttrRequest, ctx: OperationContext): Promise<void> {
-    return this.#run(ctx, (op) => emitAttr(op, request.name));
+    return this.#query(ctx, (op) => emitAttr(op, request.name));
   }
 
   sign(request: SignRequest, ctx: OperationContext): Promise<Uint8Array> {
@@ -292,7 +297,7 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   listKeys(ctx: OperationContext): Promise<KeyInfo[]> {
-    return this.#run(ctx, (op) => ops.listKeys(op));
+    return this.#query(ctx, (op) => ops.listKeys(op));
   }
 
   random(length: number, ctx: OperationContext): Promise<Uint8Array> {

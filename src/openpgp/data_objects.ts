@@ -2,8 +2,9 @@
  * The data objects of the OpenPGP card (spec 3.4 §4.4), declared once with named fields
  * (gnupg keeps the same facts in the positional `data_objects[]` of scd/app-openpgp.c).
  *
- * `cache`: "session" = may be kept until the next write or invalidation; "never" = changes
- * behind our back (PIN tries, signature counter) and is always read fresh.
+ * `cache`: "session" = may be kept until the next write or invalidation; "model" = changes as
+ * the card is used (PIN tries, signature counter): kept in the card-state model for questions,
+ * read fresh by operations; "never" = not kept (PIN-protected or write-only DOs).
  * `extended`: large DO worth an extended-length GET DATA when the card supports it
  * ("cert": up to the max certificate length of C0, "special": up to the max special-DO
  * length, v3 cards).
@@ -17,7 +18,7 @@ export interface DataObjectSpec {
   constructed: boolean;
   /** Constructed DO this one is read from, if not directly readable. */
   parent?: number;
-  cache: "session" | "never";
+  cache: "session" | "model" | "never";
   extended?: "cert" | "special";
   description: string;
 }
@@ -126,7 +127,7 @@ export const DO = {
     tag: 0x00c4,
     constructed: false,
     parent: 0x73,
-    cache: "never",
+    cache: "model",
     description: "PW status bytes",
   },
   fingerprints: {
@@ -181,14 +182,14 @@ export const DO = {
   securitySupportTemplate: {
     tag: 0x007a,
     constructed: true,
-    cache: "never",
+    cache: "model",
     description: "Security support template",
   },
   signatureCounter: {
     tag: 0x0093,
     constructed: false,
     parent: 0x7a,
-    cache: "never",
+    cache: "model",
     description: "Digital signature counter",
   },
   privateDo1: {

@@ -14,7 +14,7 @@ Deno.test("DO parents are constructed DOs of the table", () => {
 });
 
 Deno.test("DO marks PIN tries and the signature counter as never cached", () => {
-  assertEquals(DO.pwStatus.cache, "never");
-  assertEquals(DO.signatureCounter.cache, "never");
+  assertEquals(DO.pwStatus.cache, "model");
+  assertEquals(DO.signatureCounter.cache, "model");
   assertEquals(dataObjectByTag(0x5f50)?.description, "URL");
 });

@@ -8,7 +8,7 @@
  */
 
 import { PinBlockedError, PinError } from "../app/mod.ts";
-import type { PinKind, PinProvider, PinPurpose, PinRequest } from "../app/mod.ts";
+import type { PinKind, PinProvider, PinPurpose, PinQuery, PinRequest } from "../app/mod.ts";
 import { findTlv } from "../iso7816/mod.ts";
 import { concat, utf8, wipe } from "../util/bytes.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
@@ -142,13 +142,54 @@ export async function presentPin(
 }
 
 /**
+ * PW status for deciding whether a PIN can be answered without a person: the model's copy
+ * when there is one (no APDU), else read. `fromModel` says which, so a prompt re-reads it.
+ */
+async function knownPwStatus(
+  c: PinFlowContext,
+): Promise<{ bytes: Uint8Array; fromModel: boolean }> {
+  const known = c.session.cache.getDo(0xc4);
+  if (known) return { bytes: known, fromModel: true };
+  return { bytes: await c.session.pwStatusBytes(), fromModel: false };
+}
+
+/** A request answered without a person (cache, or an answer given between transactions). */
+function silentRequest(c: PinFlowContext, query: PinQuery, minLength: number): PinRequest {
+  return pinRequest({
+    promptBytes: new Uint8Array(0),
+    kind: query.kind,
+    purpose: query.purpose,
+    chvNo: query.chvNo,
+    serialNo: c.ard.aid.serialNo,
+    minLength,
+    ...(query.triesLeft !== undefined ? { triesLeft: query.triesLeft } : {}),
+    ...(query.singleUse ? { singleUse: true } : {}),
+  });
+}
+
+/**
  * Verify the user PIN: CHV1 (VERIFY 81, signing) or CHV2 (VERIFY 82, decipher/auth).
  * Prompt `||Please unlock the card%0A%0A<info>`; no-op if already verified in this session.
+ * When the provider can answer without a person, nothing but the VERIFY goes to the card.
  */
 export async function verifyUserPin(c: PinFlowContext, chvNo: 1 | 2): Promise<void> {
   const ref = chvNo === 1 ? PW1_SIGN : PW1_OTHER;
   if (c.session.verified.has(ref)) return;
-  const status = parsePwStatus(await c.session.pwStatusBytes());
+  const known = await knownPwStatus(c);
+  let status = parsePwStatus(known.bytes);
+  const query: PinQuery = {
+    kind: "user",
+    purpose: "verify",
+    chvNo,
+    triesLeft: status.tries.pw1,
+    // PW1 for one signature only (forced signature PIN): stock asks again every time
+    singleUse: chvNo === 1 && !status.pw1ValidMultiple,
+  };
+  if (c.pin.canAnswer?.(query)) {
+    const request = silentRequest(c, query, MIN_LENGTH.user);
+    return await presentPin(c, request, await askPin(c.pin, request), ref);
+  }
+  if (known.fromModel) status = parsePwStatus(await c.session.pwStatusBytes());
   const remaining = status.tries.pw1;
   const sigCount = chvNo === 1 ? await c.session.signatureCounter() : 0;
   const info = promptInfo({
@@ -166,7 +207,6 @@ export async function verifyUserPin(c: PinFlowContext, chvNo: 1 | 2): Promise<vo
     serialNo: c.ard.aid.serialNo,
     minLength: MIN_LENGTH.user,
     triesLeft: remaining,
-    // PW1 for one signature only (forced signature PIN): stock asks again every time
     singleUse: chvNo === 1 && !status.pw1ValidMultiple,
   });
   await presentPin(c, request, await askPin(c.pin, request), ref);
@@ -177,11 +217,16 @@ export async function adminPinRequest(
   c: PinFlowContext,
   purpose: PinPurpose = "verify",
 ): Promise<PinRequest> {
-  const status = parsePwStatus(await c.session.pwStatusBytes());
+  const known = await knownPwStatus(c);
+  let status = parsePwStatus(known.bytes);
+  const query: PinQuery = { kind: "admin", purpose, chvNo: 3, triesLeft: status.tries.pw3 };
+  const silent = c.pin.canAnswer?.(query) ?? false;
+  if (!silent && known.fromModel) status = parsePwStatus(await c.session.pwStatusBytes());
   const remaining = status.tries.pw3;
   if (remaining === 0) {
     throw new PinBlockedError("Cannot verify admin PIN: card is permanently locked");
   }
+  if (silent) return silentRequest(c, query, MIN_LENGTH.admin);
   const info = promptInfo({
     displaySerialNo: c.displaySerialNo,
     holder: await holderName(c),

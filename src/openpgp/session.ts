@@ -4,8 +4,10 @@
  * and reads DOs through a {@link CardCache} that outlives the session.
  *
  * Cache rule (style.md §3.7): every write (PUT DATA, key generation, key import, PIN
- * change) invalidates the whole cache before it is sent; DOs marked "never" in the DO table
- * (PW status, signature counter, PIN-protected private DOs) are always read fresh.
+ * change) invalidates the whole model before it is sent; DOs marked "never" in the DO table
+ * (PIN-protected private DOs, write-only DOs) are never kept; "model" DOs (PW status,
+ * signature counter) are kept for questions but read fresh by operations, unless the session
+ * answers from the model (`fromModel`, the zero-APDU path of query commands).
  * @module
  */
 
@@ -26,57 +28,31 @@ import {
   unwrap,
 } from "./ard.ts";
 import * as cmd from "./commands.ts";
+import { CardState } from "./card_state.ts";
 import { dataObjectByTag } from "./data_objects.ts";
 
-/** What survives between transactions: DO values and public-key responses. */
-export class CardCache {
-  #dos = new Map<number, Uint8Array>();
-  #publicKeys = new Map<number, Uint8Array>();
-  #ard: ApplicationRelatedData | undefined;
-  #generation = 0;
+/** The card-state model under its earlier name (the session reads DOs through it). */
+export { CardState as CardCache } from "./card_state.ts";
 
-  /** Bumped on every invalidation (lets callers drop derived data such as keygrips). */
-  get generation(): number {
-    return this.#generation;
-  }
+/** Thrown by a session that answers from the model when it would need the card. */
+export class CardNeededError extends Error {
+  override name = "CardNeededError";
+}
 
-  /** Parsed DO 6E, if cached. */
-  get ard(): ApplicationRelatedData | undefined {
-    return this.#ard;
-  }
-
-  set ard(value: ApplicationRelatedData | undefined) {
-    this.#ard = value;
-  }
-
-  getDo(tag: number): Uint8Array | undefined {
-    return this.#dos.get(tag);
-  }
-
-  setDo(tag: number, value: Uint8Array): void {
-    this.#dos.set(tag, value);
-  }
-
-  getPublicKey(slot: number): Uint8Array | undefined {
-    return this.#publicKeys.get(slot);
-  }
-
-  setPublicKey(slot: number, response: Uint8Array): void {
-    this.#publicKeys.set(slot, response);
-  }
-
-  /** Forget everything. */
-  invalidate(): void {
-    this.#dos.clear();
-    this.#publicKeys.clear();
-    this.#ard = undefined;
-    this.#generation++;
-  }
+/** A channel for answering from the model only: every APDU is a {@link CardNeededError}. */
+export function modelOnlyChannel(reader: string, atr: Uint8Array): CardChannel {
+  return {
+    reader,
+    atr,
+    transmit: () => Promise.reject(new CardNeededError("Not known without the card")),
+  };
 }
 
 /** Options for {@link OpenPgpSession}. */
 export interface OpenPgpSessionOptions {
-  cache?: CardCache;
+  cache?: CardState;
+  /** Serve "model" DOs (C4, 7A) from the model even when asked fresh (query commands). */
+  fromModel?: boolean;
   /** Raw APDU observer (trace logging; VERIFY/CHANGE bodies must be redacted by the caller). */
   observer?: ExchangeObserver;
   signal?: AbortSignal;
@@ -84,7 +60,8 @@ export interface OpenPgpSessionOptions {
 
 /** One transaction's view of the OpenPGP application. */
 export class OpenPgpSession {
-  readonly cache: CardCache;
+  readonly cache: CardState;
+  #fromModel: boolean;
   #channel: CardChannel;
   #transport: ApduTransport;
   #signal: AbortSignal | undefined;
@@ -93,7 +70,8 @@ export class OpenPgpSession {
 
   constructor(channel: CardChannel, options: OpenPgpSessionOptions = {}) {
     this.#channel = channel;
-    this.cache = options.cache ?? new CardCache();
+    this.cache = options.cache ?? new CardState();
+    this.#fromModel = options.fromModel ?? false;
     this.#signal = options.signal;
     const transportOptions = options.observer ? { observer: options.observer } : {};
     this.#transport = new ApduTransport(channel, transportOptions);
@@ -163,19 +141,23 @@ export class OpenPgpSession {
    */
   async getData(tag: number, options: { fresh?: boolean } = {}): Promise<Uint8Array | undefined> {
     const spec = dataObjectByTag(tag);
-    const cacheable = !options.fresh && spec?.cache !== "never";
-    if (cacheable) {
+    const keep = spec?.cache !== "never";
+    const fromCache = !keep ? false : spec?.cache === "model" ? this.#fromModel : !options.fresh;
+    if (fromCache) {
       const hit = this.cache.getDo(tag);
-      if (hit) return hit;
+      if (hit !== undefined) return hit ?? undefined;
     }
     const le = await this.#getDataLe(spec?.extended);
     const r = await this.transmit(cmd.getData(tag, le));
-    if (r.sw === 0x6a88 || r.sw === 0x6a82) return undefined;
+    if (r.sw === 0x6a88 || r.sw === 0x6a82) {
+      if (keep) this.cache.setDo(tag, null);
+      return undefined;
+    }
     if (r.sw !== 0x9000) {
       throw statusError(r.sw, `Cannot read DO ${tag.toString(16).toUpperCase()}`);
     }
     const value = spec?.constructed ? unwrap(r.data, tag) : r.data;
-    if (cacheable) this.cache.setDo(tag, value);
+    if (keep) this.cache.setDo(tag, value);
     return value;
   }
 
@@ -203,13 +185,16 @@ export class OpenPgpSession {
       const t = await this.getData(0x7a, { fresh: true });
       const v = t && findTlv(t, 0x93);
       return v?.length === 3 ? (v[0]! << 16) | (v[1]! << 8) | v[2]! : 0;
-    } catch {
+    } catch (e) {
+      if (e instanceof CardNeededError) throw e;
       return 0;
     }
   }
 
-  /** PW status bytes (C4), always fresh. */
-  async pwStatusBytes(): Promise<Uint8Array> {
+  /** PW status bytes (C4): fresh, or from the model when `model` (or the session) says so. */
+  async pwStatusBytes(options: { model?: boolean } = {}): Promise<Uint8Array> {
+    const known = options.model ? this.cache.getDo(0xc4) : undefined;
+    if (known) return known;
     const v = await this.getData(0xc4, { fresh: true });
     if (!v) throw new NoObjectError("Cannot read PW status: DO C4 missing");
     return v;
@@ -233,6 +218,7 @@ export class OpenPgpSession {
    */
   async verify(ref: number, value: Uint8Array): Promise<void> {
     const r = await this.transmit(cmd.verify(ref, value));
+    this.cache.noteVerify(ref === cmd.PW3 ? 6 : 4, r.sw === 0x9000);
     if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot verify PIN");
     this.#touched.add(ref);
     this.#verified.add(ref);
@@ -250,19 +236,28 @@ export class OpenPgpSession {
     // Cards may leave the reference verified after a change; make sure strict policy clears it.
     this.#touched.add(ref);
     if (ref === cmd.PW1_SIGN) this.#touched.add(cmd.PW1_OTHER);
+    this.cache.dropDo(0xc4); // the card counts this attempt either way
     const r = await this.transmit(cmd.changeReferenceData(ref, oldAndNew));
     if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot change PIN");
   }
 
   /** 7.2.4 RESET RETRY COUNTER. */
   async resetRetryCounter(mode: 0x00 | 0x02, data: Uint8Array): Promise<void> {
+    this.cache.dropDo(0xc4);
     const r = await this.transmit(cmd.resetRetryCounter(mode, data));
     if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot reset PIN retry counter");
   }
 
   /** 7.2.10 PSO: COMPUTE DIGITAL SIGNATURE. */
   async computeSignature(input: Uint8Array, le: number | "max" = "max"): Promise<Uint8Array> {
-    return await this.#ok(cmd.psoComputeSignature(input, le), "Cannot sign");
+    let ok = false;
+    try {
+      const signature = await this.#ok(cmd.psoComputeSignature(input, le), "Cannot sign");
+      ok = true;
+      return signature;
+    } finally {
+      this.cache.noteSignature(ok);
+    }
   }
 
   /** 7.2.11 PSO: DECIPHER. */
@@ -291,8 +286,11 @@ export class OpenPgpSession {
   async readPublicKey(slot: number, le: number | "max" = "max"): Promise<Uint8Array> {
     const hit = this.cache.getPublicKey(slot);
     if (hit) return hit;
+    if (hit === null) throw new NoObjectError(`Cannot read public key ${slot + 1}: no key`);
     const r = await this.transmit(cmd.readPublicKey(slot, le));
     if (r.sw !== 0x9000) {
+      // 6Axx: no key in the slot (6A88 on most cards); remembered until the next write
+      if ((r.sw & 0xff00) === 0x6a00) this.cache.setPublicKey(slot, null);
       throw new NoObjectError(`Cannot read public key ${slot + 1}: card answered ${swName(r.sw)}`);
     }
     this.cache.setPublicKey(slot, r.data);

@@ -23,6 +23,7 @@
 import type { Command as AssuanCommand, Connection } from "../assuan/mod.ts";
 import type { CardApplication, OperationContext } from "../app/mod.ts";
 import { GpgError } from "../gpg_error/mod.ts";
+import { refreshIfStale } from "./card_state.ts";
 import type { CardEntry, CardRegistry } from "./cards.ts";
 import type { ScdConfig } from "./config.ts";
 import type { SessionState } from "./state.ts";
@@ -114,9 +115,13 @@ export async function openCard(ctx: ScdContext): Promise<CardEntry> {
   if (ctx.state.cardRemoved) throw new GpgError("CARD_REMOVED");
   if (ctx.cards.lockedByOther(ctx.state)) throw new GpgError("LOCKED");
   const bound = ctx.state.card;
-  if (bound) return bound;
+  if (bound) {
+    refreshIfStale(ctx, bound);
+    return bound;
+  }
   const card = await ctx.cards.select({ signal: ctx.signal });
   ctx.state.bind(card);
+  refreshIfStale(ctx, card);
   return card;
 }
 

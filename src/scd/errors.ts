@@ -13,6 +13,7 @@ import {
   AccessDeniedError,
   BadSecretKeyError,
   CardAppError,
+  CardChangedError,
   CardDataError,
   CardStatusError,
   GeneralError,
@@ -102,6 +103,7 @@ const PCSC_CODES: Readonly<Record<string, GpgErrorName>> = {
 /** Card-application errors → code (the class docs in src/app/errors.ts name the same codes). */
 const APP_CODES: ReadonlyArray<readonly [new (...args: never[]) => CardAppError, GpgErrorName]> = [
   [PinBlockedError, "PIN_BLOCKED"],
+  [CardChangedError, "CARD_REMOVED"],
   [NotSupportedError, "NOT_SUPPORTED"],
   [UnsupportedOperationError, "UNSUPPORTED_OPERATION"],
   [NoObjectError, "NO_OBJ"],

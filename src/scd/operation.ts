@@ -111,6 +111,7 @@ export function cardOperation(
   const touch = options.touch ? new TouchPrompt(ctx) : undefined;
   const pin: PinProvider = {
     get: (request) => cached.get(request),
+    canAnswer: (query) => cached.canAnswer(query),
     report(request: PinRequest, outcome: PinOutcome) {
       cached.report(request, outcome);
       if (outcome === "accepted" && request.kind === "user") touch?.open();

@@ -20,7 +20,7 @@
  * @module
  */
 
-import type { PinKind, PinOutcome, PinProvider, PinRequest } from "../app/mod.ts";
+import type { PinKind, PinOutcome, PinProvider, PinQuery, PinRequest } from "../app/mod.ts";
 import { wipe } from "../util/bytes.ts";
 
 /** Default time a cached PIN lives without use. */
@@ -103,6 +103,12 @@ export class PinCache {
     return entry.pin.slice();
   }
 
+  /** Whether a live entry exists (does not restart its TTL). */
+  has(scope: object, kind: CachedPin): boolean {
+    const entry = this.#entries.get(scope)?.get(kind);
+    return entry !== undefined && this.#now() < entry.expires;
+  }
+
   /** Store a copy of `pin` (the caller keeps and wipes its own bytes). */
   put(scope: object, kind: CachedPin, pin: Uint8Array): void {
     if (!this.enabled || pin.length === 0) return;
@@ -162,7 +168,7 @@ export class PinCache {
 }
 
 /** Which cache entry a request may use or fill: VERIFY of the user or Admin PIN only. */
-export function cacheKind(request: PinRequest): CachedPin | undefined {
+export function cacheKind(request: PinQuery): CachedPin | undefined {
   if (request.purpose !== "verify") return undefined;
   if (request.kind === "admin") return "chv3";
   if (request.kind !== "user") return undefined;
@@ -170,7 +176,7 @@ export function cacheKind(request: PinRequest): CachedPin | undefined {
 }
 
 /** Whether a cached PIN may answer `request` (stock's `remaining >= 3` rule, no single use). */
-function mayAnswer(request: PinRequest): boolean {
+function mayAnswer(request: PinQuery): boolean {
   return !request.singleUse && (request.triesLeft === undefined || request.triesLeft >= 3);
 }
 
@@ -207,6 +213,13 @@ export class CachingPinProvider implements PinProvider, Disposable {
     this.#scope = scope;
     this.#answer = options.answer ?? true;
     this.#onAnswer = options.onAnswer;
+  }
+
+  /** True when {@linkcode get} would answer from the cache (no INQUIRE). */
+  canAnswer(query: PinQuery): boolean {
+    const kind = cacheKind(query);
+    return kind !== undefined && this.#cache.enabled && !query.singleUse && this.#answer &&
+      mayAnswer(query) && this.#cache.has(this.#scope, kind);
   }
 
   async get(request: PinRequest): Promise<Uint8Array> {

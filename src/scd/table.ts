@@ -35,6 +35,7 @@ import { setattr } from "./commands/setattr.ts";
 import { setdata } from "./commands/setdata.ts";
 import { writecert } from "./commands/writecert.ts";
 import { writekey } from "./commands/writekey.ts";
+import { noteCardChange } from "./card_state.ts";
 import { toGpgError } from "./errors.ts";
 
 const log = getLog("scd");
@@ -48,6 +49,7 @@ export function withErrorMapping(command: Command): Command {
       try {
         await command.run(ctx, line, rawArgs);
       } catch (e) {
+        noteCardChange(ctx, e);
         const mapped = toGpgError(e);
         if (!(e instanceof GpgError)) {
           const level = mapped.codeName === "GENERAL" ? "warning" : "debug";

@@ -155,19 +155,21 @@ Deno.test("sign() under the strict policy clears the verification; session polic
   }
 });
 
-Deno.test("sign() reuses the cached ARD and keys: SELECT, C4, 7A, VERIFY, PSO, VERIFY FF", async () => {
+Deno.test("sign() with a prompt: SELECT, C4, 7A; ask; SELECT, AID, VERIFY, PSO, VERIFY FF", async () => {
   const f = await openFixture();
   const pk = await generate(f, 1, "ed25519");
   await f.app.sign({ keyRef: keygripHex(pk), hash: "sha1", data: new Uint8Array(20) }, f.ctx);
   f.card.apduLog.reset();
+  const before = f.connects();
   await f.app.sign({ keyRef: keygripHex(pk), hash: "sha1", data: new Uint8Array(20) }, f.ctx);
   const byIns = f.card.apduLog.byIns();
   assertEquals(Object.fromEntries(Object.entries(byIns).map(([k, v]) => [k, v.count])), {
-    A4: 1,
-    CA: 2,
+    A4: 2,
+    CA: 3,
     "20": 2,
     "2A": 1,
   });
+  assertEquals(f.connects() - before, 2, "the prompt sits between two transactions");
 });
 
 Deno.test("decipher() on Curve25519 wraps the point and prefixes the result with 40", async () => {

@@ -32,6 +32,6 @@ export const learn: Command = {
         await ctx.conn.inquire("KNOWNCARDP", card.serialNo, { noData: true });
       }
     }
-    await app.learn({ keyPairInfoOnly }, ctx.operation());
+    await app.learn({ keyPairInfoOnly, force: options.has("force") }, ctx.operation());
   },
 };

@@ -1,0 +1,229 @@
+/**
+ * How an OpenPGP application call meets the card (design.md §2.4):
+ *
+ * - **Questions** (LEARN without --force, GETATTR, READKEY, KEYINFO, READCERT) are first
+ *   answered from the card-state model with no APDU; status lines are held back until the
+ *   answer is complete, so a model that lacks something falls through to one transaction
+ *   without having sent half an answer.
+ * - **Card work** runs in one transaction: SELECT, the operation, then the strict PIN
+ *   policy's reset. When the operation needs a PIN that only a person can give, the
+ *   transaction ends first ({@linkcode PinNeededError}), the person is asked with no
+ *   transaction open, and the operation starts over in a new transaction that re-SELECTs,
+ *   checks the AID is the same card's, and uses the answer. Nothing the card counts or keeps
+ *   is sent before the PIN request, so starting over repeats only reads.
+ * @module
+ */
+
+import type {
+  OperationContext,
+  PinOutcome,
+  PinProvider,
+  PinQuery,
+  PinRequest,
+  StatusSink,
+} from "../app/mod.ts";
+import { CardChangedError } from "../app/mod.ts";
+import type { CardChannel, ExchangeObserver } from "../iso7816/mod.ts";
+import { equalBytes, wipe } from "../util/bytes.ts";
+import type { ApplicationRelatedData } from "./ard.ts";
+import type { CardState } from "./card_state.ts";
+import type { Op } from "./op.ts";
+import { CardNeededError, modelOnlyChannel, OpenPgpSession } from "./session.ts";
+
+/** Runs `fn` with exclusive use of the card (one PC/SC transaction) and releases it. */
+export type CardConnector = <T>(
+  fn: (channel: CardChannel) => Promise<T>,
+  options?: { signal?: AbortSignal },
+) => Promise<T>;
+
+/** What a runner needs from its application. */
+export interface RunnerOptions {
+  connect: CardConnector;
+  state: CardState;
+  /** Reader and ATR of the card, for sessions that answer from the model. */
+  reader: string;
+  atr: Uint8Array;
+  /** Builds the operation's working set on a session. */
+  makeOp: (session: OpenPgpSession, ard: ApplicationRelatedData, ctx: OperationContext) => Op;
+  /** Reset every verification at the end of a transaction (strict policy, v3 cards). */
+  strict: boolean;
+  observer?: ExchangeObserver | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** The operation needs a PIN only a person can give: end the transaction, ask, start over. */
+export class PinNeededError extends Error {
+  override name = "PinNeededError";
+  readonly request: PinRequest;
+  constructor(request: PinRequest) {
+    super("PIN needed from the client");
+    this.request = request;
+  }
+}
+
+/** Runs application calls from the model or in transactions (see the module header). */
+export class OpRunner {
+  #o: RunnerOptions;
+
+  constructor(options: RunnerOptions) {
+    this.#o = options;
+  }
+
+  /** A question: from the model when it knows the answer, else one transaction. */
+  async query<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
+    const ard = this.#o.state.ard;
+    if (ard) {
+      const held = new HeldStatus();
+      const session = new OpenPgpSession(modelOnlyChannel(this.#o.reader, this.#o.atr), {
+        cache: this.#o.state,
+        fromModel: true,
+      });
+      const op = this.#o.makeOp(session, ard, { ...ctx, status: held, pin: NO_PERSON });
+      let value: T;
+      try {
+        value = await fn(op);
+      } catch (e) {
+        if (e instanceof CardNeededError || e instanceof PinNeededError) return this.run(ctx, fn);
+        await held.release(ctx.status);
+        throw e;
+      }
+      await held.release(ctx.status);
+      return value;
+    }
+    return this.run(ctx, fn);
+  }
+
+  /** Card work: one transaction, or one per PIN a person has to give plus the last one. */
+  async run<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
+    const answers = new GivenAnswers(ctx.pin);
+    try {
+      for (;;) {
+        try {
+          return await this.#transaction({ ...ctx, pin: answers }, fn, answers.size > 0);
+        } catch (e) {
+          if (!(e instanceof PinNeededError)) throw e;
+          await answers.ask(e.request); // no transaction is open here
+        }
+      }
+    } finally {
+      answers.wipe();
+    }
+  }
+
+  async #transaction<T>(
+    ctx: OperationContext,
+    fn: (op: Op) => Promise<T>,
+    checkSameCard: boolean,
+  ): Promise<T> {
+    const signal = ctx.signal ?? this.#o.signal;
+    const signalOpt = signal ? { signal } : {};
+    return await this.#o.connect(async (channel) => {
+      const session = new OpenPgpSession(channel, {
+        cache: this.#o.state,
+        ...signalOpt,
+        ...(this.#o.observer ? { observer: this.#o.observer } : {}),
+      });
+      await session.select();
+      if (checkSameCard) await this.#checkSameCard(session);
+      const ard = await session.applicationRelatedData();
+      try {
+        return await fn(this.#o.makeOp(session, ard, ctx));
+      } finally {
+        if (this.#o.strict && ard.aid.appVersion >= 0x0300) {
+          for (const ref of [...session.touched]) {
+            await session.resetVerification(ref).catch(() => {});
+          }
+        }
+      }
+    }, signalOpt);
+  }
+
+  /** After a prompt: the card in the reader must still be the one the PIN is for. */
+  async #checkSameCard(session: OpenPgpSession): Promise<void> {
+    const known = this.#o.state.ard?.aid.raw;
+    const now = await session.getData(0x4f, { fresh: true }).catch(() => undefined);
+    if (!known || !now || !equalBytes(known, now)) {
+      this.#o.state.invalidate();
+      throw new CardChangedError("Cannot go on: another card was inserted during PIN entry");
+    }
+  }
+}
+
+/** Status lines held back until an answer from the model is complete. */
+class HeldStatus implements StatusSink {
+  #lines: { raw: boolean; keyword: string; args: (string | Uint8Array)[] }[] = [];
+
+  emit(keyword: string, ...args: (string | Uint8Array)[]): void {
+    this.#lines.push({ raw: false, keyword, args });
+  }
+
+  emitRaw(keyword: string, text: string): void {
+    this.#lines.push({ raw: true, keyword, args: [text] });
+  }
+
+  async release(to: StatusSink): Promise<void> {
+    for (const l of this.#lines) {
+      if (l.raw) await to.emitRaw(l.keyword, l.args[0] as string);
+      else await to.emit(l.keyword, ...l.args);
+    }
+    this.#lines = [];
+  }
+}
+
+/** Questions never need a PIN; if one does, it is not a question (go to the card). */
+const NO_PERSON: PinProvider = {
+  get: (request) => Promise.reject(new PinNeededError(request)),
+  canAnswer: () => false,
+};
+
+/** Which answer a request is: the same secret asked for the same purpose. */
+function answerKey(q: PinQuery): string {
+  return `${q.kind}/${q.purpose}/${q.chvNo}`;
+}
+
+/**
+ * The provider an operation sees inside a transaction: answers given by the person earlier
+ * (between transactions) and whatever the outer provider can answer without a person (its
+ * cache); anything else ends the transaction with {@linkcode PinNeededError}.
+ */
+class GivenAnswers implements PinProvider {
+  #outer: PinProvider;
+  #given = new Map<string, { request: PinRequest; pin: Uint8Array }>();
+
+  constructor(outer: PinProvider) {
+    this.#outer = outer;
+  }
+
+  get size(): number {
+    return this.#given.size;
+  }
+
+  canAnswer(query: PinQuery): boolean {
+    return this.#given.has(answerKey(query)) || (this.#outer.canAnswer?.(query) ?? false);
+  }
+
+  get(request: PinRequest): Promise<Uint8Array> {
+    const given = this.#given.get(answerKey(request));
+    if (given) return Promise.resolve(given.pin.slice());
+    if (this.#outer.canAnswer?.(request)) return this.#outer.get(request);
+    return Promise.reject(new PinNeededError(request));
+  }
+
+  report(request: PinRequest, outcome: PinOutcome): void {
+    // the outer provider knows the request it was asked with, not this transaction's copy
+    const given = this.#given.get(answerKey(request));
+    this.#outer.report?.(given?.request ?? request, outcome);
+  }
+
+  /** Ask the outer provider (the person, through gpg-agent) with no transaction open. */
+  async ask(request: PinRequest): Promise<void> {
+    const key = answerKey(request);
+    wipe(this.#given.get(key)?.pin);
+    this.#given.set(key, { request, pin: await this.#outer.get(request) });
+  }
+
+  wipe(): void {
+    for (const g of this.#given.values()) wipe(g.pin);
+    this.#given.clear();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The scd layer's side of the card-state model (the OpenPGP application keeps the data, see
+ * src/openpgp/card_state.ts; docs/card-state.md): when what scd-ts knows about a card may no
+ * longer be trusted, and what to do when an operation finds another card than it began with.
+ *
+ * The model is dropped on every reader event (cards.ts: removal, insertion, a swap seen by
+ * pcsc-lite's event counter, pcscd gone), on RESET, by LEARN --force, by our own writes, and
+ * when it is older than the age limit set here — the bound on changes made by another
+ * program between our transactions, which no event reports.
+ * @module
+ */
+
+import { CardChangedError } from "../app/mod.ts";
+import { getLog } from "../log.ts";
+import type { CardEntry } from "./cards.ts";
+import type { ScdContext } from "./command.ts";
+import type { ScdConfig } from "./config.ts";
+import { parseDuration } from "./pin_cache.ts";
+
+const log = getLog("scd");
+
+/** The environment variable with the model's age limit (wins over `card-state-ttl`). */
+export const CARD_STATE_TTL_ENV = "SCD_TS_CARD_STATE_TTL";
+
+/** Default age limit: as long as the PIN cache's default TTL. */
+export const DEFAULT_CARD_STATE_TTL_MS = 10 * 60 * 1000;
+
+function envValue(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env
+  }
+}
+
+/** The age limit in ms: `SCD_TS_CARD_STATE_TTL`, else `card-state-ttl`, else 10 minutes. */
+export function cardStateTtlMs(
+  config: ScdConfig,
+  env: (name: string) => string | undefined = envValue,
+): number {
+  const text = env(CARD_STATE_TTL_ENV) || config.values.get("card-state-ttl");
+  if (text === undefined || text === "") return DEFAULT_CARD_STATE_TTL_MS;
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    log.warning("Cannot read card state TTL {value}; using the default", { value: text });
+    return DEFAULT_CARD_STATE_TTL_MS;
+  }
+  return ms;
+}
+
+/** Drop what is known about `card` when it is older than the age limit (0: always). */
+export function refreshIfStale(ctx: ScdContext, card: CardEntry): void {
+  const age = card.app?.stateAgeMs?.();
+  if (age === undefined) return;
+  const ttl = cardStateTtlMs(ctx.daemon.config);
+  if (age < ttl) return;
+  log.debug("Card state of {serial} is {age} ms old; reading the card again", {
+    serial: card.serialNo,
+    age,
+  });
+  card.app!.invalidate();
+}
+
+/**
+ * After a failed command: when it found another card in the reader than the one it began
+ * with, forget the card so that the next SERIALNO opens the new one, and report the change
+ * to this session as stock does after a removal (CARD_REMOVED until SERIALNO).
+ */
+export function noteCardChange(ctx: ScdContext, error: unknown): void {
+  if (!(error instanceof CardChangedError)) return;
+  const card = ctx.state.card;
+  if (!card) return;
+  log.info("Card in {reader} changed during an operation", { reader: card.reader });
+  ctx.cards.forget(card.reader);
+  ctx.state.cardRemoved = true;
+}
