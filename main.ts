@@ -18,6 +18,7 @@ import {
   loadConfig,
   parseArgs,
   type ParsedArgs,
+  readerSetting,
   resolveHomedir,
   runDaemon,
   type ScdConfig,
@@ -57,6 +58,8 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_TRACE=FILE                        Assuan trace (<-/-> lines, PINs redacted)
   SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
   SCD_TS_DENY_ADMIN=yes
+  SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
+  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -69,8 +72,12 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
     const card = await VirtualCard.open(statePath ? { statePath } : {});
     return new VirtualBackend(card);
   }
-  const { PcscBackend } = await import("./src/pcsc/mod.ts");
-  return new PcscBackend();
+  const { PcscBackend, HandlePool } = await import("./src/pcsc/mod.ts");
+  const poolTtl = readerSetting(config, "pool-ttl");
+  return new PcscBackend({
+    busyTimeoutMs: readerSetting(config, "busy-timeout"),
+    ...(poolTtl > 0 ? { pool: new HandlePool(poolTtl) } : {}),
+  });
 }
 
 /** Opens the OpenPGP application with the configured policies. */

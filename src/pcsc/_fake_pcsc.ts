@@ -60,6 +60,8 @@ export class FakePcsc implements PcscLibrary {
   readonly path = "fake";
   /** False makes every call fail with SCARD_E_NO_SERVICE. */
   serviceUp = true;
+  /** While set, SCardBeginTransaction waits for it (another client holding the card). */
+  beginGate: Promise<void> | undefined;
   /** Names of the symbols called, in order. */
   readonly calls: string[] = [];
   /** APDUs transmitted, in order. */
@@ -218,11 +220,15 @@ export class FakePcsc implements PcscLibrary {
         const handle = f.#checkHandle(h);
         if (typeof handle === "number") return done(handle);
         const slot = f.#slot(handle.reader);
-        if (slot.lock !== undefined && slot.lock !== BigInt(h)) {
-          throw new Error("fake: nested transactions from different handles would block");
-        }
-        slot.lock = BigInt(h);
-        return done(SCARD_S_SUCCESS);
+        const lock = () => {
+          if (slot.lock !== undefined && slot.lock !== BigInt(h)) {
+            throw new Error("fake: nested transactions from different handles would block");
+          }
+          slot.lock = BigInt(h);
+          return SCARD_S_SUCCESS;
+        };
+        const gate = f.beginGate;
+        return gate ? gate.then(() => BigInt(lock())) : done(lock());
       },
       SCardEndTransaction(h: Int, _d: Int) {
         f.calls.push("SCardEndTransaction");

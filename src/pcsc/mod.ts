@@ -48,6 +48,7 @@ export {
   PcscTransaction,
 } from "./card.ts";
 export { presentsReferenceData, withCard, type WithCardOptions } from "./with_card.ts";
+export { CardBusyError, HandlePool } from "./handle_pool.ts";
 export {
   cardEvents,
   ReaderMonitor,

@@ -1,7 +1,8 @@
 /**
  * The PC/SC implementation of {@linkcode CardReaderBackend}: `withCard` with a fresh context
  * per operation, `listReaders` on a short-lived context, `watch` with a {@linkcode ReaderMonitor}.
- * Holds no PC/SC context or handle between calls.
+ * Holds no PC/SC context or handle between calls, unless given a `HandlePool`
+ * (`pool-ttl`), which keeps one shared handle per reader for a while.
  *
  * @module
  */

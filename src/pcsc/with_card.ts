@@ -29,7 +29,7 @@
  * Waiting: while another client holds a PC/SC transaction on the card, pcscd makes our
  * `SCardConnect`, `SCardStatus` and `SCardBeginTransaction` wait until it ends (pcsc-lite
  * `winscard.c`). pcsc-lite cannot cancel those waits, so the signal is checked between steps
- * and APDUs, not during them.
+ * and APDUs, and `busyTimeoutMs` bounds the wait for the card (handle_pool.ts).
  *
  * @module
  */
@@ -41,8 +41,9 @@ import {
   OperationAttempt,
 } from "./backend.ts";
 import type { CardChannel } from "./channel.ts";
-import { PcscContext, type PcscOptions } from "./context.ts";
-import { isRetryable } from "./errors.ts";
+import type { PcscOptions } from "./context.ts";
+import { findPcscError, isRetryable } from "./errors.ts";
+import { type HandlePool, openTransaction } from "./handle_pool.ts";
 
 /** Options for {@linkcode withCard}. */
 export interface WithCardOptions extends CardOperationOptions, PcscOptions {
@@ -52,6 +53,10 @@ export interface WithCardOptions extends CardOperationOptions, PcscOptions {
   protocols?: number;
   /** Told about the error that caused the retry (for logs). */
   onRetry?: (error: unknown, failed: CardAttempt) => void;
+  /** Fail with `CardBusyError` when another client keeps the card longer (0: no bound). */
+  busyTimeoutMs?: number;
+  /** Keep one handle per reader between operations (each still its own transaction). */
+  pool?: HandlePool;
 }
 
 /** ISO 7816-4 INS codes whose data field is reference data (a PIN or PUK). */
@@ -114,18 +119,18 @@ async function runOnce<T>(
   options: WithCardOptions,
 ): Promise<T> {
   const { signal } = options;
-  await using context = await PcscContext.establish(
-    options.library === undefined ? {} : { library: options.library },
-  );
   signal?.throwIfAborted();
-  await using card = await context.connectShared(
-    reader,
-    options.protocols === undefined ? {} : { protocols: options.protocols },
-  );
-  signal?.throwIfAborted();
-  await using tx = await card.beginTransaction();
-  signal?.throwIfAborted();
-  return await fn(guard(tx.channel, attempt, signal), attempt);
+  const opened = await openTransaction(reader, options);
+  let broken = false;
+  try {
+    signal?.throwIfAborted();
+    return await fn(guard(opened.tx.channel, attempt, signal), attempt);
+  } catch (e) {
+    broken = isRetryable(e) || findPcscError(e) !== undefined;
+    throw e;
+  } finally {
+    await opened.close(broken);
+  }
 }
 
 /**

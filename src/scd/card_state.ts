@@ -14,45 +14,15 @@ import { CardChangedError } from "../app/mod.ts";
 import { getLog } from "../log.ts";
 import type { CardEntry } from "./cards.ts";
 import type { ScdContext } from "./command.ts";
-import type { ScdConfig } from "./config.ts";
-import { parseDuration } from "./pin_cache.ts";
+import { readerSetting } from "./reader_settings.ts";
 
 const log = getLog("scd");
-
-/** The environment variable with the model's age limit (wins over `card-state-ttl`). */
-export const CARD_STATE_TTL_ENV = "SCD_TS_CARD_STATE_TTL";
-
-/** Default age limit: as long as the PIN cache's default TTL. */
-export const DEFAULT_CARD_STATE_TTL_MS = 10 * 60 * 1000;
-
-function envValue(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env
-  }
-}
-
-/** The age limit in ms: `SCD_TS_CARD_STATE_TTL`, else `card-state-ttl`, else 10 minutes. */
-export function cardStateTtlMs(
-  config: ScdConfig,
-  env: (name: string) => string | undefined = envValue,
-): number {
-  const text = env(CARD_STATE_TTL_ENV) || config.values.get("card-state-ttl");
-  if (text === undefined || text === "") return DEFAULT_CARD_STATE_TTL_MS;
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    log.warning("Cannot read card state TTL {value}; using the default", { value: text });
-    return DEFAULT_CARD_STATE_TTL_MS;
-  }
-  return ms;
-}
 
 /** Drop what is known about `card` when it is older than the age limit (0: always). */
 export function refreshIfStale(ctx: ScdContext, card: CardEntry): void {
   const age = card.app?.stateAgeMs?.();
   if (age === undefined) return;
-  const ttl = cardStateTtlMs(ctx.daemon.config);
+  const ttl = readerSetting(ctx.daemon.config, "card-state-ttl");
   if (age < ttl) return;
   log.debug("Card state of {serial} is {age} ms old; reading the card again", {
     serial: card.serialNo,

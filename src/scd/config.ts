@@ -51,6 +51,8 @@ export const CONFIG_KEYS = [
   "pin-policy",
   "pin-cache-ttl",
   "pool-ttl",
+  "busy-timeout",
+  "card-state-ttl",
 ] as const;
 
 const ALIASES: Record<string, string> = { "log-file": "log", "reader-port": "reader" };

@@ -36,7 +36,7 @@ import {
 } from "../app/mod.ts";
 import { GpgError, type GpgErrorName } from "../gpg_error/mod.ts";
 import { ApduError, ApduLengthError } from "../iso7816/mod.ts";
-import { findPcscError, PcscLibraryError } from "../pcsc/mod.ts";
+import { CardBusyError, findPcscError, PcscLibraryError } from "../pcsc/mod.ts";
 import { NoCardError } from "./cards.ts";
 
 /** Status words with their own gpg-error code (`map_sw`); any other SW is `CARD`. */
@@ -150,6 +150,7 @@ function gpgCodeFor(e: unknown): GpgErrorName {
   for (const [type, name] of APP_CODES) if (e instanceof type) return name;
   if (e instanceof NoCardError) return e.reason === "removed" ? "CARD_REMOVED" : "ENODEV";
   if (e instanceof ApduLengthError) return "TOO_LARGE";
+  if (e instanceof CardBusyError) return "TIMEOUT";
   if (e instanceof PcscLibraryError) return "ENODEV";
   const pcsc = findPcscError(e);
   if (pcsc) return PCSC_CODES[pcsc.code] ?? "GENERAL";

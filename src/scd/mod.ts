@@ -4,7 +4,8 @@
  * {@linkcode CardRegistry} over a reader backend, an {@linkcode ScdServer} over it, and hands
  * both to {@linkcode runDaemon}.
  *
- * Invariant: nothing here holds a PC/SC handle between commands. Sessions and the registry
+ * Invariant: nothing here holds a PC/SC handle between commands (the reader layer's optional
+ * pool, `pool-ttl`, is the only place one may be kept). Sessions and the registry
  * keep reader names and application objects; every card operation is one `withCard`
  * transaction in the reader layer, and the OpenPGP application re-selects itself in each.
  * @module
@@ -34,6 +35,7 @@ export {
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
 export { gpgCodeForSw, toGpgError } from "./errors.ts";
 export { resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
+export { READER_DEFAULTS, readerSetting } from "./reader_settings.ts";
 export { HELLO, ScdServer, type ScdServerOptions, type SessionOptions } from "./server.ts";
 export { SessionState } from "./state.ts";
 export { COMMANDS, withErrorMapping } from "./table.ts";

@@ -2,6 +2,7 @@
 # Test pinentry: speaks the pinentry Assuan protocol to gpg-agent (2.2 and 2.4) and answers
 # GETPIN from a script file, one answer per line, each used at most once across invocations:
 #   PIN <value>          answer the next GETPIN with <value>
+#   SLOWPIN <s> <value>  answer the next GETPIN with <value> after <s> seconds (a person typing)
 #   PIN /<ere>/ <value>  answer a GETPIN whose "prompt=<SETPROMPT> desc=<SETDESC>" (raw,
 #                        percent-escaped as the agent sent it) matches the extended regex
 #   CANCEL               answer the next GETPIN or CONFIRM with "Operation cancelled"
@@ -36,7 +37,7 @@ next_answer() {
         re=${rest%%/ *}
         printf '%s' "$subject" | grep -qE -- "$re" && take="PIN ${rest#*/ }"
         ;;
-      GETPIN:PIN\ * | GETPIN:CANCEL | CONFIRM:CONFIRM | CONFIRM:CANCEL) take=$cand ;;
+      GETPIN:PIN\ * | GETPIN:SLOWPIN\ * | GETPIN:CANCEL | CONFIRM:CONFIRM | CONFIRM:CANCEL) take=$cand ;;
     esac
     if [ -n "$take" ]; then
       echo "$n" >>"$used"
@@ -56,6 +57,13 @@ while IFS= read -r line; do
   case "$line" in
     GETPIN*)
       next_answer GETPIN
+      case "$answer" in
+        SLOWPIN\ *)
+          rest=${answer#SLOWPIN }
+          sleep "${rest%% *}"
+          answer="PIN ${rest#* }"
+          ;;
+      esac
       case "$answer" in
         PIN\ *)
           # A real pinentry asks twice itself after SETREPEAT and says so with PIN_REPEATED

@@ -12,10 +12,14 @@ export const PINENTRY_SCRIPT = new URL("./pinentry.sh", import.meta.url).pathnam
 /**
  * One scripted answer: a PIN for GETPIN (only for prompts whose `prompt=<SETPROMPT>
  * desc=<SETDESC>` text, percent-escaped as sent, matches the extended regex `when`, if
- * given), a cancel, or OK for a CONFIRM dialog. Each answer is used at most once; a prompt
+ * given; or after `delaySeconds`, like a person typing), a cancel, or OK for a CONFIRM dialog. Each answer is used at most once; a prompt
  * takes the first unused answer that applies to it.
  */
-export type PinentryAnswer = { pin: string; when?: string } | "cancel" | "confirm";
+export type PinentryAnswer =
+  | { pin: string; when?: string }
+  | { pin: string; delaySeconds: number }
+  | "cancel"
+  | "confirm";
 
 /** One dialog the pinentry showed, with the texts gpg-agent set for it (percent-decoded). */
 export interface PinentryPrompt {
@@ -129,6 +133,7 @@ export class TestPinentry {
     const lines = answers.map((a) => {
       if (a === "cancel") return "CANCEL";
       if (a === "confirm") return "CONFIRM";
+      if ("delaySeconds" in a) return `SLOWPIN ${a.delaySeconds} ${a.pin}`; // a person typing
       if (a.when === undefined) return `PIN ${a.pin}`;
       if (a.when.includes("/ ") || a.pin.includes("/ ")) {
         throw new RangeError(`Cannot script pinentry answer: "/ " in "${a.when}" or the PIN`);

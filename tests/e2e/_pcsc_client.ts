@@ -1,7 +1,8 @@
 /**
  * "Another PC/SC client" for e2e tests: connects to READER in shared mode, sends the given
  * APDUs (hex) in one transaction, exactly as given (no SELECT of its own), and prints the
- * status words as a JSON array. Runs under the gnupg version's own libpcsclite (inside the
+ * status words as a JSON array (and on stderr `elapsed_ms N`: connect to the last answer, so
+ * a test can tell how long pcscd made it wait). Runs under the gnupg version's own libpcsclite (inside the
  * chroot for 2.4), so it reaches the same pcscd as the daemon under test.
  *
  *   deno run -A tests/e2e/_pcsc_client.ts "Virtual PCD 00 00" 00A4040006D27600012401 ...
@@ -13,6 +14,7 @@ import { fromHex, toHex } from "../../src/util/bytes.ts";
 if (import.meta.main) {
   const [reader, ...apdus] = Deno.args;
   if (reader === undefined) throw new Error("Usage: _pcsc_client.ts READER APDU...");
+  const started = performance.now();
   const sws = await withCard(reader, async (channel) => {
     const out: string[] = [];
     for (const hex of apdus) {
@@ -21,5 +23,6 @@ if (import.meta.main) {
     }
     return out;
   }, { retry: false });
+  console.error(`elapsed_ms ${Math.round(performance.now() - started)}`);
   console.log(JSON.stringify(sws));
 }
