@@ -59,7 +59,7 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
   SCD_TS_DENY_ADMIN=yes
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
-  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
+  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0  SCD_TS_HOLD=0
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -86,7 +86,7 @@ function openPgpOpener(config: ScdConfig): AppOpener {
   return ({ backend, reader }) =>
     OpenPgpApplication.open(
       (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-      { pinPolicy, allowAdmin: !config.denyAdmin },
+      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs: readerSetting(config, "hold") },
     );
 }
 
@@ -129,6 +129,8 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
       peerPid: Number.isInteger(peer) && peer > 0 ? peer : undefined,
     });
   } finally {
+    // a held transaction keeps the PIN verified: reset it before the process goes
+    for (const card of cards.cards) await card.app?.release?.().catch(() => {});
     trace?.close();
   }
 }

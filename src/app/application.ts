@@ -153,4 +153,6 @@ export interface CardApplication {
   invalidate(): void;
   /** Milliseconds since what the application knows was last read afresh (age limit). */
   stateAgeMs?(): number;
+  /** End anything kept between operations (a held transaction) now; daemon exit. */
+  release?(): Promise<void>;
 }

@@ -73,6 +73,8 @@ export interface OpenPgpApplicationOptions {
   pinPolicy?: "strict" | "session";
   /** Admin commands allowed (stock default; `--deny-admin` turns it off). */
   allowAdmin?: boolean;
+  /** Burst hold in ms (burst_hold.ts): keep the transaction for the next operation. */
+  holdMs?: number;
   /** APDU trace hook (callers redact VERIFY/CHANGE/RESET bodies). */
   observer?: ExchangeObserver;
   signal?: AbortSignal;
@@ -120,6 +122,7 @@ export class OpenPgpApplication implements CardApplication {
       atr: card.atr,
       makeOp: (session, ard, ctx) => this.#makeOp(session, ard, ctx),
       strict: (options.pinPolicy ?? "strict") === "strict",
+      holdMs: options.holdMs ?? 0,
       observer: options.observer,
       signal: options.signal,
     });
@@ -162,6 +165,11 @@ export class OpenPgpApplication implements CardApplication {
   invalidate(): void {
     this.#cache.invalidate();
     this.#keys = undefined;
+  }
+
+  /** End a held transaction now (resets the PIN status first). */
+  release(): Promise<void> {
+    return this.#runner.release();
   }
 
   /** How old the card-state model is (ms), for the scd layer's age limit. */

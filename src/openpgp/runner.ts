@@ -27,6 +27,7 @@ import type { CardChannel, ExchangeObserver } from "../iso7816/mod.ts";
 import { equalBytes, wipe } from "../util/bytes.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
 import type { CardState } from "./card_state.ts";
+import { HeldTransaction } from "./burst_hold.ts";
 import type { Op } from "./op.ts";
 import { CardNeededError, modelOnlyChannel, OpenPgpSession } from "./session.ts";
 
@@ -47,6 +48,8 @@ export interface RunnerOptions {
   makeOp: (session: OpenPgpSession, ard: ApplicationRelatedData, ctx: OperationContext) => Op;
   /** Reset every verification at the end of a transaction (strict policy, v3 cards). */
   strict: boolean;
+  /** Burst hold: keep the transaction this long after an operation (0: end it at once). */
+  holdMs?: number;
   observer?: ExchangeObserver | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -64,6 +67,7 @@ export class PinNeededError extends Error {
 /** Runs application calls from the model or in transactions (see the module header). */
 export class OpRunner {
   #o: RunnerOptions;
+  #held: { queue: HeldTransaction<OpenPgpSession>; over: Promise<void> } | undefined;
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -115,27 +119,95 @@ export class OpRunner {
     fn: (op: Op) => Promise<T>,
     checkSameCard: boolean,
   ): Promise<T> {
+    const queued = this.#held?.queue.submit(
+      (session) => this.#inSession(session, ctx, fn),
+      () => this.#transaction(ctx, fn, checkSameCard),
+    );
+    if (queued) return await queued;
+    if ((this.#o.holdMs ?? 0) > 0) return await this.#holding(ctx, fn, checkSameCard);
     const signal = ctx.signal ?? this.#o.signal;
-    const signalOpt = signal ? { signal } : {};
-    return await this.#o.connect(async (channel) => {
-      const session = new OpenPgpSession(channel, {
-        cache: this.#o.state,
-        ...signalOpt,
-        ...(this.#o.observer ? { observer: this.#o.observer } : {}),
-      });
-      await session.select();
-      if (checkSameCard) await this.#checkSameCard(session);
-      const ard = await session.applicationRelatedData();
-      try {
-        return await fn(this.#o.makeOp(session, ard, ctx));
-      } finally {
-        if (this.#o.strict && ard.aid.appVersion >= 0x0300) {
-          for (const ref of [...session.touched]) {
-            await session.resetVerification(ref).catch(() => {});
-          }
+    return await this.#o.connect(
+      (channel) => this.#opened(channel, signal, checkSameCard, (s) => this.#inSession(s, ctx, fn)),
+      signal ? { signal } : {},
+    );
+  }
+
+  /** SELECT (and the same-card check), `body`, then the strict policy's reset. */
+  async #opened<T>(
+    channel: CardChannel,
+    signal: AbortSignal | undefined,
+    checkSameCard: boolean,
+    body: (session: OpenPgpSession) => Promise<T>,
+  ): Promise<T> {
+    const session = new OpenPgpSession(channel, {
+      cache: this.#o.state,
+      ...(signal ? { signal } : {}),
+      ...(this.#o.observer ? { observer: this.#o.observer } : {}),
+    });
+    await session.select();
+    if (checkSameCard) await this.#checkSameCard(session);
+    try {
+      return await body(session);
+    } finally {
+      const ard = this.#o.state.ard;
+      if (this.#o.strict && ard && ard.aid.appVersion >= 0x0300) {
+        for (const ref of [...session.touched]) {
+          await session.resetVerification(ref).catch(() => {});
         }
       }
-    }, signalOpt);
+    }
+  }
+
+  async #inSession<T>(
+    session: OpenPgpSession,
+    ctx: OperationContext,
+    fn: (op: Op) => Promise<T>,
+  ): Promise<T> {
+    const ard = await session.applicationRelatedData();
+    return await fn(this.#o.makeOp(session, ard, ctx));
+  }
+
+  /**
+   * The first operation of a possible burst: its result goes to the caller at once, then the
+   * transaction stays for the next operations until the hold ends (burst_hold.ts). A failed
+   * held operation ends the hold before its caller hears of it, so a PIN prompt that follows
+   * never waits inside the transaction. No abort signal: the transaction outlives the caller.
+   */
+  #holding<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>, check: boolean): Promise<T> {
+    const queue = new HeldTransaction<OpenPgpSession>(this.#o.holdMs ?? 0);
+    let failed: { reject: (e: unknown) => void; error: unknown } | undefined;
+    return new Promise<T>((resolve, reject) => {
+      let answered = false;
+      const over = this.#o.connect((channel) =>
+        this.#opened(channel, undefined, check, async (session) => {
+          resolve(await this.#inSession(session, ctx, fn));
+          answered = true;
+          this.#held = { queue, over };
+          for (let job = await queue.next(); job; job = await queue.next()) {
+            try {
+              job.resolve(await job.run(session));
+            } catch (error) {
+              failed = { reject: job.reject, error };
+              break;
+            }
+          }
+        })
+      ).then(() => {}, (e) => {
+        if (!answered) reject(e);
+      }).finally(() => {
+        if (this.#held?.queue === queue) this.#held = undefined;
+        queue.close();
+        failed?.reject(failed.error);
+      });
+    });
+  }
+
+  /** End a held transaction now (daemon exit, card invalidated); resolves once it is over. */
+  async release(): Promise<void> {
+    const held = this.#held;
+    if (!held) return;
+    held.queue.close();
+    await held.over;
   }
 
   /** After a prompt: the card in the reader must still be the one the PIN is for. */

@@ -254,6 +254,9 @@ export class OpenPgpSession {
     try {
       const signature = await this.#ok(cmd.psoComputeSignature(input, le), "Cannot sign");
       ok = true;
+      // PW1 valid for one signature only (C4 byte 1 = 00, or not known): the card dropped it
+      const c4 = this.cache.getDo(0xc4);
+      if (!c4 || c4[0] === 0) this.#verified.delete(cmd.PW1_SIGN);
       return signature;
     } finally {
       this.cache.noteSignature(ok);

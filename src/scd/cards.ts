@@ -169,6 +169,7 @@ export class CardRegistry implements AsyncDisposable {
     const entry = this.#cards.get(reader);
     if (!entry) return;
     entry.app?.invalidate();
+    void entry.app?.release?.().catch(() => {});
     this.#cards.delete(reader);
   }
 
@@ -252,6 +253,7 @@ export class CardRegistry implements AsyncDisposable {
     const dropped = this.#cards.get(reader);
     if (dropped) {
       dropped.app?.invalidate();
+      void dropped.app?.release?.().catch(() => {});
       this.#cards.delete(reader);
     }
     log.info("Card {type} in {reader}", { type, reader });

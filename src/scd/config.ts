@@ -53,6 +53,7 @@ export const CONFIG_KEYS = [
   "pool-ttl",
   "busy-timeout",
   "card-state-ttl",
+  "hold",
 ] as const;
 
 const ALIASES: Record<string, string> = { "log-file": "log", "reader-port": "reader" };

@@ -1,6 +1,7 @@
 /**
  * Durations that shape how scd-ts uses readers, from `scd-ts.conf` or the environment (the
- * config loader merges both, the environment winning): `pool-ttl` (SCD_TS_POOL_TTL),
+ * config loader merges both, the environment winning): `pool-ttl` (SCD_TS_POOL_TTL), `hold`
+ * (SCD_TS_HOLD),
  * `busy-timeout` (SCD_TS_BUSY_TIMEOUT), `card-state-ttl` (SCD_TS_CARD_STATE_TTL). Values are
  * seconds or a number with `ms`/`s`/`m`/`h`/`d`; an unreadable value is warned about and the
  * default used.
@@ -21,6 +22,8 @@ export const READER_DEFAULTS = {
   "busy-timeout": 30_000,
   /** Re-read what is known about a card at least every 10 minutes. */
   "card-state-ttl": 10 * 60 * 1000,
+  /** No burst hold: the transaction ends with the operation. */
+  "hold": 0,
 } as const;
 
 /** One of the durations in ms. */

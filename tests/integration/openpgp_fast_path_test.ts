@@ -154,3 +154,42 @@ Deno.test("a write invalidates the model: the next question reads the new value"
   await app.getAttr({ name: "DISP-NAME" }, ctx);
   assertEquals(reader.card.apduLog.total(), 0, "now known again");
 });
+
+Deno.test("burst hold: the next sign within the hold is its PSO alone; then the PIN is reset", async () => {
+  const reader = new Reader(await VirtualCard.open({ autoTouchMs: 0, serial: 3 }));
+  const app = await OpenPgpApplication.open(reader.connect, { holdMs: 150 });
+  const pins = new Pins(reader);
+  const ctx = { pin: pins, status: new StatusRecorder() };
+  await app.genKey({ keyRef: "OPENPGP.1", algo: "ed25519", force: true, timestamp: 1 }, ctx);
+  await app.release();
+  pins.cached = true;
+  await app.sign(SIGN, ctx);
+  assert(reader.open, "the transaction is held after the operation");
+  reader.card.apduLog.reset();
+  const before = reader.transactions;
+  await app.sign(SIGN, ctx);
+  await app.sign(SIGN, ctx);
+  assertEquals(counts(reader.card), { "2A": 2 });
+  assertEquals(reader.transactions, before, "no new transaction");
+  await new Promise((r) => setTimeout(r, 300));
+  assertEquals(reader.open, false, "the hold ended by itself");
+  assertEquals(counts(reader.card)["20"], 1, "VERIFY FF 81 before the end");
+  const pso = await reader.channel.transmit(
+    Uint8Array.of(0x00, 0x2a, 0x9e, 0x9a, 0x20, ...new Uint8Array(32), 0x00),
+  );
+  assertEquals(pso.slice(-2), Uint8Array.of(0x69, 0x82), "nothing verified for anyone else");
+});
+
+Deno.test("burst hold: an operation that needs the person ends the hold before the prompt", async () => {
+  const reader = new Reader(await VirtualCard.open({ autoTouchMs: 0, serial: 4 }));
+  const app = await OpenPgpApplication.open(reader.connect, { holdMs: 5000 });
+  const pins = new Pins(reader);
+  const ctx = { pin: pins, status: new StatusRecorder() };
+  await app.genKey({ keyRef: "OPENPGP.1", algo: "ed25519", force: true, timestamp: 1 }, ctx);
+  assert(reader.open);
+  pins.asked.length = 0;
+  await app.sign(SIGN, ctx); // needs the user PIN: not cached here
+  assertEquals(pins.asked.map((a) => a.duringTransaction), [false]);
+  await app.release();
+  assertEquals(reader.open, false);
+});
