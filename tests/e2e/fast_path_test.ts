@@ -1,0 +1,81 @@
+/**
+ * The fast path through a real gpg-agent (issue 8): with the PIN in scd-ts's cache a warm
+ * `gpg --clearsign` costs one transaction of four APDUs (SELECT, VERIFY, PSO:CDS, VERIFY FF),
+ * everything else gpg-agent asks being answered from the card-state model; with a burst hold
+ * the next signature of a burst is its PSO alone, and once the hold is over the card is not
+ * left verified for anyone. scd-ts only (stock's numbers are in bench/results.md).
+ */
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { REPO_ROOT } from "../bed/vcard.ts";
+import { type CardContext, cardTest, DAEMON, READER, USER_PIN } from "./_fixture.ts";
+import {
+  assertGoodSignature,
+  clearsign,
+  generateOnCard,
+  setEccKeyAttributes,
+} from "./_workflows.ts";
+
+const PSO_CDS = "002A9E9A20" + "5A".repeat(32) + "00";
+
+async function apdusByIns(c: CardContext): Promise<Record<string, number>> {
+  const log = await c.card.apduLog();
+  return Object.fromEntries(Object.entries(log.byIns).map(([ins, t]) => [ins, t.count]));
+}
+
+/** Another PC/SC client's PSO:CDS without a VERIFY of its own: its status word. */
+async function otherPso(c: CardContext): Promise<string[]> {
+  const deno = Deno.realPathSync(Deno.execPath());
+  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  const r = await c.run(deno, [
+    "run",
+    "-A",
+    "--quiet",
+    "--config",
+    `${REPO_ROOT}/deno.json`,
+    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
+    READER,
+    "00A4040006D27600012401",
+    PSO_CDS,
+  ], { env: { DENO_DIR: denoDir } });
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+}
+
+async function keysAndFirstSign(c: CardContext, conf = ""): Promise<string> {
+  await setEccKeyAttributes(c, "1");
+  const keys = await generateOnCard(c);
+  if (conf) await Deno.writeTextFile(`${c.home.path}/scd-ts.conf`, conf, { append: true });
+  await c.restartAgent();
+  await c.pins([{ pin: USER_PIN }]);
+  await clearsign(c, keys.primary, "first\n"); // PIN entered once, now in scd-ts's cache
+  return keys.primary;
+}
+
+cardTest(
+  "a warm clearsign is one transaction: SELECT, VERIFY, PSO:CDS, VERIFY FF",
+  async (c) => {
+    const key = await keysAndFirstSign(c);
+    await c.card.control({ cmd: "log-reset" });
+    await c.pins([]);
+    const signed = await clearsign(c, key, "warm\n");
+    assertEquals(await apdusByIns(c), { A4: 1, "20": 2, "2A": 1 });
+    assertEquals((await c.prompts()).length, 0, "no prompt: the PIN came from the cache");
+    await assertGoodSignature(c, [], key, signed);
+  },
+  { ignore: DAEMON !== "scd-ts" },
+);
+
+cardTest(
+  "burst hold: the next clearsign within the hold is its PSO alone; afterwards nothing is verified",
+  async (c) => {
+    const key = await keysAndFirstSign(c, "hold 4s\n");
+    await c.card.control({ cmd: "log-reset" });
+    await c.pins([]);
+    const signed = await clearsign(c, key, "in the burst\n");
+    assertEquals(await apdusByIns(c), { "2A": 1 });
+    await assertGoodSignature(c, [], key, signed);
+    await new Promise((r) => setTimeout(r, 5000)); // the hold ends by itself
+    assertEquals(await otherPso(c), ["9000", "6982"]);
+  },
+  { ignore: DAEMON !== "scd-ts" },
+);
