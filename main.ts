@@ -25,7 +25,6 @@ import {
   ScdServer,
   withApduLog,
 } from "./src/scd/mod.ts";
-import { OpenPgpApplication } from "./src/openpgp/mod.ts";
 
 const VERSION = denoJson.version;
 const log = getLog("main");
@@ -83,11 +82,14 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
 /** Opens the OpenPGP application with the configured policies. */
 function openPgpOpener(config: ScdConfig): AppOpener {
   const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
-  return ({ backend, reader }) =>
-    OpenPgpApplication.open(
+  return async ({ backend, reader }) => {
+    // loaded when a card is first opened, not before the greeting
+    const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");
+    return await OpenPgpApplication.open(
       (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
       { pinPolicy, allowAdmin: !config.denyAdmin, holdMs: readerSetting(config, "hold") },
     );
+  };
 }
 
 function printVersion(config: ScdConfig | undefined): void {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha1 } from "@noble/hashes/legacy.js";
 import { concat, stripLeadingZeros, uintBE } from "../util/bytes.ts";
 import { type Curve, curveOid } from "./curves.ts";
 import type { PublicKey } from "./public_key.ts";
@@ -106,5 +106,5 @@ export function v4Fingerprint(
 ): Uint8Array {
   const body = v4KeyMaterial(pk, created, options);
   const packet = concat(Uint8Array.of(0x99), uintBE(body.length, 2), body);
-  return new Uint8Array(createHash("sha1").update(packet).digest());
+  return sha1(packet);
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha1 } from "@noble/hashes/legacy.js";
 import { concat, fromHex, stripLeadingZeros, toHex, utf8 } from "../util/bytes.ts";
 import { curveBasePoint } from "./curves.ts";
 import { type PublicKey, publicKeyFromSexp, signedMpi } from "./public_key.ts";
@@ -20,10 +20,6 @@ import { findAtom, findSexp, parseSexp, type Sexp } from "./sexp.ts";
 /** Keygrip computation is not possible for this key. */
 export class KeygripError extends Error {
   override name = "KeygripError";
-}
-
-function sha1(data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha1").update(data).digest());
 }
 
 /** Minimal unsigned big-endian (zero is the empty string, as libgcrypt's buffer of 0). */

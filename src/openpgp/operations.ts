@@ -23,7 +23,6 @@ import {
 } from "../app/mod.ts";
 import { publicKeyAlgoString } from "../formats/mod.ts";
 import type { ApplicationRelatedData } from "./ard.ts";
-import { makeChallenge, verifyChallenge } from "./challenge.ts";
 import {
   authCardInput,
   decipherCardInput,
@@ -115,6 +114,8 @@ export async function auth(op: Op, request: AuthRequest): Promise<Uint8Array> {
  * the answer here; the command layer then sends no data.
  */
 async function challengeResponse(op: Op, keyRef: string): Promise<Uint8Array> {
+  // loaded on first use: its curve library is not needed to start the daemon
+  const { makeChallenge, verifyChallenge } = await import("./challenge.ts");
   const key = (await op.keys())[2];
   if (!key) throw new NoObjectError("Cannot authenticate: no authentication key");
   const challenge = makeChallenge(op.ard.algorithmAttributes[2]);

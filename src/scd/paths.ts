@@ -7,7 +7,8 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+// SHA-1 from @noble/hashes, not node:crypto: loading the Node compatibility layer costs start-up time
+import { sha1 } from "@noble/hashes/legacy.js";
 
 /** The socket's file name (`SCDAEMON_SOCK_NAME`). */
 export const SOCKET_NAME = "S.scdaemon";
@@ -59,7 +60,7 @@ export function zbase32(data: Uint8Array, bits: number): string {
 
 /** `d.<zbase32(sha1(homedir))[:24]>`: the per-homedir subdirectory name. */
 export function homedirHashDir(homedir: string): string {
-  const digest = createHash("sha1").update(homedir).digest();
+  const digest = sha1(new TextEncoder().encode(homedir));
   return `d.${zbase32(new Uint8Array(digest), 8 * 15)}`;
 }
 
