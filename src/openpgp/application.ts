@@ -120,6 +120,7 @@ export class OpenPgpApplication implements CardApplication {
       state: cache,
       reader: card.reader,
       atr: card.atr,
+      aid: ard.aid.raw,
       makeOp: (session, ard, ctx) => this.#makeOp(session, ard, ctx),
       strict: (options.pinPolicy ?? "strict") === "strict",
       holdMs: options.holdMs ?? 0,

@@ -44,6 +44,8 @@ export interface RunnerOptions {
   /** Reader and ATR of the card, for sessions that answer from the model. */
   reader: string;
   atr: Uint8Array;
+  /** The AID (DO 4F) of the card the application was opened on: the same-card check. */
+  aid: Uint8Array;
   /** Builds the operation's working set on a session. */
   makeOp: (session: OpenPgpSession, ard: ApplicationRelatedData, ctx: OperationContext) => Op;
   /** Reset every verification at the end of a transaction (strict policy, v3 cards). */
@@ -212,9 +214,8 @@ export class OpRunner {
 
   /** After a prompt: the card in the reader must still be the one the PIN is for. */
   async #checkSameCard(session: OpenPgpSession): Promise<void> {
-    const known = this.#o.state.ard?.aid.raw;
     const now = await session.getData(0x4f, { fresh: true }).catch(() => undefined);
-    if (!known || !now || !equalBytes(known, now)) {
+    if (!now || !equalBytes(this.#o.aid, now)) {
       this.#o.state.invalidate();
       throw new CardChangedError("Cannot go on: another card was inserted during PIN entry");
     }
