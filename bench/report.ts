@@ -152,7 +152,8 @@ export function buildReport(
 }
 
 function insSummary(byIns: Record<string, number>): string {
-  return Object.entries(byIns).map(([ins, n]) => `${ins}:${n}`).join(" ");
+  return Object.entries(byIns).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    .map(([ins, n]) => `${ins}:${n}`).join(" ");
 }
 
 function daemonLabel(c: CaseResult): string {
