@@ -18,7 +18,7 @@ import { type Counts, describe, type Group, runGroup } from "./cases.ts";
 import { collectMachine, collectVersions } from "./machine.ts";
 import { probeDaemons, type ProbeNumbers } from "./probes.ts";
 import { buildReport, type GnupgVersion, type Measurement, STOCK_SETTINGS } from "./report.ts";
-import { writeResults } from "./results.ts";
+import { RESULTS_PATH, writeResults } from "./results.ts";
 import { formatTable } from "./report.ts";
 
 const USAGE = `Usage: deno task bench [options]
@@ -29,6 +29,7 @@ const USAGE = `Usage: deno task bench [options]
   --latency LIST      card latency models (default openpgp34,nitrokey3)
   --quick             small counts, one latency model (openpgp34), for trying it
   --no-probes         skip start time / RSS / Assuan sign numbers
+  --out FILE          where to write the Markdown results (default bench/results.md)
   -h, --help          this help`;
 
 /** Parsed options. */
@@ -39,6 +40,7 @@ export interface BenchOptions {
   counts: Counts;
   probes: boolean;
   quick: boolean;
+  out: string;
   help: boolean;
 }
 
@@ -54,6 +56,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       latency: { type: "string" },
       quick: { type: "boolean", default: false },
       "no-probes": { type: "boolean", default: false },
+      out: { type: "string", default: RESULTS_PATH },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -71,6 +74,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     counts: { cold: quick ? 1 : 3, warm: count, repeat: quick ? 2 : 5 },
     probes: !values["no-probes"],
     quick,
+    out: values.out,
     help: values.help,
   };
 }
@@ -165,7 +169,7 @@ async function main(args: string[]): Promise<number> {
       rssAfter1000Mib: probes?.rssAfterMib ?? null,
     },
   );
-  const path = await writeResults(report, probes, { date: started, args, quick: o.quick });
+  const path = await writeResults(o.out, report, probes, { date: started, args, quick: o.quick });
   if (o.json) console.log(JSON.stringify(report));
   else console.log(`${formatTable(report.cases)}\n\n(written to ${path})`);
   return 0;

@@ -77,12 +77,13 @@ ${probeLines(probes)}
 `;
 }
 
-/** Write bench/results.md; returns its path. */
+/** Write the results (bench/results.md unless told otherwise); returns the path. */
 export async function writeResults(
+  path: string,
   report: Report,
   probes: ProbeNumbers | undefined,
   run: { date: Date; args: string[]; quick: boolean },
 ): Promise<string> {
-  await Deno.writeTextFile(RESULTS_PATH, resultsMarkdown(report, probes, run));
-  return RESULTS_PATH;
+  await Deno.writeTextFile(path, resultsMarkdown(report, probes, run));
+  return path;
 }
