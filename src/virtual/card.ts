@@ -4,10 +4,19 @@
  * @module
  */
 
-import { responseBytes } from "./command_apdu.ts";
+import { parseCommandApdu, responseBytes } from "./command_apdu.ts";
 import { ApduLog } from "./apdu_log.ts";
 import { OpenPgpApplet } from "./applet.ts";
 import { buildAtr } from "./capabilities.ts";
+import {
+  delayFor,
+  keySlotOf,
+  type LatencyInput,
+  latencyKeyOf,
+  type LatencyModel,
+  legacyModel,
+  NONE,
+} from "./latency.ts";
 import { CardStore } from "./store.ts";
 import { TouchGate } from "./touch.ts";
 
@@ -19,10 +28,14 @@ export interface VirtualCardOptions {
   manufacturer?: number;
   /** JSON persistence file; loaded if it exists, written on change. */
   statePath?: string;
-  /** Simulated delay per APDU. */
+  /** Simulated latency per APDU and per INS (latency.ts); default none. */
+  latency?: LatencyModel;
+  /** Simulated delay per APDU (the old form; ignored when `latency` is given). */
   apduLatencyMs?: number;
-  /** Extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE. */
+  /** Extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE (the old form). */
   psoLatencyMs?: number;
+  /** How the card waits (tests pass a fake); default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
   /** When UIF is on, auto-confirm after this many ms (default 100; -1 = never, wait for touch()). */
   autoTouchMs?: number;
 }
@@ -31,6 +44,14 @@ const DEFAULT_AUTO_TOUCH_MS = 100;
 
 function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/** Latency settings as the control port and the old CLI options give them. */
+export interface LatencySetting {
+  apduMs?: number;
+  psoMs?: number;
+  /** Replaces the whole model (apduMs/psoMs then change only the old two-number form). */
+  model?: LatencyModel;
 }
 
 /** A virtual OpenPGP card 3.4, powered on after `open()`. */
@@ -42,21 +63,20 @@ export class VirtualCard {
   #store: CardStore;
   #applet: OpenPgpApplet;
   #touch: TouchGate;
-  #apduMs: number;
-  #psoMs: number;
+  #legacy: { apduMs: number; psoMs: number };
+  #latency: LatencyModel;
+  #sleep: (ms: number) => Promise<void>;
   #powered = true;
   #inject = { sw: 0, count: 0 };
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(store: CardStore, options: VirtualCardOptions) {
     this.#store = store;
-    this.#apduMs = options.apduLatencyMs ?? 0;
-    this.#psoMs = options.psoLatencyMs ?? 0;
+    this.#legacy = { apduMs: options.apduLatencyMs ?? 0, psoMs: options.psoLatencyMs ?? 0 };
+    this.#latency = options.latency ?? legacyModel(this.#legacy.apduMs, this.#legacy.psoMs);
+    this.#sleep = options.sleep ?? sleep;
     this.#touch = new TouchGate(options.autoTouchMs ?? DEFAULT_AUTO_TOUCH_MS);
-    this.#applet = new OpenPgpApplet(store, {
-      awaitTouch: () => this.#touch.wait(),
-      cryptoDelay: () => sleep(this.#psoMs),
-    });
+    this.#applet = new OpenPgpApplet(store, { awaitTouch: () => this.#touch.wait() });
   }
 
   /** Create the card, loading `statePath` when it exists. */
@@ -88,7 +108,6 @@ export class VirtualCard {
 
   async #transmitNow(apdu: Uint8Array): Promise<Uint8Array> {
     if (!this.#powered) throw new Error("Cannot transmit: the virtual card is powered off");
-    await sleep(this.#apduMs);
     let response: Uint8Array;
     if (this.#inject.count > 0) {
       this.#inject.count--;
@@ -96,8 +115,42 @@ export class VirtualCard {
     } else {
       response = await this.#applet.process(apdu);
     }
+    // The answer is computed first and held back for the simulated time: from outside the
+    // same as a slow card, and the delay can depend on the outcome (a refused PSO is fast).
+    await this.#sleep(this.latencyFor(apdu, response));
     this.apduLog.record(apdu, response);
     return response;
+  }
+
+  /** The current latency model. */
+  get latency(): LatencyModel {
+    return this.#latency;
+  }
+
+  /** Simulated milliseconds for `apdu` answered with `response` under the current model. */
+  latencyFor(apdu: Uint8Array, response: Uint8Array): number {
+    if (this.#latency === NONE || apdu.length < 4) return this.#latency.defaultMs;
+    const sw = response.length >= 2
+      ? (response[response.length - 2]! << 8) | response[response.length - 1]!
+      : 0;
+    const input: LatencyInput = {
+      cla: apdu[0]!,
+      ins: apdu[1]!,
+      p1: apdu[2]!,
+      p2: apdu[3]!,
+      hasData: false,
+      sw,
+    };
+    try {
+      const data = parseCommandApdu(apdu).data;
+      input.hasData = data.length > 0;
+      const slot = keySlotOf(input.ins, input.p1, input.p2, data);
+      const attributes = slot === undefined ? undefined : this.#store.state.keys[slot]?.attributes;
+      if (attributes !== undefined) input.key = latencyKeyOf(attributes);
+    } catch {
+      // a malformed APDU: header-only matching
+    }
+    return delayFor(this.#latency, input);
   }
 
   /** Power the card on (clears the volatile state). */
@@ -123,10 +176,15 @@ export class VirtualCard {
     this.#touch.touch();
   }
 
-  /** Change the simulated latencies. */
-  setLatency(latency: { apduMs?: number; psoMs?: number }): void {
-    if (latency.apduMs !== undefined) this.#apduMs = latency.apduMs;
-    if (latency.psoMs !== undefined) this.#psoMs = latency.psoMs;
+  /** Change the simulated latency: a whole model, or the old per-APDU / per-PSO numbers. */
+  setLatency(latency: LatencySetting): void {
+    if (latency.model !== undefined) {
+      this.#latency = latency.model;
+      return;
+    }
+    if (latency.apduMs !== undefined) this.#legacy.apduMs = latency.apduMs;
+    if (latency.psoMs !== undefined) this.#legacy.psoMs = latency.psoMs;
+    this.#latency = legacyModel(this.#legacy.apduMs, this.#legacy.psoMs);
   }
 
   /** The next `count` APDUs answer `sw` without being executed. */

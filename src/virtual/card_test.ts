@@ -16,6 +16,7 @@ import {
   verifyPin,
 } from "./_test_util.ts";
 import { VirtualCard } from "./card.ts";
+import { NITROKEY3, OPENPGP34 } from "./latency.ts";
 import { STATE_FORMAT } from "./store.ts";
 
 Deno.test("VirtualCard ATR is T=1 with the historical bytes of 5F52 and a valid TCK", async () => {
@@ -102,6 +103,34 @@ Deno.test("VirtualCard latency delays the answer", async () => {
   await send(card, "00CA00C400");
   assert(performance.now() - start >= 25);
   card.setLatency({ apduMs: 0 });
+});
+
+Deno.test("VirtualCard applies the latency model per INS (fake sleep records each wait)", async () => {
+  const waits: number[] = [];
+  const sleep = (ms: number) => (waits.push(ms), Promise.resolve());
+  const card = await openSelected({ latency: OPENPGP34, sleep });
+  assertEquals(waits, [10]); // the SELECT
+  await verifyPin(card, 0x83, PW3);
+  await putData(card, 0xc1, fromHex("162B06010401DA470F01"));
+  await sendAll(card, "00478000 02 B600 00");
+  await verifyPin(card, 0x81, "123456");
+  assertEquals((await send(card, "002A9E9A 20" + "11".repeat(32) + "00")).sw, 0x9000);
+  // no PW1 82: refused without crypto, so only the APDU time
+  assertEquals((await send(card, "002A8086 03 00AABB 00")).sw, 0x6982);
+  assertEquals(waits, [10, 10, 10, 1500, 10, 150, 10]);
+
+  waits.length = 0;
+  card.setLatency({ model: NITROKEY3 });
+  await verifyPin(card, 0x81, "123456");
+  await send(card, "0020008100");
+  await send(card, "002A9E9A 20" + "11".repeat(32) + "00");
+  assertEquals(waits, [800, 15, 60]);
+
+  waits.length = 0;
+  card.setLatency({ apduMs: 2, psoMs: 5 });
+  await send(card, "002A9E9A 20" + "11".repeat(32) + "00");
+  await send(card, "0020008100");
+  assertEquals(waits, [7, 2]);
 });
 
 Deno.test("VirtualCard reset and power cycle clear selection and security status", async () => {

@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { VirtualCard, type VirtualCardOptions } from "./card.ts";
 import { ControlServer } from "./control.ts";
+import { LatencySyntaxError, parseLatency } from "./latency.ts";
 import { VPCD_PORT, VpcdClient } from "./vpcd.ts";
 
 const USAGE = `Usage: deno task vcard [options]
@@ -21,8 +22,11 @@ Options:
   --port PORT          vpcd port: 35963 = "Virtual PCD 00 00", 35964 = "00 01" (default ${VPCD_PORT})
   --state FILE         JSON state file, loaded if present and written on every change
   --serial HEX8        card serial number, 8 hex digits (default 00000001)
-  --latency-apdu MS    simulated delay per APDU
-  --latency-pso MS     extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE
+  --latency MODEL      simulated card latency: none (default), openpgp34, nitrokey3, or
+                       INS[P1[P2]][/KEY]=MS,... e.g. 20=800,2A=150,default=10 (a model name
+                       may come first: nitrokey3,20=500); see src/virtual/latency.ts
+  --latency-apdu MS    simulated delay per APDU (old form of --latency)
+  --latency-pso MS     extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE (old form)
   --auto-touch MS      confirm user-presence (UIF) after MS ms; -1 waits for a control "touch"
   --control PORT       JSON-lines control port on 127.0.0.1 (see src/virtual/control.ts)
   -h, --help           show this help
@@ -60,6 +64,15 @@ function intArg(
   return n;
 }
 
+function latencyArg(spec: string) {
+  try {
+    return parseLatency(spec);
+  } catch (e) {
+    if (e instanceof LatencySyntaxError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 /** `--auto-touch -1` → `--auto-touch=-1`: parseArgs would take "-1" for an option. */
 function joinNegativeValues(args: string[]): string[] {
   const out: string[] = [];
@@ -87,6 +100,7 @@ export function parseCliArgs(args: string[]): CliOptions {
         port: { type: "string" },
         state: { type: "string" },
         serial: { type: "string" },
+        latency: { type: "string" },
         "latency-apdu": { type: "string" },
         "latency-pso": { type: "string" },
         "auto-touch": { type: "string" },
@@ -110,6 +124,12 @@ export function parseCliArgs(args: string[]): CliOptions {
   const autoTouch = intArg("auto-touch", values["auto-touch"], -1, 3_600_000);
   if (apduMs !== undefined) card.apduLatencyMs = apduMs;
   if (psoMs !== undefined) card.psoLatencyMs = psoMs;
+  if (values.latency !== undefined) {
+    if (apduMs !== undefined || psoMs !== undefined) {
+      throw new UsageError("Cannot use --latency together with --latency-apdu/--latency-pso");
+    }
+    card.latency = latencyArg(values.latency);
+  }
   if (autoTouch !== undefined) card.autoTouchMs = autoTouch;
   return {
     host: values.host,

@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import { parseCliArgs, UsageError } from "./cli.ts";
+import { OPENPGP34 } from "./latency.ts";
 
 Deno.test("parseCliArgs() uses vpcd's defaults", () => {
   assertEquals(parseCliArgs([]), {
@@ -43,6 +44,14 @@ Deno.test("parseCliArgs() reads every option", () => {
     help: false,
   });
   assertEquals(parseCliArgs(["-h"]).help, true);
+});
+
+Deno.test("parseCliArgs() reads --latency as a model name or INS=MS list", () => {
+  assertEquals(parseCliArgs(["--latency", "openpgp34"]).card.latency, OPENPGP34);
+  const m = parseCliArgs(["--latency", "20=800,2A=150,default=10"]).card.latency;
+  assertEquals([m?.defaultMs, m?.rules.length], [10, 2]);
+  assertThrows(() => parseCliArgs(["--latency", "slow"]), UsageError);
+  assertThrows(() => parseCliArgs(["--latency", "none", "--latency-apdu", "3"]), UsageError);
 });
 
 Deno.test("parseCliArgs() rejects bad values with a UsageError", () => {

@@ -1,6 +1,7 @@
 /**
  * What every command handler of the virtual card gets: persistent store, volatile session,
- * and the hooks through which the card object injects user presence and latency.
+ * and the hooks through which the card object injects user presence (latency is
+ * added around the applet: latency.ts).
  * @module
  */
 
@@ -12,8 +13,6 @@ import type { CardStore } from "./store.ts";
 export interface AppletHooks {
   /** Resolves when the user confirmed (UIF); throws `StatusError(6600)` when cancelled. */
   awaitTouch(): Promise<void>;
-  /** Simulated extra time of a private-key operation. */
-  cryptoDelay(): Promise<void>;
 }
 
 /** Handler context. */

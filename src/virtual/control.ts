@@ -3,11 +3,14 @@
  * line in, one reply object per line out. Tests use it to pull and insert the card, confirm a
  * touch, add latency, inject status words and read the APDU log.
  *
- * Commands: `status`, `remove`, `insert`, `reset`, `touch`, `latency {apduMs, psoMs}`,
+ * Commands: `status`, `remove`, `insert`, `reset`, `touch`, `latency {model}` (a model name or
+ * `INS=MS,…` as in latency.ts) or `latency {apduMs, psoMs}` (the old form),
  * `inject {sw: "6982", count}`, `log`, `log-reset`, `quit`. Replies are `{"ok":true,…}` or
  * `{"ok":false,"error":"…"}`.
  * @module
  */
+
+import { type LatencyModel, parseLatency } from "./latency.ts";
 
 /** APDU statistics for one INS. */
 export interface InsStats {
@@ -21,7 +24,7 @@ export interface ControlledCard {
   readonly serial: number;
   reset(): void;
   touch(): void;
-  setLatency(l: { apduMs?: number; psoMs?: number }): void;
+  setLatency(l: { apduMs?: number; psoMs?: number; model?: LatencyModel }): void;
   injectStatus(sw: number, count: number): void;
   readonly apduLog: {
     total(): number;
@@ -67,6 +70,16 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
   "reset": (_, { card }) => (card.reset(), { ok: true }),
   "touch": (_, { card }) => (card.touch(), { ok: true }),
   "latency": (args, { card }) => {
+    if (args.model !== undefined) {
+      if (typeof args.model !== "string") {
+        throw new ControlError(
+          '"model" must be a string such as "openpgp34" or "20=800,default=10"',
+        );
+      }
+      const model = parseLatency(args.model);
+      card.setLatency({ model });
+      return { ok: true, model: model.name };
+    }
     const l: { apduMs?: number; psoMs?: number } = {};
     const apduMs = optionalMs(args, "apduMs");
     const psoMs = optionalMs(args, "psoMs");

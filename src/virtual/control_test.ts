@@ -5,6 +5,7 @@ import {
   type InsStats,
   runControlCommand,
 } from "./control.ts";
+import { type LatencyModel, NITROKEY3 } from "./latency.ts";
 
 class FakeCard implements ControlledCard {
   readonly serial = 0x1234abcd;
@@ -16,7 +17,7 @@ class FakeCard implements ControlledCard {
   touch(): void {
     this.calls.push("touch");
   }
-  setLatency(l: { apduMs?: number; psoMs?: number }): void {
+  setLatency(l: { apduMs?: number; psoMs?: number; model?: LatencyModel }): void {
     this.calls.push({ latency: l });
   }
   injectStatus(sw: number, count: number): void {
@@ -90,6 +91,23 @@ Deno.test("runControlCommand() forwards reset, touch, latency and inject to the 
   ]);
 });
 
+Deno.test("runControlCommand() sets a latency model by name or INS=MS list", () => {
+  const ctx = context();
+  assertEquals(runControlCommand('{"cmd":"latency","model":"nitrokey3"}', ctx), {
+    ok: true,
+    model: "nitrokey3",
+  });
+  assertEquals(runControlCommand('{"cmd":"latency","model":"20=800,default=10"}', ctx), {
+    ok: true,
+    model: "20=800,default=10",
+  });
+  assertEquals(ctx.card.calls, [{ latency: { model: NITROKEY3 } }, {
+    latency: {
+      model: { name: "20=800,default=10", defaultMs: 10, rules: [{ ins: 0x20, ms: 800 }] },
+    },
+  }]);
+});
+
 Deno.test("runControlCommand() returns and resets the APDU log", () => {
   const ctx = context();
   assertEquals(runControlCommand('{"cmd":"log"}', ctx), {
@@ -113,6 +131,8 @@ Deno.test("runControlCommand() answers errors as ok:false without acting", () =>
       '{"cmd":"inject","sw":"69"}',
       '{"cmd":"inject","sw":"6982","count":-1}',
       '{"cmd":"latency","apduMs":"fast"}',
+      '{"cmd":"latency","model":"slow"}',
+      '{"cmd":"latency","model":7}',
     ]
   ) {
     const reply = runControlCommand(line, ctx);

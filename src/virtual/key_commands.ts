@@ -41,7 +41,7 @@ function parseOrBadData<T>(parse: () => T): T {
   }
 }
 
-/** Check the PIN state, find the key, then wait for touch (UIF) and the simulated latency. */
+/** Check the PIN state, find the key, then wait for touch (UIF). */
 async function useKey(
   ctx: AppletContext,
   slot: number,
@@ -51,7 +51,6 @@ async function useKey(
   const state = ctx.store.state.keys[slot]!;
   if (!state.key) throw new StatusError(SW_REF_NOT_FOUND, `No key in slot ${slot + 1}`);
   if (state.uif !== 0) await ctx.hooks.awaitTouch();
-  await ctx.hooks.cryptoDelay();
   return state.key;
 }
 
@@ -109,7 +108,7 @@ function installKey(ctx: AppletContext, slot: number, key: crypto.CardKey, origi
 }
 
 /** 7.2.14 GENERATE ASYMMETRIC KEY PAIR: P1 80 generate (PW3), P1 81 read the public key. */
-export async function generateKeyPair(cmd: CommandApdu, ctx: AppletContext): Promise<Uint8Array> {
+export function generateKeyPair(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
   if (cmd.p2 !== 0x00 || (cmd.p1 !== 0x80 && cmd.p1 !== 0x81)) {
     throw new StatusError(SW_INCORRECT_P1P2);
   }
@@ -121,7 +120,6 @@ export async function generateKeyPair(cmd: CommandApdu, ctx: AppletContext): Pro
     return withCrypto(() => crypto.publicKeyTemplate(key));
   }
   if (!ctx.session.pw3) throw new StatusError(SW_SECURITY_STATUS);
-  await ctx.hooks.cryptoDelay();
   const key = withCrypto(() => crypto.generateKey(fromHex(state.attributes)));
   installKey(ctx, slot, key, 1);
   return withCrypto(() => crypto.publicKeyTemplate(key));

@@ -9,3 +9,10 @@ export { VirtualCard, type VirtualCardOptions } from "./card.ts";
 export { IN_PROCESS_READER, VirtualChannel } from "./in_process.ts";
 export { ApduLog, type InsTraffic } from "./apdu_log.ts";
 export { buildAid, buildAtr, HISTORICAL_BYTES } from "./capabilities.ts";
+export {
+  delayFor,
+  LATENCY_MODELS,
+  type LatencyModel,
+  type LatencyRule,
+  parseLatency,
+} from "./latency.ts";

@@ -1,0 +1,156 @@
+/**
+ * The measured gpg workflows of one group (gnupg version × daemon × settings × latency):
+ * cold card-status and cold sign (gpg-agent and the daemon freshly started before each run),
+ * warm signs in a row, decrypts and ssh signatures. Each case resets the card's APDU log
+ * first and reads it afterwards; wall time is one whole tool process (gpg, ssh-keygen).
+ * @module
+ */
+
+import type { GnupgHome } from "../tests/bed/gnupghome.ts";
+import type { Vcard } from "../tests/bed/vcard.ts";
+import { type BenchBed, benchCard, benchHome, type Template, USER_PIN } from "./bed.ts";
+import type { CaseName, Daemon, Measurement, Settings } from "./report.ts";
+
+/** How many runs of each kind. */
+export interface Counts {
+  /** Cold runs (agent restart before each) of card-status and sign. */
+  cold: number;
+  /** Warm signs in a row. */
+  warm: number;
+  /** Decrypts and ssh signatures. */
+  repeat: number;
+}
+
+/** One group's identity. */
+export interface Group {
+  daemon: Daemon;
+  settings: Settings;
+  latency: string;
+}
+
+/** The scd-ts environment of `settings` (pool/hold are passed for a future scd-ts). */
+export function scdTsEnv(settings: Settings): Record<string, string> {
+  const env: Record<string, string> = { SCD_TS_PIN_POLICY: settings.policy };
+  if (settings.pool_ms > 0) env.SCD_TS_POOL_TTL = `${Math.ceil(settings.pool_ms / 1000)}s`;
+  if (settings.hold_ms > 0) env.SCD_TS_HOLD = `${Math.ceil(settings.hold_ms / 1000)}s`;
+  return env;
+}
+
+interface Ctx {
+  b: BenchBed;
+  home: GnupgHome;
+  card: Vcard;
+  t: Template;
+  group: Group;
+}
+
+type Step = () => Promise<{ code: number; stderr: string }>;
+
+/** Run `step` `runs` times (after `before` each), timing each and summing the APDU log. */
+async function measure(
+  c: Ctx,
+  name: CaseName,
+  runs: number,
+  step: Step,
+  before: () => Promise<void> = () => Promise.resolve(),
+): Promise<Measurement> {
+  const wallsMs: number[] = [];
+  const apdusByIns: Record<string, number> = {};
+  for (let i = 0; i < runs; i++) {
+    await before();
+    await c.card.control({ cmd: "log-reset" });
+    const start = performance.now();
+    const r = await step();
+    wallsMs.push(performance.now() - start);
+    if (r.code !== 0) throw new Error(`Cannot run ${name} (${describe(c.group)}): ${r.stderr}`);
+    const log = await c.card.apduLog();
+    for (const [ins, s] of Object.entries(log.byIns)) {
+      apdusByIns[ins] = (apdusByIns[ins] ?? 0) + s.count;
+    }
+  }
+  return {
+    case: name,
+    gnupg: c.b.bed.version,
+    latency: c.group.latency,
+    daemon: c.group.daemon,
+    settings: c.group.settings,
+    wallsMs,
+    runs,
+    apdusByIns,
+  };
+}
+
+/** A group's label for messages. */
+export function describe(g: Group): string {
+  return `${g.daemon}${g.daemon === "scd-ts" ? ` ${g.settings.policy}` : ""}, ${g.latency}`;
+}
+
+/** Enough PIN answers for `n` prompts (unused ones are harmless). */
+async function pins(c: Ctx, n: number): Promise<void> {
+  await c.home.pinentry.script(Array.from({ length: n }, () => ({ pin: USER_PIN })));
+}
+
+function gpg(c: Ctx, args: string[], stdin?: string): Step {
+  return () =>
+    c.b.bed.gpg(c.home.path, args, {
+      timeoutMs: 180_000,
+      ...(stdin === undefined ? {} : { stdin }),
+    });
+}
+
+function sign(c: Ctx): Step {
+  return gpg(c, ["--local-user", c.t.primary, "--clearsign"], "bench message\n");
+}
+
+async function sshStep(c: Ctx): Promise<Step> {
+  const sock = (await c.b.bed.run("gpgconf", ["--list-dirs", "agent-ssh-socket"], {
+    home: c.home.path,
+  })).stdout.trim();
+  const data = `${c.home.path}/ssh-message.txt`;
+  await Deno.writeTextFile(data, "sign me over ssh\n");
+  return async () => {
+    await Deno.remove(`${data}.sig`).catch(() => {});
+    return await c.b.bed.run("ssh-keygen", ["-Y", "sign", "-f", c.t.sshPub, "-n", "file", data], {
+      home: c.home.path,
+      env: { SSH_AUTH_SOCK: sock },
+      timeoutMs: 180_000,
+    });
+  };
+}
+
+/** All cases of one group, in order: cold ones first, then the warm ones on a running agent. */
+async function runCases(c: Ctx, counts: Counts): Promise<Measurement[]> {
+  const restart = () => c.home.killDaemons();
+  const out: Measurement[] = [];
+  out.push(await measure(c, "cold-card-status", counts.cold, gpg(c, ["--card-status"]), restart));
+  out.push(
+    await measure(c, "cold-sign", counts.cold, sign(c), async () => {
+      await restart();
+      await pins(c, 3);
+    }),
+  );
+  await pins(c, counts.warm + counts.repeat * 2 + 4);
+  out.push(await measure(c, "warm-sign", counts.warm, sign(c)));
+  out.push(await measure(c, "decrypt", counts.repeat, gpg(c, ["--decrypt", c.t.encryptedFile])));
+  out.push(await measure(c, "ssh-auth", counts.repeat, await sshStep(c)));
+  return out;
+}
+
+/** Measure one group: fresh home with the template's keys, fresh copy of the card state. */
+export async function runGroup(
+  b: BenchBed,
+  t: Template,
+  group: Group,
+  counts: Counts,
+): Promise<Measurement[]> {
+  const env = group.daemon === "scd-ts" ? scdTsEnv(group.settings) : {};
+  const home = await benchHome(b, group.daemon, env, t);
+  let card: Vcard | undefined;
+  try {
+    card = await benchCard(b, home, t.serial, group.latency, t.statePath);
+    return await runCases({ b, home, card, t, group }, counts);
+  } finally {
+    await home.close();
+    await card?.stop();
+  }
+}
