@@ -6,6 +6,7 @@
  * @module
  */
 
+import { settingsLabel } from "./report.ts";
 import type { GnupgHome } from "../tests/bed/gnupghome.ts";
 import type { Vcard } from "../tests/bed/vcard.ts";
 import { type BenchBed, benchCard, benchHome, type Template, USER_PIN } from "./bed.ts";
@@ -28,12 +29,13 @@ export interface Group {
   latency: string;
 }
 
-/** The scd-ts environment of `settings` (pool/hold are passed for a future scd-ts). */
+/** The scd-ts environment of `settings` (0 sets the option off explicitly). */
 export function scdTsEnv(settings: Settings): Record<string, string> {
-  const env: Record<string, string> = { SCD_TS_PIN_POLICY: settings.policy };
-  if (settings.pool_ms > 0) env.SCD_TS_POOL_TTL = `${Math.ceil(settings.pool_ms / 1000)}s`;
-  if (settings.hold_ms > 0) env.SCD_TS_HOLD = `${Math.ceil(settings.hold_ms / 1000)}s`;
-  return env;
+  return {
+    SCD_TS_PIN_POLICY: settings.policy,
+    SCD_TS_POOL_TTL: `${settings.pool_ms}ms`,
+    SCD_TS_HOLD: `${settings.hold_ms}ms`,
+  };
 }
 
 interface Ctx {
@@ -82,7 +84,7 @@ async function measure(
 
 /** A group's label for messages. */
 export function describe(g: Group): string {
-  return `${g.daemon}${g.daemon === "scd-ts" ? ` ${g.settings.policy}` : ""}, ${g.latency}`;
+  return `${g.daemon}${g.daemon === "scd-ts" ? ` ${settingsLabel(g.settings)}` : ""}, ${g.latency}`;
 }
 
 /** Enough PIN answers for `n` prompts (unused ones are harmless). */

@@ -79,18 +79,28 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   };
 }
 
-/** The daemons and settings of every latency model: stock, scd-ts strict, scd-ts session. */
+/** Pool TTL and hold the bench tries (README explains the defaults these decided). */
+export const BENCH_POOL_MS = 30_000;
+export const BENCH_HOLD_MS = 500;
+
+/**
+ * The daemons and settings of every latency model: stock; scd-ts strict (the defaults),
+ * strict + pool, strict + hold, session + pool.
+ */
 export function groupsFor(latencies: string[]): Group[] {
-  const scdTs = (policy: "strict" | "session"): Group["settings"] => ({
-    policy,
-    pool_ms: 0,
-    hold_ms: 0,
+  const scdTs = (policy: "strict" | "session", pool_ms: number, hold_ms: number) => ({
+    daemon: "scd-ts" as const,
+    settings: { policy, pool_ms, hold_ms },
   });
-  return latencies.flatMap((latency) => [
-    { daemon: "stock" as const, settings: STOCK_SETTINGS, latency },
-    { daemon: "scd-ts" as const, settings: scdTs("strict"), latency },
-    { daemon: "scd-ts" as const, settings: scdTs("session"), latency },
-  ]);
+  return latencies.flatMap((latency) =>
+    [
+      { daemon: "stock" as const, settings: STOCK_SETTINGS },
+      scdTs("strict", 0, 0),
+      scdTs("strict", BENCH_POOL_MS, 0),
+      scdTs("strict", 0, BENCH_HOLD_MS),
+      scdTs("session", BENCH_POOL_MS, 0),
+    ].map((g) => ({ ...g, latency }))
+  );
 }
 
 const t0 = performance.now();

@@ -100,6 +100,11 @@ export function caseResult(m: Measurement): CaseResult {
   };
 }
 
+/** `strict`, `strict+pool`, `strict+hold`, `session+pool`: how the settings are shown. */
+export function settingsLabel(s: { policy: string; pool_ms: number; hold_ms: number }): string {
+  return s.policy + (s.pool_ms > 0 ? "+pool" : "") + (s.hold_ms > 0 ? "+hold" : "");
+}
+
 /** scd-ts p50 over stock p50 for `name`, per gnupg version, latency model and policy. */
 export function ratiosFor(cases: readonly CaseResult[], name: CaseName): Ratios {
   const out: Ratios = {};
@@ -109,7 +114,7 @@ export function ratiosFor(cases: readonly CaseResult[], name: CaseName): Ratios 
       s.case === name && s.daemon === "stock" && s.gnupg === c.gnupg && s.latency === c.latency
     );
     if (stock === undefined || !(stock.wall_ms_p50 > 0)) continue;
-    out[`${c.gnupg}/${c.latency}/${c.settings.policy}`] = round(
+    out[`${c.gnupg}/${c.latency}/${settingsLabel(c.settings)}`] = round(
       c.wall_ms_p50 / stock.wall_ms_p50,
       2,
     );
@@ -157,7 +162,7 @@ function insSummary(byIns: Record<string, number>): string {
 }
 
 function daemonLabel(c: CaseResult): string {
-  return c.daemon === "stock" ? "stock" : `scd-ts ${c.settings.policy}`;
+  return c.daemon === "stock" ? "stock" : `scd-ts ${settingsLabel(c.settings)}`;
 }
 
 /** Rows of a fixed-width or Markdown table. */

@@ -1,3 +1,4 @@
+import { settingsLabel } from "./report.ts";
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import {
   buildReport,
@@ -112,9 +113,11 @@ Deno.test("parseBenchArgs() defaults, --quick and lists", () => {
     true,
   ]);
   assertEquals(parseBenchArgs(["--count", "7"]).counts.warm, 7);
-  assertEquals(groupsFor(["openpgp34"]).map((g) => `${g.daemon}/${g.settings.policy}`), [
+  assertEquals(groupsFor(["openpgp34"]).map((g) => `${g.daemon}/${settingsLabel(g.settings)}`), [
     "stock/session",
     "scd-ts/strict",
-    "scd-ts/session",
+    "scd-ts/strict+pool",
+    "scd-ts/strict+hold",
+    "scd-ts/session+pool",
   ]);
 });

@@ -248,8 +248,15 @@ export class CardRegistry implements AsyncDisposable {
     await this.close();
   }
 
+  /** Whether `reader` passes the `readerPort` filter (events of other readers are ignored). */
+  #wanted(reader: string): boolean {
+    const port = this.#readerPort;
+    return !port || reader === port || reader.includes(port);
+  }
+
   /** Apply a monitor event: drop what was in the reader, then tell the listeners. */
   #changed(type: CardChange["type"], reader: string): void {
+    if (!this.#wanted(reader)) return;
     const dropped = this.#cards.get(reader);
     if (dropped) {
       dropped.app?.invalidate();

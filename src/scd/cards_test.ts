@@ -82,3 +82,15 @@ Deno.test("CardRegistry lock has one owner", () => {
     "not-locked",
   ]);
 });
+
+Deno.test("CardRegistry ignores events of readers outside --reader-port", async () => {
+  const { backend, cards } = registry("PCD 00 01");
+  backend.readers = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+  assertEquals(await cards.watch(), true);
+  const changes: string[] = [];
+  cards.onChange((c) => changes.push(`${c.type} ${c.reader}`));
+  backend.emit({ type: "card-removed", reader: "Virtual PCD 00 00" });
+  backend.emit({ type: "card-removed", reader: "Virtual PCD 00 01" });
+  assertEquals(changes, ["removed Virtual PCD 00 01"]);
+  await cards.close();
+});
