@@ -103,6 +103,12 @@ async function main(): Promise<number> {
     { name: "check", args: ["task", "check"], kind: "single" },
     { name: "unit", args: ["task", "test"], kind: "deno-test" },
     { name: "bundle", args: ["task", "bundle:check"], kind: "single" },
+    // the soak tool on the in-process card (real readers: deno task soak --reader R)
+    {
+      name: "soak (virtual card)",
+      args: ["task", "soak", "--virtual", "--count", "50"],
+      kind: "single",
+    },
   ];
   if (await exists("tests/pcsc")) {
     suites.push({ name: "pcsc", args: ["task", "test:pcsc"], kind: "deno-test" });
