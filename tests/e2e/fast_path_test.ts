@@ -54,7 +54,7 @@ async function keysAndFirstSign(c: CardContext, conf = ""): Promise<string> {
 cardTest(
   "a warm clearsign is one transaction: SELECT, VERIFY, PSO:CDS, VERIFY FF",
   async (c) => {
-    const key = await keysAndFirstSign(c);
+    const key = await keysAndFirstSign(c, "hold 0\n"); // the strict path without a burst hold
     await c.card.control({ cmd: "log-reset" });
     await c.pins([]);
     const signed = await clearsign(c, key, "warm\n");
