@@ -85,7 +85,7 @@ export async function runCase(
   try {
     const done = await within(fuzzCase.run(ctx).then(() => "done" as const), CASE_MS);
     if (done === "timeout") fail("hang", `case did not finish within ${CASE_MS} ms`);
-    await followUp(fuzzer, ctx);
+    await followUp(fuzzer, ctx, prepared);
   } catch (e) {
     fail("crash", `case threw: ${e instanceof Error ? e.stack : String(e)}`);
   }
@@ -123,10 +123,7 @@ function caseContext(
 }
 
 /** The checks after a case: card free, session ended if it should, next command served. */
-async function followUp(
-  fuzzer: Fuzzer,
-  ctx: CaseContext,
-): Promise<void> {
+async function followUp(fuzzer: Fuzzer, ctx: CaseContext, prepared: Prepared): Promise<void> {
   const { daemon, client, fail } = ctx;
   const check = (reply: Reply) => ctx.check(reply);
   let next = client;
@@ -149,7 +146,6 @@ async function followUp(
     synced = await next.sync(VERSION, REPLY_MS, check);
   }
   if (!synced) fail("not-served", "GETINFO version afterwards got no answer");
-  const problem = await fuzzer.followUp?.(next);
-  if (problem) fail("not-served", problem);
+  await fuzzer.followUp?.(next, prepared, ctx);
   if (next !== client && !await next.ended(IDLE_MS)) fail("hang", "follow-up session did not end");
 }

@@ -73,15 +73,17 @@ export interface Fuzzer {
   make(prng: Prng, index: number, grips: readonly string[]): FuzzCase;
   /** Runs before the follow-up check (e.g. make the card sane again). */
   beforeFollowUp?(daemon: FuzzDaemon): void;
-  /** A further good command after `GETINFO version`; returns a problem, if any. */
-  followUp?(client: FuzzClient): Promise<string | undefined>;
+  /** Further good commands after `GETINFO version`, on `client` (fail or note through `ctx`). */
+  followUp?(client: FuzzClient, prepared: Prepared, ctx: CaseContext): Promise<void>;
 }
 
 /** The card every case starts from. */
-interface Prepared {
+export interface Prepared {
   statePath: string;
   state: string;
   grips: string[];
+  /** The status lines of `LEARN --force` on the unspoiled card. */
+  learn: string[];
 }
 
 const ADMIN_PIN = "12345678";
@@ -113,9 +115,10 @@ async function prepareCard(dir: string): Promise<Prepared> {
   }
   const list = await client.transact("KEYINFO --list", REPLY_MS);
   const grips = list.lines.map((l) => l.split(" ")[2]!).filter((g) => /^[0-9A-F]{40}$/.test(g));
+  const learn = (await client.transact("LEARN --force", REPLY_MS, admin)).lines;
   await client.ended(REPLY_MS);
   await daemon.close();
-  return { statePath, state: Deno.readTextFileSync(statePath), grips };
+  return { statePath, state: Deno.readTextFileSync(statePath), grips, learn };
 }
 
 /** Warnings and errors the daemon logged during the current case. */
@@ -206,13 +209,4 @@ function internalErrors(): string[] {
   return out;
 }
 
-export {
-  crashes,
-  internalErrors,
-  logged,
-  prepareCard,
-  type Prepared,
-  startCapture,
-  stopCapture,
-  tick,
-};
+export { crashes, internalErrors, logged, prepareCard, startCapture, stopCapture, tick };

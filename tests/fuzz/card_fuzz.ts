@@ -10,7 +10,7 @@
 import { caseMutator } from "./_card_mutations.ts";
 import { type FuzzClient, type InquiryResponder } from "./_client.ts";
 import { USER_PIN } from "./_inquiry_answers.ts";
-import { type Fuzzer, pinAnswer, REPLY_MS } from "./_setup.ts";
+import { type CaseContext, type Fuzzer, pinAnswer, type Prepared, REPLY_MS } from "./_setup.ts";
 import type { Prng } from "./prng.ts";
 
 const ATTRS = [
@@ -65,10 +65,28 @@ const rightPin: InquiryResponder = (inquiry) =>
     ? { bytes: pinAnswer(USER_PIN) }
     : { bytes: new TextEncoder().encode("END\n") };
 
-async function serialNoServed(client: FuzzClient): Promise<string | undefined> {
+/** LEARN --force lines that a case may change legitimately (a signature counts). */
+const CHANGING = /^S SIG-COUNTER /;
+
+/**
+ * SERIALNO must work again once the card is sane. LEARN --force is compared with the
+ * unspoiled card's: a difference means the daemon kept something a spoiled answer told it
+ * (counted, not failed: stock also keeps what it read when the card was opened).
+ */
+async function servedAgain(client: FuzzClient, prepared: Prepared, ctx: CaseContext) {
   const r = await client.transact("SERIALNO", REPLY_MS, rightPin);
-  if (r.end.kind === "ok" && r.lines.some((l) => l.startsWith("S SERIALNO "))) return undefined;
-  return `SERIALNO with a sane card again: ${JSON.stringify(r)}`;
+  if (r.end.kind !== "ok" || !r.lines.some((l) => l.startsWith("S SERIALNO "))) {
+    return ctx.fail("not-served", `SERIALNO with a sane card again: ${JSON.stringify(r)}`);
+  }
+  const learn = await client.transact("LEARN --force", REPLY_MS, rightPin);
+  if (learn.end.kind !== "ok") {
+    return ctx.fail("not-served", `LEARN --force with a sane card again: ${learn.end.kind}`);
+  }
+  const want = prepared.learn.filter((l) => !CHANGING.test(l));
+  const stale = learn.lines.filter((l) => !CHANGING.test(l) && !want.includes(l));
+  if (stale.length === 0) return;
+  ctx.note("cases with stale card facts after LEARN --force");
+  for (const line of stale) ctx.note(`stale ${line.split(" ")[1]}`);
 }
 
 /** The card-response fuzzer. */
@@ -95,5 +113,5 @@ export const cardFuzzer: Fuzzer = {
   beforeFollowUp(daemon) {
     daemon.card.mutate = undefined;
   },
-  followUp: serialNoServed,
+  followUp: servedAgain,
 };
