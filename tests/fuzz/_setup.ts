@@ -100,10 +100,14 @@ export function pinAnswer(pin: string): Uint8Array {
   return out;
 }
 
-async function prepareCard(dir: string): Promise<Prepared> {
-  const statePath = `${dir}/card.json`;
-  const daemon = await FuzzDaemon.open(statePath);
-  const client = new FuzzClient(await daemon.connect());
+/**
+ * The committed card state every run starts from (keys included), so a seed means the same
+ * cases on every machine. Delete it and run the fuzzers once to make a new one.
+ */
+const CARD_FILE = new URL("../testdata/fuzz_card.json", import.meta.url);
+
+/** Generate the three keys on a factory-fresh card at `statePath`. */
+async function generateKeys(client: FuzzClient): Promise<void> {
   const admin: InquiryResponder = () => ({ bytes: pinAnswer(ADMIN_PIN) });
   for (const [slot, algo] of [[1, "rsa2048"], [2, "cv25519"], [3, "ed25519"]] as const) {
     const r = await client.transact(
@@ -113,12 +117,29 @@ async function prepareCard(dir: string): Promise<Prepared> {
     );
     if (r.end.kind !== "ok") throw new Error(`Cannot prepare key ${slot}: ${JSON.stringify(r)}`);
   }
+}
+
+/** Load (or once generate) the card, and note its keygrips and LEARN --force output. */
+async function prepareCard(dir: string): Promise<Prepared> {
+  const statePath = `${dir}/card.json`;
+  let committed: string | undefined;
+  try {
+    committed = Deno.readTextFileSync(CARD_FILE);
+    Deno.writeTextFileSync(statePath, committed);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const daemon = await FuzzDaemon.open(statePath);
+  const client = new FuzzClient(await daemon.connect());
+  if (committed === undefined) await generateKeys(client);
   const list = await client.transact("KEYINFO --list", REPLY_MS);
   const grips = list.lines.map((l) => l.split(" ")[2]!).filter((g) => /^[0-9A-F]{40}$/.test(g));
-  const learn = (await client.transact("LEARN --force", REPLY_MS, admin)).lines;
+  const learn = (await client.transact("LEARN --force", REPLY_MS)).lines;
   await client.ended(REPLY_MS);
   await daemon.close();
-  return { statePath, state: Deno.readTextFileSync(statePath), grips, learn };
+  const state = committed ?? Deno.readTextFileSync(statePath);
+  if (committed === undefined) Deno.writeTextFileSync(CARD_FILE, state);
+  return { statePath, state, grips, learn };
 }
 
 /** Warnings and errors the daemon logged during the current case. */

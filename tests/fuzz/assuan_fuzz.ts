@@ -105,7 +105,23 @@ function inquiringCommand(prng: Prng, grips: readonly string[]): string[] {
   return prng.pick(options);
 }
 
+/** The inquiring command with CAN right behind it, before its INQUIRE has been seen. */
+function earlyCanCase(prng: Prng, grips: readonly string[]): FuzzCase {
+  const lines = inquiringCommand(prng, grips);
+  const setup = bytesOf(...lines.slice(0, -1).map((l) => l + "\n"));
+  const last = bytesOf(lines.at(-1)!, "\n", prng.pick(["CAN\n", "can\n", "CAN x\n"]));
+  return {
+    input: `early CAN: ${showBytes(bytesOf(setup, last))}`,
+    async run(ctx) {
+      await sendLines(ctx, setup, cancelAll);
+      await ctx.client.send(last);
+      ctx.check(await ctx.client.reply(() => ({}), REPLY_MS)); // the queued CAN answers
+    },
+  };
+}
+
 function inquiryCase(prng: Prng, grips: readonly string[]): FuzzCase {
+  if (prng.chance(0.1)) return earlyCanCase(prng, grips);
   const lines = inquiringCommand(prng, grips);
   const answer = pickAnswer(prng);
   const respond = responder(prng, answer);

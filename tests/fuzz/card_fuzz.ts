@@ -78,6 +78,7 @@ async function servedAgain(client: FuzzClient, prepared: Prepared, ctx: CaseCont
   if (r.end.kind !== "ok" || !r.lines.some((l) => l.startsWith("S SERIALNO "))) {
     return ctx.fail("not-served", `SERIALNO with a sane card again: ${JSON.stringify(r)}`);
   }
+  if (ctx.daemon.card.mutated === 0) return; // nothing spoiled, nothing can be stale
   const learn = await client.transact("LEARN --force", REPLY_MS, rightPin);
   if (learn.end.kind !== "ok") {
     return ctx.fail("not-served", `LEARN --force with a sane card again: ${learn.end.kind}`);
