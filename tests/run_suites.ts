@@ -102,6 +102,7 @@ async function main(): Promise<number> {
     { name: "lint:layers", args: ["task", "lint:layers"], kind: "single" },
     { name: "check", args: ["task", "check"], kind: "single" },
     { name: "unit", args: ["task", "test"], kind: "deno-test" },
+    { name: "fuzz", args: ["task", "fuzz"], kind: "deno-test" },
     { name: "bundle", args: ["task", "bundle:check"], kind: "single" },
     // the soak tool on the in-process card (real readers: deno task soak --reader R)
     {

@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import * as app from "../app/mod.ts";
 import {
   CardStatusError,
   InvalidNameError,
@@ -66,4 +67,15 @@ Deno.test("toGpgError() keeps a GpgError and records the cause of others", () =>
   assertEquals(toGpgError(g), g);
   const bug = new RangeError("oops");
   assertEquals(toGpgError(bug).cause, bug);
+});
+
+Deno.test("toGpgError() gives every card-application error the code its class names", () => {
+  const unmapped: string[] = [];
+  for (const [name, value] of Object.entries(app)) {
+    if (typeof value !== "function" || !(value.prototype instanceof app.CardAppError)) continue;
+    const make = value as unknown as new (message: string) => Error;
+    const code = toGpgError(new make("x")).codeName;
+    if (code === "GENERAL" && value !== app.GeneralError) unmapped.push(name);
+  }
+  assertEquals(unmapped, []);
 });

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { aid, Harness } from "../_testing.ts";
 import { parseCount } from "../command.ts";
+import { MAX_RANDOM } from "./random.ts";
 
 Deno.test("parseCount() reads numbers like strtoul(s, NULL, 0)", () => {
   assertEquals([parseCount("16"), parseCount("0x10"), parseCount("020"), parseCount("x")], [
@@ -20,5 +21,18 @@ Deno.test("RANDOM returns the application's random bytes; no count is stock's er
   ]);
   assertEquals(await client.transact("RANDOM 4"), ["D %25%25%25%25", "OK"]);
   assertEquals(h.apps[0]!.calls, ["random 4"]);
+  await client.close();
+});
+
+Deno.test("RANDOM refuses counts above MAX_RANDOM without touching the card", async () => {
+  const h = new Harness();
+  h.insert("R", aid("00000001"));
+  const { client } = await h.connect();
+  for (const count of ["4294967296", "99999999999999999999999", `${MAX_RANDOM + 1}`]) {
+    assertEquals(await client.transact(`RANDOM ${count}`), [
+      `ERR 100663363 Provided object is too large <SCD> - at most ${MAX_RANDOM} bytes`,
+    ]);
+  }
+  assertEquals(h.backend.operations, 0);
   await client.close();
 });

@@ -1,0 +1,163 @@
+/**
+ * The daemon under fuzz: the real scd-ts command server, the real OpenPGP application and
+ * card registry, and the in-process virtual card behind the in-process reader backend (no
+ * pcscd, no gpg), built the way main.ts builds it. Two test-only wrappers sit in the card
+ * path: {@linkcode MutatingCard} lets a case rewrite every response the card gives, and
+ * {@linkcode CountingBackend} counts card operations (transactions) still open.
+ *
+ * Every case gets a fresh daemon over a fresh card loaded from the same prepared state, so a
+ * case never depends on the ones before it (`SCD_TS_FUZZ_CASE=n` replays it alone).
+ * @module
+ */
+
+import { TestClient } from "../../src/assuan/mod.ts";
+import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
+import {
+  type CardOperation,
+  type CardOperationOptions,
+  type CardReaderBackend,
+  type InProcessCard,
+  type ReaderEvent,
+  VirtualBackend,
+} from "../../src/pcsc/mod.ts";
+import {
+  type AppOpener,
+  CardRegistry,
+  HELLO,
+  resolveConfig,
+  ScdServer,
+} from "../../src/scd/mod.ts";
+import { VirtualCard } from "../../src/virtual/mod.ts";
+
+/** Rewrites one card response; `command` is the APDU it answers. */
+export type ResponseMutator = (command: Uint8Array, response: Uint8Array) => Uint8Array;
+
+/** The card as the backend sees it, with an optional response mutator in between. */
+export class MutatingCard implements InProcessCard {
+  readonly #card: VirtualCard;
+  /** Set by a card case; undefined passes responses through. */
+  mutate: ResponseMutator | undefined;
+  /** Responses the mutator changed in this case. */
+  mutated = 0;
+
+  constructor(card: VirtualCard) {
+    this.#card = card;
+  }
+
+  get atr(): Uint8Array {
+    return this.#card.atr;
+  }
+
+  async transmit(apdu: Uint8Array): Promise<Uint8Array> {
+    const response = await this.#card.transmit(apdu);
+    if (!this.mutate) return response;
+    const out = this.mutate(apdu, response);
+    if (out !== response) this.mutated++;
+    return out;
+  }
+}
+
+/** A reader backend that counts the card operations running right now. */
+export class CountingBackend implements CardReaderBackend {
+  readonly kind = "virtual";
+  readonly #inner: VirtualBackend;
+  /** Card operations entered and not yet left. */
+  open = 0;
+
+  constructor(inner: VirtualBackend) {
+    this.#inner = inner;
+  }
+
+  get reader(): string {
+    return this.#inner.reader;
+  }
+
+  listReaders(options?: { signal?: AbortSignal }): Promise<string[]> {
+    return this.#inner.listReaders(options);
+  }
+
+  withCard<T>(reader: string, fn: CardOperation<T>, options?: CardOperationOptions): Promise<T> {
+    return this.#inner.withCard(reader, async (channel, attempt) => {
+      this.open++;
+      try {
+        return await fn(channel, attempt);
+      } finally {
+        this.open--;
+      }
+    }, options);
+  }
+
+  watch(onEvent: (event: ReaderEvent) => void): Promise<AsyncDisposable> {
+    return this.#inner.watch(onEvent);
+  }
+}
+
+/** The opener main.ts uses (strict PIN policy, admin allowed). */
+const openApp: AppOpener = ({ backend, reader }) =>
+  OpenPgpApplication.open(
+    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
+    { pinPolicy: "strict", allowAdmin: true },
+  );
+
+/** Resolves with "timeout" after `ms` unless `promise` settles first (its error rethrown). */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One daemon over one card, for one case. */
+export class FuzzDaemon {
+  readonly card: MutatingCard;
+  readonly backend: CountingBackend;
+  readonly cards: CardRegistry;
+  readonly server: ScdServer;
+
+  private constructor(card: VirtualCard) {
+    this.card = new MutatingCard(card);
+    this.backend = new CountingBackend(new VirtualBackend(this.card));
+    this.cards = new CardRegistry(this.backend, { openApp });
+    this.server = new ScdServer({
+      config: resolveConfig({ env: () => undefined }).config,
+      cards: this.cards,
+      signalPeer: () => {},
+    });
+  }
+
+  /** A daemon over a card loaded from `statePath` (the card writes its changes back). */
+  static async open(statePath: string): Promise<FuzzDaemon> {
+    const d = new FuzzDaemon(await VirtualCard.open({ statePath }));
+    await d.cards.watch();
+    return d;
+  }
+
+  /** A new session; resolves once the greeting has been read. */
+  async connect(): Promise<{ client: TestClient; end: Promise<unknown> }> {
+    const client = new TestClient();
+    const end = this.server.serve(client.server);
+    const hello = await client.line();
+    if (hello !== `OK ${HELLO}`) throw new Error(`Cannot connect: greeting was ${hello}`);
+    return { client, end };
+  }
+
+  /**
+   * Whether the card is free: no operation open, and a fresh one runs within `ms` (the
+   * backend serializes operations, so a stuck one would hold it up).
+   */
+  async cardIdle(ms: number): Promise<boolean> {
+    if (this.backend.open !== 0) return false;
+    const probe = this.backend.withCard(this.backend.reader, () => Promise.resolve(true));
+    return (await within(probe.catch(() => false), ms)) === true;
+  }
+
+  async close(): Promise<void> {
+    this.server.close();
+    await this.cards.close();
+  }
+}
