@@ -6,8 +6,8 @@
  * left verified for anyone. scd-ts only (stock's numbers are in bench/results.md).
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { REPO_ROOT } from "../bed/vcard.ts";
-import { type CardContext, cardTest, DAEMON, READER, USER_PIN } from "./_fixture.ts";
+import { type CardContext, cardTest, DAEMON, USER_PIN } from "./_fixture.ts";
+import { otherClient } from "./_other_client.ts";
 import {
   assertGoodSignature,
   clearsign,
@@ -22,23 +22,11 @@ async function apdusByIns(c: CardContext): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(log.byIns).map(([ins, t]) => [ins, t.count]));
 }
 
-/** Another PC/SC client's PSO:CDS without a VERIFY of its own: its status word. */
-async function otherPso(c: CardContext): Promise<string[]> {
-  const deno = Deno.realPathSync(Deno.execPath());
-  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
-  const r = await c.run(deno, [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    `${REPO_ROOT}/deno.json`,
-    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
-    READER,
-    "00A4040006D27600012401",
-    PSO_CDS,
-  ], { env: { DENO_DIR: denoDir } });
-  assertEquals(r.code, 0, r.stdout + r.stderr);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+/** Another PC/SC client's SELECT + PSO:CDS without a VERIFY of its own: its status words. */
+async function otherPso(c: CardContext): Promise<string[] | undefined> {
+  const r = await otherClient(c, ["00A4040006D27600012401", PSO_CDS]);
+  assertEquals(r.code, 0, r.out);
+  return r.sws;
 }
 
 async function keysAndFirstSign(c: CardContext, conf = ""): Promise<string> {

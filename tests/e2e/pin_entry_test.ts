@@ -6,8 +6,8 @@
  * transactions at all.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { REPO_ROOT } from "../bed/vcard.ts";
-import { type CardContext, cardTest, DAEMON, READER, USER_PIN } from "./_fixture.ts";
+import { type CardContext, cardTest, DAEMON, USER_PIN } from "./_fixture.ts";
+import { otherClient } from "./_other_client.ts";
 import {
   assertGoodSignature,
   clearsign,
@@ -17,24 +17,6 @@ import {
 
 const SELECT_OPENPGP = "00A4040006D27600012401";
 const ENTRY_SECONDS = 10;
-
-/** Another PC/SC client's SELECT: its status words (or failure) and how long pcscd made it wait. */
-async function otherSelect(c: CardContext): Promise<{ code: number; out: string; ms: number }> {
-  const deno = Deno.realPathSync(Deno.execPath());
-  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
-  const r = await c.run(deno, [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    `${REPO_ROOT}/deno.json`,
-    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
-    READER,
-    SELECT_OPENPGP,
-  ], { env: { DENO_DIR: denoDir } });
-  const ms = Number(/elapsed_ms (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return { code: r.code, out: (r.stdout + r.stderr).trim(), ms };
-}
 
 /** Waits until the pinentry shows a dialog (gpg-agent sent GETPIN). */
 async function promptShown(c: CardContext): Promise<void> {
@@ -54,7 +36,7 @@ cardTest(
     await c.pins([{ pin: USER_PIN, delaySeconds: ENTRY_SECONDS }]);
     const signing = clearsign(c, keys.primary, "typed slowly\n");
     await promptShown(c);
-    const other = await otherSelect(c);
+    const other = await otherClient(c, [SELECT_OPENPGP]);
     const signed = await signing;
     await assertGoodSignature(c, [], keys.primary, signed);
     console.log(
@@ -62,7 +44,7 @@ cardTest(
     );
     if (DAEMON === "scd-ts") {
       assertEquals(other.code, 0, other.out);
-      assert(other.out.includes('["9000"]'), other.out);
+      assertEquals(other.sws, ["9000"], other.out);
       assert(other.ms < 1000, `the other client waited ${other.ms} ms`);
     }
   },

@@ -14,7 +14,6 @@ import {
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { REPO_ROOT } from "../bed/vcard.ts";
 import { field } from "./_card_status.ts";
 import {
   ADMIN_PIN,
@@ -23,31 +22,20 @@ import {
   cardTest,
   DAEMON,
   GNUPG,
-  READER,
   USER_PIN,
 } from "./_fixture.ts";
+import { otherClient as runOtherClient } from "./_other_client.ts";
 import { clearsign, encryptDecrypt, generateOnCard, setEccKeyAttributes } from "./_workflows.ts";
 
 /** PSO:COMPUTE DIGITAL SIGNATURE over 32 bytes, as a program without the PIN would try it. */
 const PSO_CDS = "002A9E9A20" + "5A".repeat(32) + "00";
 const SELECT_OPENPGP = "00A4040006D27600012401";
 
-/** Runs tests/e2e/_pcsc_client.ts with this gnupg version's libpcsclite; returns the SWs. */
+/** Another PC/SC client's status words for `apdus`; fails the test if it cannot connect. */
 async function otherClient(c: CardContext, apdus: string[]): Promise<string[]> {
-  const deno = Deno.realPathSync(Deno.execPath());
-  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
-  const r = await c.run(deno, [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    `${REPO_ROOT}/deno.json`,
-    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
-    READER,
-    ...apdus,
-  ], { env: { DENO_DIR: denoDir } });
-  assertEquals(r.code, 0, r.stdout + r.stderr);
-  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+  const r = await runOtherClient(c, apdus);
+  assertEquals(r.code, 0, r.out);
+  return r.sws!;
 }
 
 /** ed25519/cv25519 keys on the card, then a fresh agent (nothing verified, nothing cached). */

@@ -1,0 +1,41 @@
+/**
+ * "Another PC/SC client" from a test: runs tests/e2e/_pcsc_client.ts (under the gnupg version's
+ * libpcsclite, so inside the chroot for 2.4) with APDUs in one transaction.
+ * @module
+ */
+import { REPO_ROOT } from "../bed/vcard.ts";
+import { type CardContext, READER } from "./_fixture.ts";
+
+/** What the other client did: exit code, status words (when it got that far), wait in ms. */
+export interface OtherClientResult {
+  code: number;
+  /** Status words in order, or undefined when it failed before answering. */
+  sws: string[] | undefined;
+  /** Connect to the last answer, as the client measured it. */
+  ms: number;
+  /** stdout and stderr, for messages. */
+  out: string;
+}
+
+/** Sends `apdus` (hex) from another PC/SC client on the test's reader. */
+export async function otherClient(c: CardContext, apdus: string[]): Promise<OtherClientResult> {
+  const deno = Deno.realPathSync(Deno.execPath());
+  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  const r = await c.run(deno, [
+    "run",
+    "-A",
+    "--quiet",
+    "--config",
+    `${REPO_ROOT}/deno.json`,
+    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
+    READER,
+    ...apdus,
+  ], { env: { DENO_DIR: denoDir } });
+  const last = r.stdout.trim().split("\n").at(-1) ?? "";
+  return {
+    code: r.code,
+    sws: r.code === 0 ? JSON.parse(last) : undefined,
+    ms: Number(/elapsed_ms (\d+)/.exec(r.stderr)?.[1] ?? NaN),
+    out: (r.stdout + r.stderr).trim(),
+  };
+}
