@@ -4,7 +4,8 @@
  * touch, add latency, inject status words and read the APDU log.
  *
  * Commands: `status`, `remove`, `insert`, `reset`, `touch`, `latency {apduMs, psoMs}`,
- * `inject {sw: "6982", count}`, `log`, `log-reset`, `quit`. Replies are `{"ok":true,…}` or
+ * `inject {sw: "6982", count}`, `log` (counts by INS, and each VERIFY's reference, data length
+ * and SW: never the PIN), `log-reset`, `quit`. Replies are `{"ok":true,…}` or
  * `{"ok":false,"error":"…"}`.
  * @module
  */
@@ -26,6 +27,8 @@ export interface ControlledCard {
   readonly apduLog: {
     total(): number;
     byIns(): Record<string, InsStats>;
+    /** VERIFY commands in order (reference, data length, SW; never the PIN). */
+    verifies?(): { p1: string; p2: string; dataLength: number; sw: string }[];
     reset(): void;
   };
 }
@@ -87,7 +90,12 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     card.injectStatus(parseInt(sw, 16), count);
     return { ok: true };
   },
-  "log": (_, { card }) => ({ ok: true, total: card.apduLog.total(), byIns: card.apduLog.byIns() }),
+  "log": (_, { card }) => ({
+    ok: true,
+    total: card.apduLog.total(),
+    byIns: card.apduLog.byIns(),
+    verifies: card.apduLog.verifies?.() ?? [],
+  }),
   "log-reset": (_, { card }) => (card.apduLog.reset(), { ok: true }),
   "quit": () => ({ ok: true }),
 };
