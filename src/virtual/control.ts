@@ -4,7 +4,8 @@
  * touch, add latency, inject status words and read the APDU log.
  *
  * Commands: `status`, `remove`, `insert`, `reset`, `touch`, `latency {apduMs, psoMs}`,
- * `inject {sw: "6982", count}`, `log` (counts by INS, and each VERIFY's reference, data length
+ * `inject {sw: "6982", count}`, `other-aid {aid}` (a second application: its SELECT answers 9000
+ * and deselects OpenPGP), `log` (counts by INS, and each VERIFY's reference, data length
  * and SW: never the PIN), `log-reset`, `quit`. Replies are `{"ok":true,…}` or
  * `{"ok":false,"error":"…"}`.
  * @module
@@ -24,6 +25,8 @@ export interface ControlledCard {
   touch(): void;
   setLatency(l: { apduMs?: number; psoMs?: number }): void;
   injectStatus(sw: number, count: number): void;
+  /** A second application answering SELECT of `aid` (see VirtualCard.addOtherApplication). */
+  addOtherApplication?(aid: Uint8Array): void;
   readonly apduLog: {
     total(): number;
     byIns(): Record<string, InsStats>;
@@ -88,6 +91,15 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
       throw new ControlError('"count" must be a non-negative integer');
     }
     card.injectStatus(parseInt(sw, 16), count);
+    return { ok: true };
+  },
+  "other-aid": (args, { card }) => {
+    const aid = args.aid;
+    if (typeof aid !== "string" || !/^([0-9A-Fa-f]{2}){5,16}$/.test(aid)) {
+      throw new ControlError('"aid" must be 5 to 16 bytes in hex, e.g. "A000000308"');
+    }
+    if (card.addOtherApplication === undefined) throw new ControlError("not supported");
+    card.addOtherApplication(Uint8Array.from(aid.match(/../g)!, (h) => parseInt(h, 16)));
     return { ok: true };
   },
   "log": (_, { card }) => ({
