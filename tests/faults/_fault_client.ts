@@ -12,6 +12,7 @@
  *                                              PSO:CDS without VERIFY) for MS ms, then counts
  *   _fault_client.ts exclusive READER MS       retry an EXCLUSIVE connect for up to MS ms
  *   _fault_client.ts present READER MS         wait until the reader reports a card
+ *   _fault_client.ts absent READER MS          wait until the reader reports no card
  * @module
  */
 import { PcscContext, withCard } from "../../src/pcsc/mod.ts";
@@ -120,8 +121,9 @@ async function main(args: string[]): Promise<unknown> {
     case "exclusive":
       return await exclusive(reader, ms);
     case "present":
-      await waitForCard(reader, true, ms);
-      return { present: true };
+    case "absent":
+      await waitForCard(reader, mode === "present", ms);
+      return { [mode]: true };
   }
   throw new Error(`Cannot run mode "${mode}"`);
 }

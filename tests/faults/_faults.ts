@@ -54,6 +54,8 @@ export interface FaultTestOptions {
   ignore?: boolean;
   /** Runs once before the rounds (after the keys and the first signature). */
   setup?: (f: Omit<FaultContext, "round">) => Promise<void>;
+  /** Runs at the end, also after a failure (e.g. to end a card process the test started). */
+  teardown?: (f: Omit<FaultContext, "round">) => Promise<void>;
 }
 
 /** The columns of this run's daemon (SCD_E2E_DAEMON). */
@@ -70,7 +72,13 @@ export function faultTest(
   options: FaultTestOptions = {},
 ): void {
   for (const column of runColumns(options.columns)) {
-    cardTest(`${id} ${column}: ${title}`, (c) => runRounds(id, c, column, fault, options), {
+    cardTest(`${id} ${column}: ${title}`, async (c) => {
+      try {
+        await runRounds(id, c, column, fault, options);
+      } finally {
+        await options.teardown?.({ c, keys: undefined as unknown as CardKeys, column });
+      }
+    }, {
       pcscShared: column === "stock-pcsc-shared",
       ignore: options.ignore ?? false,
     });
