@@ -59,7 +59,7 @@ export interface FaultTestOptions {
 }
 
 /** The columns of this run's daemon (SCD_E2E_DAEMON). */
-function runColumns(wanted: Column[] | undefined): Column[] {
+export function runColumns(wanted: Column[] | undefined): Column[] {
   const all: Column[] = DAEMON === "scd-ts" ? ["scd-ts"] : ["stock-default", "stock-pcsc-shared"];
   return all.filter((c) => wanted === undefined || wanted.includes(c));
 }
@@ -85,7 +85,13 @@ export function faultTest(
   }
 }
 
-async function runRounds(
+/** Environment for the fault client (a private pcscd's socket, see _private_pcscd.ts). */
+export const CLIENT_ENV: Record<string, string> = {};
+/** The reader the fault client uses when not the fixture's READER (a private pcscd's). */
+export const CLIENT_READER: { name?: string } = {};
+
+/** The rounds of one fault in one column, with the report; throws for scd-ts failures. */
+export async function runRounds(
   id: string,
   c: CardContext,
   column: Column,
@@ -173,8 +179,9 @@ const CLIENT = `${REPO_ROOT}/tests/faults/_fault_client.ts`;
 function clientArgs(mode: string, args: string[]): [string, string[], Record<string, string>] {
   const deno = Deno.realPathSync(Deno.execPath());
   const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
-  const argv = ["run", "-A", "--quiet", "--config", `${REPO_ROOT}/deno.json`, CLIENT, mode, READER];
-  return [deno, [...argv, ...args], { DENO_DIR: denoDir }];
+  const argv = ["run", "-A", "--quiet", "--config", `${REPO_ROOT}/deno.json`, CLIENT, mode];
+  argv.push(CLIENT_READER.name ?? READER);
+  return [deno, [...argv, ...args], { DENO_DIR: denoDir, ...CLIENT_ENV }];
 }
 
 /** Runs the fault client to its end; returns its JSON line (`{error}` on a PC/SC failure). */
