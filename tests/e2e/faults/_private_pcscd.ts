@@ -8,12 +8,12 @@
  *
  * @module
  */
-import { type GnupgBed, GnupgBed as Bed } from "../bed/gnupg.ts";
-import { GnupgHome } from "../bed/gnupghome.ts";
-import { gpgInteract } from "../bed/gpg_interact.ts";
-import { startVcard, type Vcard } from "../bed/vcard.ts";
-import { parseCardStatus } from "../e2e/_card_status.ts";
-import { type CardContext, DAEMON } from "../e2e/_fixture.ts";
+import { type GnupgBed, GnupgBed as Bed } from "../../bed/gnupg.ts";
+import { GnupgHome } from "../../bed/gnupghome.ts";
+import { gpgInteract } from "../../bed/gpg_interact.ts";
+import { startVcard, type Vcard } from "../../bed/vcard.ts";
+import { parseCardStatus } from "../_card_status.ts";
+import { type CardContext, DAEMON } from "../_fixture.ts";
 
 /** First vpcd port of the private pcscd. */
 export const PRIVATE_PORT = Number(Deno.env.get("SCD_FAULT_PCSCD_PORT") ?? 35971);

@@ -9,10 +9,10 @@
  * - the multi-server socket is 0600 in a 0700 directory, and another uid cannot connect to it.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { pidsWithEnv } from "../bed/procs.ts";
-import { freePort } from "../bed/vcard.ts";
-import { cardTest, DAEMON, USER_PIN } from "../e2e/_fixture.ts";
-import { assertGoodSignature, clearsign } from "../e2e/_workflows.ts";
+import { pidsWithEnv } from "../../bed/procs.ts";
+import { freePort } from "../../bed/vcard.ts";
+import { cardTest, DAEMON, USER_PIN } from "../_fixture.ts";
+import { assertGoodSignature, clearsign } from "../_workflows.ts";
 import { cardWithKeys, client, getpins } from "./_faults.ts";
 import { SELECT_OPENPGP } from "./_fault_client.ts";
 import { verifies, withPin } from "./_inflight.ts";

@@ -4,8 +4,8 @@
  * no extra prompt (its PIN cache survives all of these: the card is still the same insertion);
  * stock's outcome is printed, not asserted.
  */
-import { DAEMON, USER_PIN } from "../e2e/_fixture.ts";
-import { assertGoodSignature, clearsign } from "../e2e/_workflows.ts";
+import { DAEMON, USER_PIN } from "../_fixture.ts";
+import { assertGoodSignature, clearsign } from "../_workflows.ts";
 import { client, clientLines, delay, faultTest, getpins, REPEAT, spawnClient } from "./_faults.ts";
 import { GET_AID, SELECT_OPENPGP, SELECT_PIV } from "./_fault_client.ts";
 import { duringSignature } from "./_inflight.ts";

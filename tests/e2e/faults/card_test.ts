@@ -5,8 +5,8 @@
  * signature asks once; and it must never present card A's cached PIN to card B: card B's own
  * APDU log may show a VERIFY with a PIN only when the person was asked for card B.
  */
-import { startVcard, type Vcard } from "../bed/vcard.ts";
-import { type CardContext, SLOT, USER_PIN } from "../e2e/_fixture.ts";
+import { startVcard, type Vcard } from "../../bed/vcard.ts";
+import { type CardContext, SLOT, USER_PIN } from "../_fixture.ts";
 import { client, delay, faultTest, getpins } from "./_faults.ts";
 import { duringSignature, gpgReason, verifies, withPin } from "./_inflight.ts";
 

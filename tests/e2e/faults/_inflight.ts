@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Vcard } from "../bed/vcard.ts";
-import type { VerifyRecord } from "../../src/virtual/mod.ts";
-import { type CardContext, USER_PIN } from "../e2e/_fixture.ts";
-import type { CardKeys } from "../e2e/_workflows.ts";
+import type { Vcard } from "../../bed/vcard.ts";
+import type { VerifyRecord } from "../../../src/virtual/mod.ts";
+import { type CardContext, USER_PIN } from "../_fixture.ts";
+import type { CardKeys } from "../_workflows.ts";
 import { delay } from "./_faults.ts";
 
 /** The card's VERIFY commands since its last `log-reset`. */

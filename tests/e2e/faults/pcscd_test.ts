@@ -9,7 +9,7 @@
  *   exits while the daemon sits idle is recorded (a client that keeps a PC/SC context, like
  *   scd-ts's monitor, keeps it alive), then the next signature must work.
  */
-import { GNUPG } from "../e2e/_fixture.ts";
+import { GNUPG } from "../_fixture.ts";
 import {
   client,
   CLIENT_ENV,

@@ -9,16 +9,16 @@
  *
  * @module
  */
-import { pidsWithEnv, spawnCaptured, type Spawned } from "../bed/procs.ts";
-import { REPO_ROOT } from "../bed/vcard.ts";
-import { type CardContext, cardTest, DAEMON, GNUPG, READER, USER_PIN } from "../e2e/_fixture.ts";
+import { pidsWithEnv, spawnCaptured, type Spawned } from "../../bed/procs.ts";
+import { REPO_ROOT } from "../../bed/vcard.ts";
+import { type CardContext, cardTest, DAEMON, GNUPG, READER, USER_PIN } from "../_fixture.ts";
 import {
   assertGoodSignature,
   type CardKeys,
   clearsign,
   generateOnCard,
   setEccKeyAttributes,
-} from "../e2e/_workflows.ts";
+} from "../_workflows.ts";
 
 /** How often each fault is repeated (SCD_FAULT_REPEAT, default 5). */
 export const REPEAT = Number(Deno.env.get("SCD_FAULT_REPEAT") ?? 5);
@@ -174,7 +174,7 @@ export async function nextSignature(
   return seen;
 }
 
-const CLIENT = `${REPO_ROOT}/tests/faults/_fault_client.ts`;
+const CLIENT = `${REPO_ROOT}/tests/e2e/faults/_fault_client.ts`;
 
 function clientArgs(mode: string, args: string[]): [string, string[], Record<string, string>] {
   const deno = Deno.realPathSync(Deno.execPath());

@@ -9,10 +9,10 @@
  *   inquiry; another client must at once get the card exclusively (nothing left held), and
  *   the next signature works.
  */
-import { CONFIG_KEYS } from "../../src/scd/config.ts";
-import { killQuietly } from "../bed/procs.ts";
-import { type CardContext, DAEMON, USER_PIN } from "../e2e/_fixture.ts";
-import type { CardKeys } from "../e2e/_workflows.ts";
+import { CONFIG_KEYS } from "../../../src/scd/config.ts";
+import { killQuietly } from "../../bed/procs.ts";
+import { type CardContext, DAEMON, USER_PIN } from "../_fixture.ts";
+import type { CardKeys } from "../_workflows.ts";
 import { client, clientLines, delay, faultTest, homePids, REPEAT, spawnClient } from "./_faults.ts";
 import { duringSignature, gpgReason } from "./_inflight.ts";
 

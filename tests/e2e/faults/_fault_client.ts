@@ -15,9 +15,9 @@
  *   _fault_client.ts absent READER MS          wait until the reader reports no card
  * @module
  */
-import { PcscContext, withCard } from "../../src/pcsc/mod.ts";
-import { fromHex, toHex } from "../../src/util/bytes.ts";
-import { tryExclusive, waitForCard } from "../pcsc/_other_client.ts";
+import { PcscContext, withCard } from "../../../src/pcsc/mod.ts";
+import { fromHex, toHex } from "../../../src/util/bytes.ts";
+import { tryExclusive, waitForCard } from "./_exclusive.ts";
 
 export const SELECT_OPENPGP = "00A4040006D27600012401";
 export const SELECT_PIV = "00A4040009A00000030800001000";
