@@ -60,6 +60,12 @@ faultTest("F7", `another client holds a transaction for ${HOLD_MS / 1000} s`, as
     ) {
       throw new Error(`questions not answered while the card was held: ${notes.join("; ")}`);
     }
+    const bounded = /^blocked=failed after (\d+) s/.exec(notes[3]!);
+    if (
+      f.column === "scd-ts" && WAIT_KNOB !== undefined && !(bounded && Number(bounded[1]) <= 15)
+    ) {
+      throw new Error(`${WAIT_KNOB} 5 did not end the wait with an error: ${notes[3]}`);
+    }
     return { prompts: 0, notes };
   } finally {
     await holder.stop();
