@@ -11,9 +11,21 @@ export interface InsTraffic {
   bytesOut: number;
 }
 
+/**
+ * One VERIFY (INS 20) the card received: the reference (P2), P1 (FF = reset the status), how
+ * many PIN bytes came with it (0 = a status query) and the status word. Never the PIN itself.
+ */
+export interface VerifyRecord {
+  p1: string;
+  p2: string;
+  dataLength: number;
+  sw: string;
+}
+
 /** APDU counters: total and by INS (two uppercase hex digits, e.g. "2A"). */
 export class ApduLog {
   #byIns = new Map<string, InsTraffic>();
+  #verifies: VerifyRecord[] = [];
   #total = 0;
 
   /** Count one command/response pair. */
@@ -27,6 +39,19 @@ export class ApduLog {
     entry.bytesOut += response.length;
     this.#byIns.set(ins, entry);
     this.#total++;
+    if (ins === "20" && command.length >= 4) this.#recordVerify(command, response);
+  }
+
+  #recordVerify(command: Uint8Array, response: Uint8Array): void {
+    const hex = (b: number | undefined) => (b ?? 0).toString(16).toUpperCase().padStart(2, "0");
+    const dataLength = command.length > 5 ? command[4]! : 0;
+    const sw = hex(response[response.length - 2]) + hex(response[response.length - 1]);
+    this.#verifies.push({ p1: hex(command[2]), p2: hex(command[3]), dataLength, sw });
+  }
+
+  /** The VERIFY commands since the last reset, in order (see {@linkcode VerifyRecord}). */
+  verifies(): VerifyRecord[] {
+    return this.#verifies.map((v) => ({ ...v }));
   }
 
   /** Number of APDUs since the last reset. */
@@ -46,6 +71,7 @@ export class ApduLog {
   /** Start counting from zero. */
   reset(): void {
     this.#byIns.clear();
+    this.#verifies = [];
     this.#total = 0;
   }
 }

@@ -68,6 +68,7 @@ export class VirtualCard {
   #sleep: (ms: number) => Promise<void>;
   #powered = true;
   #inject = { sw: 0, count: 0 };
+  #otherAids: Uint8Array[] = [];
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(store: CardStore, options: VirtualCardOptions) {
@@ -112,6 +113,9 @@ export class VirtualCard {
     if (this.#inject.count > 0) {
       this.#inject.count--;
       response = responseBytes(new Uint8Array(0), this.#inject.sw);
+    } else if (this.#selectsOther(apdu)) {
+      this.#applet.reset(); // another applet now has the card: OpenPGP is deselected
+      response = responseBytes(new Uint8Array(0), 0x9000);
     } else {
       response = await this.#applet.process(apdu);
     }
@@ -151,6 +155,23 @@ export class VirtualCard {
       // a malformed APDU: header-only matching
     }
     return delayFor(this.#latency, input);
+  }
+
+  /**
+   * Answer SELECT (by DF name) of an AID starting with `aid` with 9000, as a card with a second
+   * application (PIV, FIDO) would: the OpenPGP application is deselected and its security
+   * status lost, so the next OpenPGP command works only after a new SELECT.
+   */
+  addOtherApplication(aid: Uint8Array): void {
+    this.#otherAids.push(aid.slice());
+  }
+
+  #selectsOther(apdu: Uint8Array): boolean {
+    if (apdu.length < 5 || apdu[1] !== 0xa4 || apdu[2] !== 0x04) return false;
+    const name = apdu.subarray(5, 5 + apdu[4]!);
+    return this.#otherAids.some((aid) =>
+      name.length >= aid.length && aid.every((b, i) => name[i] === b)
+    );
   }
 
   /** Power the card on (clears the volatile state). */

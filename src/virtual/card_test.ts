@@ -157,3 +157,14 @@ Deno.test("VirtualCard runs concurrent APDUs one at a time, in order", async () 
   ]);
   assertEquals(answers.map((a) => a.sw), [0x9000, 0x9000, 0x9000, 0x63c3]);
 });
+
+Deno.test("VirtualCard.addOtherApplication(): its SELECT answers 9000 and deselects OpenPGP", async () => {
+  const card = await openSelected();
+  assertEquals((await send(card, "00A4040009A00000030800001000")).sw, 0x6a82);
+  assertEquals((await send(card, "00CA004F00")).sw, 0x9000);
+  card.addOtherApplication(fromHex("A000000308"));
+  assertEquals((await send(card, "00A4040009A00000030800001000")).sw, 0x9000);
+  assert((await send(card, "00CA004F00")).sw !== 0x9000, "OpenPGP still selected");
+  assertEquals((await send(card, SELECT_OPENPGP)).sw, 0x9000);
+  assertEquals((await send(card, "00CA004F00")).sw, 0x9000);
+});

@@ -5,7 +5,9 @@
  *
  * Commands: `status`, `remove`, `insert`, `reset`, `touch`, `latency {model}` (a model name or
  * `INS=MS,…` as in latency.ts) or `latency {apduMs, psoMs}` (the old form),
- * `inject {sw: "6982", count}`, `log`, `log-reset`, `quit`. Replies are `{"ok":true,…}` or
+ * `inject {sw: "6982", count}`, `other-aid {aid}` (a second application: its SELECT answers 9000
+ * and deselects OpenPGP), `log` (counts by INS, and each VERIFY's reference, data length
+ * and SW: never the PIN), `log-reset`, `quit`. Replies are `{"ok":true,…}` or
  * `{"ok":false,"error":"…"}`.
  * @module
  */
@@ -26,9 +28,13 @@ export interface ControlledCard {
   touch(): void;
   setLatency(l: { apduMs?: number; psoMs?: number; model?: LatencyModel }): void;
   injectStatus(sw: number, count: number): void;
+  /** A second application answering SELECT of `aid` (see VirtualCard.addOtherApplication). */
+  addOtherApplication?(aid: Uint8Array): void;
   readonly apduLog: {
     total(): number;
     byIns(): Record<string, InsStats>;
+    /** VERIFY commands in order (reference, data length, SW; never the PIN). */
+    verifies?(): { p1: string; p2: string; dataLength: number; sw: string }[];
     reset(): void;
   };
 }
@@ -100,7 +106,21 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     card.injectStatus(parseInt(sw, 16), count);
     return { ok: true };
   },
-  "log": (_, { card }) => ({ ok: true, total: card.apduLog.total(), byIns: card.apduLog.byIns() }),
+  "other-aid": (args, { card }) => {
+    const aid = args.aid;
+    if (typeof aid !== "string" || !/^([0-9A-Fa-f]{2}){5,16}$/.test(aid)) {
+      throw new ControlError('"aid" must be 5 to 16 bytes in hex, e.g. "A000000308"');
+    }
+    if (card.addOtherApplication === undefined) throw new ControlError("not supported");
+    card.addOtherApplication(Uint8Array.from(aid.match(/../g)!, (h) => parseInt(h, 16)));
+    return { ok: true };
+  },
+  "log": (_, { card }) => ({
+    ok: true,
+    total: card.apduLog.total(),
+    byIns: card.apduLog.byIns(),
+    verifies: card.apduLog.verifies?.() ?? [],
+  }),
   "log-reset": (_, { card }) => (card.apduLog.reset(), { ok: true }),
   "quit": () => ({ ok: true }),
 };

@@ -114,9 +114,15 @@ Deno.test("runControlCommand() returns and resets the APDU log", () => {
     ok: true,
     total: 2,
     byIns: { "2A": { count: 2, bytesIn: 70, bytesOut: 260 } },
+    verifies: [],
   });
   assertEquals(runControlCommand('{"cmd":"log-reset"}', ctx), { ok: true });
-  assertEquals(runControlCommand('{"cmd":"log"}', ctx), { ok: true, total: 0, byIns: {} });
+  assertEquals(runControlCommand('{"cmd":"log"}', ctx), {
+    ok: true,
+    total: 0,
+    byIns: {},
+    verifies: [],
+  });
 });
 
 Deno.test("runControlCommand() answers errors as ok:false without acting", () => {

@@ -1,0 +1,74 @@
+/**
+ * Exclusive-connect probe and card-presence wait for the fault client (the same small helpers
+ * as tests/pcsc/_other_client.ts, which is private to its folder): an EXCLUSIVE connect only
+ * succeeds when no other client holds the card.
+ *
+ * @module
+ */
+
+import {
+  allocWord,
+  encodeCString,
+  openPcsc,
+  readLong,
+  returnCodeName,
+  SCARD_LEAVE_CARD,
+  SCARD_PROTOCOL_ANY,
+  SCARD_S_SUCCESS,
+  SCARD_SCOPE_SYSTEM,
+  SCARD_SHARE_EXCLUSIVE,
+  toReturnCode,
+} from "../../../ffi/mod.ts";
+import { PcscContext, type ReaderStateResult } from "../../../src/pcsc/mod.ts";
+
+/** Tries an exclusive connect from a fresh context; returns the return code's name. */
+export async function tryExclusive(reader: string): Promise<string> {
+  const { symbols } = openPcsc();
+  const ctxOut = allocWord();
+  const rv0 = toReturnCode(
+    await symbols.SCardEstablishContext(SCARD_SCOPE_SYSTEM, null, null, ctxOut),
+  );
+  if (rv0 !== SCARD_S_SUCCESS) return returnCodeName(rv0);
+  const ctx = readLong(ctxOut);
+  try {
+    const hCard = allocWord();
+    const proto = allocWord();
+    const rv = toReturnCode(
+      await symbols.SCardConnect(
+        ctx,
+        encodeCString(reader),
+        SCARD_SHARE_EXCLUSIVE,
+        SCARD_PROTOCOL_ANY,
+        hCard,
+        proto,
+      ),
+    );
+    if (rv === SCARD_S_SUCCESS) await symbols.SCardDisconnect(readLong(hCard), SCARD_LEAVE_CARD);
+    return returnCodeName(rv);
+  } finally {
+    await symbols.SCardReleaseContext(ctx);
+  }
+}
+
+/** Waits until the reader reports a card present (or absent); returns its last state. */
+export async function waitForCard(
+  reader: string,
+  present: boolean,
+  timeoutMs = 10000,
+): Promise<ReaderStateResult> {
+  await using ctx = await PcscContext.establish();
+  const deadline = Date.now() + timeoutMs;
+  let state = 0;
+  while (true) {
+    const res = await ctx.getStatusChange([{ reader, currentState: state }], 250);
+    const r = res?.[0];
+    if (r !== undefined) {
+      state = r.eventState & ~0x2;
+      const isPresent = (r.eventState & 0x20) !== 0 && (r.eventState & 0x200) === 0;
+      if (isPresent === present) return r;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Card in "${reader}" did not become ${present ? "present" : "absent"}`);
+    }
+  }
+}
