@@ -73,9 +73,13 @@ faultTest("F7", `another client holds a transaction for ${HOLD_MS / 1000} s`, as
 }, {
   rounds: HOLD_ROUNDS,
   ...(WAIT_KNOB === undefined ? {} : {
-    setup: async ({ c }) => {
+    setup: async ({ c, keys }) => {
       await Deno.writeTextFile(`${c.home.path}/scd-ts.conf`, `${WAIT_KNOB} 5\n`, { append: true });
       await c.restartAgent();
+      // the new daemon knows the card and has the PIN before the fault, as a running one would
+      await c.pins([{ pin: USER_PIN }]);
+      const r = await c.gpg(["--local-user", keys.primary, "--clearsign"], { stdin: "warm\n" });
+      if (r.code !== 0) throw new Error(`Cannot warm up after the restart: ${r.stderr}`);
     },
   }),
 });
