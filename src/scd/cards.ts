@@ -174,8 +174,18 @@ export class CardRegistry implements AsyncDisposable {
   }
 
   /** One card operation on `entry`'s reader (raw APDUs; apps run their own). */
-  withCard<T>(entry: CardEntry, fn: CardOperation<T>, options?: CardOperationOptions): Promise<T> {
-    return this.backend.withCard(entry.reader, fn, options);
+  async withCard<T>(
+    entry: CardEntry,
+    fn: CardOperation<T>,
+    options?: CardOperationOptions,
+  ): Promise<T> {
+    // a burst hold of the application would make this transaction wait for it to run out
+    await this.#releaseHold(entry.reader);
+    return await this.backend.withCard(entry.reader, fn, options);
+  }
+
+  async #releaseHold(reader: string): Promise<void> {
+    await this.#cards.get(reader)?.app?.release?.().catch(() => {});
   }
 
   // --- LOCK / UNLOCK (one owner per process, like stock's `locked_session`) ---
@@ -285,6 +295,7 @@ export class CardRegistry implements AsyncDisposable {
     }
     if (apptype === "undefined") {
       // Only check that a card answers; keep a known application's serial (stock keeps the card).
+      await this.#releaseHold(reader);
       await this.backend.withCard(reader, () => Promise.resolve(), signal ? { signal } : {});
       const entry = known && this.#watching
         ? known
