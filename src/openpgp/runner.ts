@@ -148,11 +148,12 @@ export class OpRunner {
     });
     await session.select();
     if (checkSameCard) await this.#checkSameCard(session);
+    // taken now: a write in `body` empties the model, and the reset must not depend on it
+    const { appVersion } = (await session.applicationRelatedData()).aid;
     try {
       return await body(session);
     } finally {
-      const ard = this.#o.state.ard;
-      if (this.#o.strict && ard && ard.aid.appVersion >= 0x0300) {
+      if (this.#o.strict && appVersion >= 0x0300) {
         for (const ref of [...session.touched]) {
           await session.resetVerification(ref).catch(() => {});
         }

@@ -193,3 +193,11 @@ Deno.test("burst hold: an operation that needs the person ends the hold before t
   await app.release();
   assertEquals(reader.open, false);
 });
+
+Deno.test("strict policy: after a write (which empties the model) the Admin PIN is reset", async () => {
+  const { reader, app, ctx } = await setup();
+  await app.setAttr({ name: "DISP-NAME", value: utf8("B<<A") }, ctx); // PUT DATA drops the model
+  const putName = Uint8Array.of(0x00, 0xda, 0x00, 0x5b, 0x03, 0x41, 0x3c, 0x3c);
+  const r = await reader.channel.transmit(putName); // no VERIFY 83 of its own
+  assertEquals(r.slice(-2), Uint8Array.of(0x69, 0x82), "PW3 must not stay verified");
+});
