@@ -191,10 +191,8 @@ export class OpenPgpSession {
     }
   }
 
-  /** PW status bytes (C4): fresh, or from the model when `model` (or the session) says so. */
-  async pwStatusBytes(options: { model?: boolean } = {}): Promise<Uint8Array> {
-    const known = options.model ? this.cache.getDo(0xc4) : undefined;
-    if (known) return known;
+  /** PW status bytes (C4): fresh, or from the model when the session answers from it. */
+  async pwStatusBytes(): Promise<Uint8Array> {
     const v = await this.getData(0xc4, { fresh: true });
     if (!v) throw new NoObjectError("Cannot read PW status: DO C4 missing");
     return v;
