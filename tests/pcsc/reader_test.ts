@@ -14,7 +14,7 @@ import {
   withCard,
 } from "../../src/pcsc/mod.ts";
 import { type PcscBed, startBed } from "./_bed.ts";
-import { tryExclusive, waitForCard } from "./_other_client.ts";
+import { tryExclusive, waitForCard } from "../bed/exclusive_client.ts";
 
 // SELECT OpenPGP application, no FCI (P2=0C); GET DATA 4F (full AID).
 const SELECT = Uint8Array.of(0x00, 0xa4, 0x04, 0x0c, 0x06, 0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);

@@ -17,7 +17,7 @@
  */
 import { PcscContext, withCard } from "../../../src/pcsc/mod.ts";
 import { fromHex, toHex } from "../../../src/util/bytes.ts";
-import { tryExclusive, waitForCard } from "./_exclusive.ts";
+import { tryExclusive, waitForCard } from "../../bed/exclusive_client.ts";
 
 export const SELECT_OPENPGP = "00A4040006D27600012401";
 export const SELECT_PIV = "00A4040009A00000030800001000";

@@ -1,5 +1,5 @@
 /**
- * "Another program" for the reader tests, written against the raw FFI so it can do what scd-ts
+ * "Another program" for the reader tests and the fault suite, written against the raw FFI so it can do what scd-ts
  * never does: ask for an EXCLUSIVE connection, which only succeeds when nobody else holds the
  * card. That is how the tests prove scd-ts holds nothing.
  *
