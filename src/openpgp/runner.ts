@@ -29,6 +29,7 @@ import type { ApplicationRelatedData } from "./ard.ts";
 import type { CardState } from "./card_state.ts";
 import { HeldTransaction } from "./burst_hold.ts";
 import type { Op } from "./op.ts";
+import { clearVerifications, PinResetMemo } from "./pin_reset.ts";
 import { CardNeededError, modelOnlyChannel, OpenPgpSession } from "./session.ts";
 
 /** Runs `fn` with exclusive use of the card (one PC/SC transaction) and releases it. */
@@ -48,7 +49,7 @@ export interface RunnerOptions {
   aid: Uint8Array;
   /** Builds the operation's working set on a session. */
   makeOp: (session: OpenPgpSession, ard: ApplicationRelatedData, ctx: OperationContext) => Op;
-  /** Reset every verification at the end of a transaction (strict policy, v3 cards). */
+  /** Clear every verification at the end of a transaction (strict policy, pin_reset.ts). */
   strict: boolean;
   /** Burst hold: keep the transaction this long after an operation (0: end it at once). */
   holdMs?: number;
@@ -70,6 +71,8 @@ export class PinNeededError extends Error {
 export class OpRunner {
   #o: RunnerOptions;
   #held: { queue: HeldTransaction<OpenPgpSession>; over: Promise<void> } | undefined;
+  /** How this card's verifications are cleared (strict policy), learned once per card. */
+  #pinReset = new PinResetMemo();
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -150,15 +153,18 @@ export class OpRunner {
     if (checkSameCard) await this.#checkSameCard(session);
     // taken now: a write in `body` empties the model, and the reset must not depend on it
     const { appVersion } = (await session.applicationRelatedData()).aid;
+    let value: T;
     try {
-      return await body(session);
-    } finally {
-      if (this.#o.strict && appVersion >= 0x0300) {
-        for (const ref of [...session.touched]) {
-          await session.resetVerification(ref).catch(() => {});
-        }
+      value = await body(session);
+    } catch (e) {
+      // the operation's own error is what the caller hears; the card is cleared all the same
+      if (this.#o.strict) {
+        await clearVerifications(session, channel, this.#pinReset, appVersion).catch(() => {});
       }
+      throw e;
     }
+    if (this.#o.strict) await clearVerifications(session, channel, this.#pinReset, appVersion);
+    return value;
   }
 
   async #inSession<T>(

@@ -222,11 +222,23 @@ export class OpenPgpSession {
     this.#verified.add(ref);
   }
 
-  /** 7.2.2 VERIFY with P1=FF: drop the verification of `ref` (v3 cards); errors ignored. */
-  async resetVerification(ref: number): Promise<void> {
+  /** 7.2.2 VERIFY with P1=FF: drop the verification of `ref` (v3 cards); returns the SW. */
+  async resetVerification(ref: number): Promise<number> {
     this.#verified.delete(ref);
-    this.#touched.delete(ref);
-    await this.transmit(cmd.resetVerification(ref));
+    const { sw } = await this.transmit(cmd.resetVerification(ref));
+    if (sw === 0x9000) this.#touched.delete(ref);
+    return sw;
+  }
+
+  /** 7.2.2 VERIFY with no data: 9000 while `ref` is verified, 63Cx (tries left) when not. */
+  async verificationStatus(ref: number): Promise<number> {
+    return (await this.transmit(cmd.verifyStatus(ref))).sw;
+  }
+
+  /** The card is about to be reset: nothing this session verified outlives it. */
+  forgetTouched(): void {
+    this.#verified.clear();
+    this.#touched.clear();
   }
 
   /** 7.2.3 CHANGE REFERENCE DATA. */

@@ -64,6 +64,8 @@ export class FakePcsc implements PcscLibrary {
   beginGate: Promise<void> | undefined;
   /** Names of the symbols called, in order. */
   readonly calls: string[] = [];
+  /** The disposition of every SCardEndTransaction, in order. */
+  readonly endDispositions: number[] = [];
   /** APDUs transmitted, in order. */
   readonly apdus: Uint8Array[] = [];
   readonly #slots = new Map<string, Slot>();
@@ -230,14 +232,17 @@ export class FakePcsc implements PcscLibrary {
         const gate = f.beginGate;
         return gate ? gate.then(() => BigInt(lock())) : done(lock());
       },
-      SCardEndTransaction(h: Int, _d: Int) {
+      SCardEndTransaction(h: Int, d: Int) {
         f.calls.push("SCardEndTransaction");
+        f.endDispositions.push(Number(d));
         if (!up()) return done(SCARD_E_NO_SERVICE);
         const handle = f.#checkHandle(h);
         if (typeof handle === "number") return done(handle);
         const slot = f.#slot(handle.reader);
         if (slot.lock !== BigInt(h)) return done(SCARD_E_NOT_TRANSACTED);
         slot.lock = undefined;
+        // pcsc-lite marks every handle on the card reset, the ending one too (winscard.c)
+        if (Number(d) === SCARD_RESET_CARD && slot.card) slot.card.generation++;
         return done(SCARD_S_SUCCESS);
       },
       SCardStatus(h: Int, name: Buf, nameLen: Buf, state: Buf, proto: Buf, atr: Buf, atrLen: Buf) {

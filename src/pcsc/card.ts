@@ -262,6 +262,7 @@ export class PcscTransaction implements AsyncDisposable {
   #recvLen = allocWord();
   #queue: Promise<unknown> = Promise.resolve();
   #atr: Uint8Array = new Uint8Array(0);
+  #resetOnEnd = false;
   /** The card channel for this transaction (see `CardChannel`). */
   readonly channel: CardChannel;
 
@@ -281,6 +282,9 @@ export class PcscTransaction implements AsyncDisposable {
       transmit(apdu: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> {
         return tx.#enqueue(apdu, signal);
       },
+      resetOnEnd() {
+        tx.#resetOnEnd = true;
+      },
     };
   }
 
@@ -293,6 +297,11 @@ export class PcscTransaction implements AsyncDisposable {
   markEnded(): void {
     this.#active = false;
     wipe(this.#recv);
+  }
+
+  /** True once the channel asked for the card to be reset when the transaction ends. */
+  get resetRequested(): boolean {
+    return this.#resetOnEnd;
   }
 
   /** True until {@linkcode end} (or the card's disconnect). */

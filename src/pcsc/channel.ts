@@ -12,4 +12,10 @@ export interface CardChannel {
   readonly atr: Uint8Array;
   /** Human-readable reader name, e.g. "Virtual PCD 00 00". */
   readonly reader: string;
+  /**
+   * Ask for the card to be reset when the operation ends (PC/SC: `SCardEndTransaction` with
+   * `SCARD_RESET_CARD`): the card loses every security status, so no PIN stays verified.
+   * The ending then fails loudly if the reset did not happen. Absent on channels that cannot.
+   */
+  resetOnEnd?(): void;
 }

@@ -80,6 +80,17 @@ async function begin(reader: string, options: OpenOptions): Promise<Opened> {
     return {
       tx,
       async close(broken) {
+        if (tx.resetRequested && !broken) {
+          // strict PIN policy: the reset must happen, so its failure is the operation's
+          // (pcsc-lite then marks every handle on the card reset, ours too: never pool it)
+          try {
+            await tx.end("reset");
+          } finally {
+            await (pool ? pool.drop(reader, h) : dispose(h));
+            release();
+          }
+          return;
+        }
         await tx[Symbol.asyncDispose]();
         if (pool && !broken) pool.keep(reader, h);
         else await (pool ? pool.drop(reader, h) : dispose(h));

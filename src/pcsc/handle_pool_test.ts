@@ -82,3 +82,31 @@ Deno.test("a pooled handle that saw a reset is dropped and the retry connects af
   assert.equal(f.openHandles, 0);
   assert.equal(f.openContexts, 0);
 });
+
+Deno.test("resetOnEnd ends the transaction with SCARD_RESET_CARD and never pools the handle", async () => {
+  const f = fake();
+  const pool = new HandlePool(1000);
+  await withCard(READER, async (ch) => {
+    await ch.transmit(SELECT);
+    ch.resetOnEnd?.();
+  }, { library: f, pool });
+  assert.deepEqual(f.endDispositions, [0x0001]);
+  assert.equal(pool.size, 0, "pcsc-lite marked our handle reset too");
+  assert.equal(f.openHandles, 0);
+  // the next operation connects afresh and is not hit by SCARD_W_RESET_CARD
+  await withCard(READER, (ch) => ch.transmit(SELECT), { library: f, pool, retry: false });
+  assert.deepEqual(f.endDispositions, [0x0001, 0x0000]);
+  assert.equal(count(f, "SCardConnect"), 2);
+  await pool.close();
+});
+
+Deno.test("resetOnEnd without a pool: reset disposition, handle and context released", async () => {
+  const f = fake();
+  await withCard(READER, (ch) => {
+    ch.resetOnEnd?.();
+    return Promise.resolve();
+  }, { library: f });
+  assert.deepEqual(f.endDispositions, [0x0001]);
+  assert.equal(f.openHandles, 0);
+  assert.equal(f.openContexts, 0);
+});

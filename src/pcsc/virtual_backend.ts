@@ -29,6 +29,8 @@ export interface InProcessCard {
   transmit(apdu: Uint8Array): Promise<Uint8Array>;
   /** Optional reader name (a `CardChannel` has one). */
   readonly reader?: string;
+  /** Warm reset (selection and security status cleared), for `resetOnEnd`; optional. */
+  reset?(): void;
 }
 
 /** One in-process card behind one reader name. */
@@ -72,6 +74,7 @@ export class VirtualBackend implements CardReaderBackend {
       );
     }
     let open = true;
+    let resetOnEnd = false;
     const card = this.#card;
     const channel: CardChannel = {
       reader: this.reader,
@@ -85,11 +88,13 @@ export class VirtualBackend implements CardReaderBackend {
         }
         return card.transmit(apdu);
       },
+      ...(card.reset ? { resetOnEnd: () => void (resetOnEnd = true) } : {}),
     };
     try {
       return await fn(channel, new OperationAttempt(1));
     } finally {
       open = false;
+      if (resetOnEnd) card.reset?.();
     }
   }
 

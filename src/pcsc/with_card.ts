@@ -94,6 +94,7 @@ function guard(
       }
       return inner.transmit(apdu, signal ?? outer);
     },
+    ...(inner.resetOnEnd ? { resetOnEnd: () => inner.resetOnEnd?.() } : {}),
   };
 }
 

@@ -29,6 +29,7 @@ function loggingChannel(inner: CardChannel): CardChannel {
       log.debug("{reader}: {apdu} -> {response}", { reader: inner.reader, apdu, response });
       return response;
     },
+    ...(inner.resetOnEnd ? { resetOnEnd: () => inner.resetOnEnd?.() } : {}),
   };
 }
 

@@ -146,7 +146,7 @@ Deno.test("sign() with a wrong PIN reports it, sends it once and carries the tri
 });
 
 Deno.test("sign() under the strict policy clears the verification; session policy does not", async () => {
-  for (const [pinPolicy, verifies] of [["strict", 2], ["session", 1]] as const) {
+  for (const [pinPolicy, verifies] of [["strict", 3], ["session", 1]] as const) {
     const f = await openFixture({ app: { pinPolicy } });
     await generate(f, 1, "ed25519");
     f.card.apduLog.reset();
@@ -155,7 +155,7 @@ Deno.test("sign() under the strict policy clears the verification; session polic
   }
 });
 
-Deno.test("sign() with a prompt: SELECT, C4, 7A; ask; SELECT, AID, VERIFY, PSO, VERIFY FF", async () => {
+Deno.test("sign() with a prompt: SELECT, C4, 7A; ask; SELECT, AID, VERIFY, PSO, VERIFY FF, status", async () => {
   const f = await openFixture();
   const pk = await generate(f, 1, "ed25519");
   await f.app.sign({ keyRef: keygripHex(pk), hash: "sha1", data: new Uint8Array(20) }, f.ctx);
@@ -166,7 +166,7 @@ Deno.test("sign() with a prompt: SELECT, C4, 7A; ask; SELECT, AID, VERIFY, PSO, 
   assertEquals(Object.fromEntries(Object.entries(byIns).map(([k, v]) => [k, v.count])), {
     A4: 2,
     CA: 3,
-    "20": 2,
+    "20": 3,
     "2A": 1,
   });
   assertEquals(f.connects() - before, 2, "the prompt sits between two transactions");

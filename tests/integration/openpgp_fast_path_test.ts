@@ -107,7 +107,7 @@ Deno.test("the model's answers equal a fresh read of the card", async () => {
   assert(fromModel.includes("SIG-COUNTER 1"));
 });
 
-Deno.test("a warm sign with the PIN cached is one transaction: SELECT, VERIFY, PSO, VERIFY FF", async () => {
+Deno.test("a warm sign with the PIN cached is one transaction: SELECT, VERIFY, PSO, VERIFY FF, status", async () => {
   const { reader, app, pins, ctx } = await setup();
   await app.sign(SIGN, ctx);
   pins.cached = true;
@@ -115,7 +115,7 @@ Deno.test("a warm sign with the PIN cached is one transaction: SELECT, VERIFY, P
   const before = reader.transactions;
   await app.sign(SIGN, ctx);
   assertEquals(reader.transactions - before, 1);
-  assertEquals(counts(reader.card), { A4: 1, "20": 2, "2A": 1 });
+  assertEquals(counts(reader.card), { A4: 1, "20": 3, "2A": 1 });
 });
 
 Deno.test("the person is asked for the PIN with no transaction open", async () => {
@@ -173,7 +173,7 @@ Deno.test("burst hold: the next sign within the hold is its PSO alone; then the 
   assertEquals(reader.transactions, before, "no new transaction");
   await new Promise((r) => setTimeout(r, 300));
   assertEquals(reader.open, false, "the hold ended by itself");
-  assertEquals(counts(reader.card)["20"], 1, "VERIFY FF 81 before the end");
+  assertEquals(counts(reader.card)["20"], 2, "VERIFY FF 81 and its status query before the end");
   const pso = await reader.channel.transmit(
     Uint8Array.of(0x00, 0x2a, 0x9e, 0x9a, 0x20, ...new Uint8Array(32), 0x00),
   );

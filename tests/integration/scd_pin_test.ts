@@ -195,7 +195,7 @@ Deno.test("a cached PIN the card rejects (changed elsewhere) costs one try and i
     f.card.apduLog.reset();
     const fresh = await sign(s, grip, "654321");
     assertEquals([fresh.err, fresh.inquiries.length], [undefined, 1]);
-    assertEquals(f.card.apduLog.byIns()["20"]?.count, 2); // the VERIFY, then the strict reset
+    assertEquals(f.card.apduLog.byIns()["20"]?.count, 3); // the VERIFY, the strict reset, its check
   });
 });
 
