@@ -8,7 +8,7 @@ export const GNUK: CardProfile = {
   description: "Gnuk 1.2 token (FST-01 and similar), built with ACKBTN, CERTDO, life cycle",
   version: 0x0200,
   manufacturer: 0xf517,
-  atr: "3BDA11FF81B1FE551F03" + "00318473800180059000" + "B2",
+  atr: "3BDA11FF81B1FE551F03" + "00318473800180059000" + "E1",
   historicalBytes: "00318473800180059000",
   extendedCapabilities: "75000020080000FF0100",
   extendedLengthInfo: null,

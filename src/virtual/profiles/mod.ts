@@ -4,6 +4,7 @@
  * @module
  */
 
+import { type LatencyModel, NONE } from "../latency.ts";
 import { GNUK } from "./gnuk.ts";
 import { NITROKEY3, NITROKEY_PRO2 } from "./nitrokey.ts";
 import { OPENPGP34 } from "./openpgp34.ts";
@@ -44,4 +45,13 @@ export function profileByName(name: string): CardProfile {
     );
   }
   return profile;
+}
+
+/**
+ * Latency model names for `--latency` on a card of `profile`: `none`, every profile's name
+ * (its model), and `real` = this profile's model.
+ */
+export function latencyModelsFor(profile: CardProfile): Readonly<Record<string, LatencyModel>> {
+  const byProfile = Object.values(PROFILES).map((p) => [p.name, p.latency] as const);
+  return Object.fromEntries([["none", NONE], ...byProfile, ["real", profile.latency]]);
 }
