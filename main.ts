@@ -53,6 +53,7 @@ Smartcard daemon for GnuPG (drop-in replacement for scdaemon).
 
 Other scdaemon options are accepted and ignored. Settings (environment wins over the file):
   SCD_TS_READER=NAME | virtual:STATEFILE   reader, or the in-process virtual card
+  SCD_TS_VIRTUAL_PROFILE=NAME              that card's profile (docs/cards.md; default openpgp34)
   SCD_TS_LOG=FILE  SCD_TS_LOG_LEVEL=debug|info|warning|error
   SCD_TS_TRACE=FILE                        Assuan trace (<-/-> lines, PINs redacted)
   SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
@@ -68,7 +69,12 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
     const statePath = reader.slice("virtual:".length) || undefined;
     const { VirtualCard } = await import("./src/virtual/mod.ts");
     const { VirtualBackend } = await import("./src/pcsc/mod.ts");
-    const card = await VirtualCard.open(statePath ? { statePath } : {});
+    // The profile is read here, not in ScdConfig: it only exists for the test-bed card.
+    const profile = Deno.env.get("SCD_TS_VIRTUAL_PROFILE") || undefined;
+    const card = await VirtualCard.open({
+      ...(statePath ? { statePath } : {}),
+      ...(profile ? { profile } : {}),
+    });
     return new VirtualBackend(card);
   }
   const { PcscBackend, HandlePool } = await import("./src/pcsc/mod.ts");

@@ -19,7 +19,8 @@ import {
   SW_UNKNOWN,
   SW_WRONG_LENGTH,
 } from "../iso7816/sw.ts";
-import { buildAid, MAX_CHALLENGE } from "./capabilities.ts";
+import { fromHex } from "../util/bytes.ts";
+import { buildAid } from "./capabilities.ts";
 import { type CommandApdu, parseCommandApdu, responseBytes, StatusError } from "./command_apdu.ts";
 import { type AppletContext, type AppletHooks, type Handler, NO_DATA } from "./context.ts";
 import { getData, getNextData, selectData } from "./data_objects.ts";
@@ -27,8 +28,10 @@ import {
   generateKeyPair,
   importKey,
   internalAuthenticate,
+  manageSecurityEnvironment,
   performSecurityOperation,
 } from "./key_commands.ts";
+import type { CardProfile } from "./profiles/mod.ts";
 import { changeReferenceData, resetRetryCounter, verify } from "./pins.ts";
 import { putData } from "./put_data.ts";
 import { Session } from "./session.ts";
@@ -40,6 +43,7 @@ const INS_SELECT = 0xa4;
 const INS_GET_RESPONSE = 0xc0;
 const INS_ACTIVATE_FILE = 0x44;
 const INS_TERMINATE_DF = 0xe6;
+const INS_MSE = 0x22;
 const CLA_CHAINING = 0x10;
 /** Longest command data accepted through chaining. */
 const MAX_CHAINED = 0xffff;
@@ -54,7 +58,7 @@ function select(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
   if (cmd.p2 !== 0x00 && cmd.p2 !== 0x04 && cmd.p2 !== 0x0c) {
     throw new StatusError(SW_INCORRECT_P1P2);
   }
-  const aid = buildAid(ctx.store.state.manufacturer, ctx.store.state.serial);
+  const aid = buildAid(ctx.store.state.manufacturer, ctx.store.state.serial, ctx.profile.version);
   const asked = cmd.data;
   if (asked.length < 5 || asked.length > aid.length || asked.some((b, i) => b !== aid[i])) {
     throw new StatusError(SW_FILE_NOT_FOUND);
@@ -65,10 +69,12 @@ function select(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
   return NO_DATA;
 }
 
-/** 7.2.15 GET CHALLENGE: Ne random bytes (at most the C0 maximum). */
-function getChallenge(cmd: CommandApdu): Uint8Array {
+/** 7.2.15 GET CHALLENGE: Ne random bytes (at most the C0 maximum, bytes 2–3). */
+function getChallenge(cmd: CommandApdu, { profile }: AppletContext): Uint8Array {
   if (cmd.p1 !== 0x00 || cmd.p2 !== 0x00) throw new StatusError(SW_INCORRECT_P1P2);
-  if (cmd.ne === 0 || cmd.ne > MAX_CHALLENGE) throw new StatusError(SW_WRONG_LENGTH);
+  const c0 = fromHex(profile.extendedCapabilities);
+  const max = (c0[2]! << 8) | c0[3]!;
+  if (cmd.ne === 0 || cmd.ne > max) throw new StatusError(SW_WRONG_LENGTH);
   return crypto.getRandomValues(new Uint8Array(cmd.ne));
 }
 
@@ -109,7 +115,25 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [0x84, getChallenge],
   [INS_TERMINATE_DF, terminateDf],
   [INS_ACTIVATE_FILE, activateFile],
+  [INS_MSE, manageSecurityEnvironment],
 ]);
+
+/** Instructions only some card families have: INS → the capability that says so. */
+const OPTIONAL_INS: ReadonlyMap<number, keyof CardProfile["capabilities"]> = new Map(
+  [
+    [INS_TERMINATE_DF, "factoryReset"],
+    [INS_ACTIVATE_FILE, "factoryReset"],
+    [0x84, "getChallenge"],
+    [0xdb, "keyImport"],
+    [INS_MSE, "mseKeySwap"],
+  ] as const,
+);
+
+/** Whether the profile's card has instruction `ins`. */
+function hasIns(profile: CardProfile, ins: number): boolean {
+  const needs = OPTIONAL_INS.get(ins);
+  return HANDLERS.has(ins) && (needs === undefined || profile.capabilities[needs] === true);
+}
 
 interface PendingChain {
   ins: number;
@@ -126,8 +150,13 @@ export class OpenPgpApplet {
   #chain: PendingChain | undefined;
   #pending: Uint8Array | undefined;
 
-  constructor(store: CardStore, hooks: AppletHooks) {
-    this.#ctx = { store, session: this.session, hooks };
+  constructor(store: CardStore, hooks: AppletHooks, profile?: CardProfile) {
+    this.#ctx = {
+      store,
+      session: this.session,
+      hooks,
+      profile: profile ?? store.profile,
+    };
   }
 
   /** The card's persistent store. */
@@ -148,6 +177,7 @@ export class OpenPgpApplet {
     try {
       cmd = parseCommandApdu(raw);
       checkCla(cmd.cla);
+      this.#checkTransport(cmd);
     } catch (e) {
       return responseBytes(NO_DATA, swOf(e));
     }
@@ -166,6 +196,17 @@ export class OpenPgpApplet {
       return responseBytes(NO_DATA, swOf(e));
     }
     return this.#frame(data, full);
+  }
+
+  /** A card without extended length or command chaining refuses them (profile status words). */
+  #checkTransport(cmd: CommandApdu): void {
+    const { capabilities, status } = this.#ctx.profile;
+    if (cmd.extended && !capabilities.extendedLength) {
+      throw new StatusError(status.extendedUnsupported);
+    }
+    if ((cmd.cla & CLA_CHAINING) && !capabilities.commandChaining) {
+      throw new StatusError(status.chainingUnsupported);
+    }
   }
 
   /** Collect chained commands (CLA bit 0x10); returns the complete command when the last arrives. */
@@ -189,13 +230,14 @@ export class OpenPgpApplet {
 
   #dispatch(cmd: CommandApdu): Uint8Array | Promise<Uint8Array> {
     const ctx = this.#ctx;
-    if (cmd.ins === INS_ACTIVATE_FILE) return activateFile(cmd, ctx);
+    const known = hasIns(ctx.profile, cmd.ins);
+    if (cmd.ins === INS_ACTIVATE_FILE && known) return activateFile(cmd, ctx);
     if (ctx.store.state.terminated && cmd.ins !== INS_SELECT) {
       if (cmd.ins === INS_TERMINATE_DF && ctx.session.selected) return NO_DATA;
       throw new StatusError(SW_TERMINATED);
     }
-    const handler = HANDLERS.get(cmd.ins);
-    if (!handler) throw new StatusError(SW_INS_NOT_SUPPORTED);
+    if (!known) throw new StatusError(ctx.profile.status.unknownIns);
+    const handler = HANDLERS.get(cmd.ins)!;
     // Without the application selected only SELECT is understood.
     if (!ctx.session.selected && cmd.ins !== INS_SELECT) {
       throw new StatusError(SW_INS_NOT_SUPPORTED);
@@ -203,11 +245,18 @@ export class OpenPgpApplet {
     return handler(cmd, ctx);
   }
 
-  /** Short Le exceeded: send Ne bytes now, the rest through GET RESPONSE (61xx). */
+  /**
+   * Short Le (or the profile's largest answer) exceeded: send that much now, the rest through
+   * GET RESPONSE (61xx).
+   */
   #frame(data: Uint8Array, cmd: CommandApdu): Uint8Array {
-    const ne = cmd.ne || 256;
-    if (cmd.extended || data.length <= ne) return responseBytes(data, SW_OK);
+    const ne = Math.min(cmd.extended ? Infinity : cmd.ne || 256, this.#maxResponse);
+    if (data.length <= ne) return responseBytes(data, SW_OK);
     return this.#deliver(data, ne);
+  }
+
+  get #maxResponse(): number {
+    return this.#ctx.profile.maxResponse || Infinity;
   }
 
   #deliver(data: Uint8Array, ne: number): Uint8Array {
@@ -223,7 +272,8 @@ export class OpenPgpApplet {
     this.#pending = undefined;
     if (cmd.p1 !== 0x00 || cmd.p2 !== 0x00) return responseBytes(NO_DATA, SW_INCORRECT_P1P2);
     if (!pending) return responseBytes(NO_DATA, SW_CONDITIONS_OF_USE);
-    return this.#deliver(pending, cmd.extended ? pending.length : cmd.ne || 256);
+    const ne = cmd.extended ? pending.length : cmd.ne || 256;
+    return this.#deliver(pending, Math.min(ne, this.#maxResponse));
   }
 }
 

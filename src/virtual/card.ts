@@ -7,7 +7,9 @@
 import { parseCommandApdu, responseBytes } from "./command_apdu.ts";
 import { ApduLog } from "./apdu_log.ts";
 import { OpenPgpApplet } from "./applet.ts";
+import { fromHex } from "../util/bytes.ts";
 import { buildAtr } from "./capabilities.ts";
+import { type CardProfile, DEFAULT_PROFILE, profileByName } from "./profiles/mod.ts";
 import {
   delayFor,
   keySlotOf,
@@ -24,8 +26,10 @@ import { TouchGate } from "./touch.ts";
 export interface VirtualCardOptions {
   /** 4-byte card serial (AID bytes 10..13), default 0x00000001. */
   serial?: number;
-  /** AID bytes 8..9, default 0xFFFE (test range). */
+  /** AID bytes 8..9, default the profile's (openpgp34: 0xFFFE, test range). */
   manufacturer?: number;
+  /** Card family to model (profiles/mod.ts), a profile or its name; default openpgp34. */
+  profile?: CardProfile | string;
   /** JSON persistence file; loaded if it exists, written on change. */
   statePath?: string;
   /** Simulated latency per APDU and per INS (latency.ts); default none. */
@@ -56,8 +60,10 @@ export interface LatencySetting {
 
 /** A virtual OpenPGP card 3.4, powered on after `open()`. */
 export class VirtualCard {
-  /** Answer to reset (T=1; historical bytes announce chaining and extended length). */
-  readonly atr: Uint8Array = buildAtr();
+  /** Answer to reset: the profile's, or T=1 with its historical bytes. */
+  readonly atr: Uint8Array;
+  /** The card family this card models. */
+  readonly profile: CardProfile;
   /** Per-INS traffic counters. */
   readonly apduLog: ApduLog = new ApduLog();
   #store: CardStore;
@@ -73,19 +79,31 @@ export class VirtualCard {
 
   private constructor(store: CardStore, options: VirtualCardOptions) {
     this.#store = store;
+    this.profile = store.profile;
+    this.atr = store.profile.atr === undefined
+      ? buildAtr(fromHex(store.profile.historicalBytes))
+      : fromHex(store.profile.atr);
     this.#legacy = { apduMs: options.apduLatencyMs ?? 0, psoMs: options.psoLatencyMs ?? 0 };
     this.#latency = options.latency ?? legacyModel(this.#legacy.apduMs, this.#legacy.psoMs);
     this.#sleep = options.sleep ?? sleep;
     this.#touch = new TouchGate(options.autoTouchMs ?? DEFAULT_AUTO_TOUCH_MS);
-    this.#applet = new OpenPgpApplet(store, { awaitTouch: () => this.#touch.wait() });
+    this.#applet = new OpenPgpApplet(
+      store,
+      { awaitTouch: () => this.#touch.wait() },
+      store.profile,
+    );
   }
 
   /** Create the card, loading `statePath` when it exists. */
   static open(options: VirtualCardOptions = {}): Promise<VirtualCard> {
+    const profile = typeof options.profile === "string"
+      ? profileByName(options.profile)
+      : options.profile ?? profileByName(DEFAULT_PROFILE);
     const store = CardStore.open({
       path: options.statePath,
       serial: options.serial,
       manufacturer: options.manufacturer,
+      profile,
     });
     return Promise.resolve(new VirtualCard(store, options));
   }

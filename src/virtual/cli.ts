@@ -11,20 +11,32 @@ import { parseArgs } from "node:util";
 import { VirtualCard, type VirtualCardOptions } from "./card.ts";
 import { ControlServer } from "./control.ts";
 import { LatencySyntaxError, parseLatency } from "./latency.ts";
+import {
+  type CardProfile,
+  DEFAULT_PROFILE,
+  latencyModelsFor,
+  profileByName,
+  PROFILES,
+  UnknownProfileError,
+} from "./profiles/mod.ts";
 import { VPCD_PORT, VpcdClient } from "./vpcd.ts";
 
 const USAGE = `Usage: deno task vcard [options]
 
-Run the virtual OpenPGP card (spec 3.4) as a card in vsmartcard's vpcd reader.
+Run the virtual OpenPGP card as a card in vsmartcard's vpcd reader.
 
 Options:
+  --profile NAME       card family to model (default ${DEFAULT_PROFILE}; docs/cards.md):
+                       ${Object.keys(PROFILES).join(", ")}
+                       (a state file made for one profile cannot be opened with another)
   --host HOST          vpcd host (default 127.0.0.1)
   --port PORT          vpcd port: 35963 = "Virtual PCD 00 00", 35964 = "00 01" (default ${VPCD_PORT})
   --state FILE         JSON state file, loaded if present and written on every change
   --serial HEX8        card serial number, 8 hex digits (default 00000001)
-  --latency MODEL      simulated card latency: none (default), openpgp34, nitrokey3, or
-                       INS[P1[P2]][/KEY]=MS,... e.g. 20=800,2A=150,default=10 (a model name
-                       may come first: nitrokey3,20=500); see src/virtual/latency.ts
+  --latency MODEL      simulated card latency: none (default), real (the profile's model),
+                       a profile name (its model), or INS[P1[P2]][/KEY]=MS,... e.g.
+                       20=800,2A=150,default=10 (a model name may come first:
+                       real,20=500); see src/virtual/latency.ts
   --latency-apdu MS    simulated delay per APDU (old form of --latency)
   --latency-pso MS     extra delay per PSO / INTERNAL AUTHENTICATE / GENERATE (old form)
   --auto-touch MS      confirm user-presence (UIF) after MS ms; -1 waits for a control "touch"
@@ -64,9 +76,9 @@ function intArg(
   return n;
 }
 
-function latencyArg(spec: string) {
+function latencyArg(spec: string, profile: CardProfile) {
   try {
-    return parseLatency(spec);
+    return parseLatency(spec, latencyModelsFor(profile));
   } catch (e) {
     if (e instanceof LatencySyntaxError) throw new UsageError(e.message);
     throw e;
@@ -99,6 +111,7 @@ export function parseCliArgs(args: string[]): CliOptions {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string" },
         state: { type: "string" },
+        profile: { type: "string" },
         serial: { type: "string" },
         latency: { type: "string" },
         "latency-apdu": { type: "string" },
@@ -111,7 +124,16 @@ export function parseCliArgs(args: string[]): CliOptions {
   } catch (e) {
     throw new UsageError(`Cannot parse arguments: ${(e as Error).message}`);
   }
-  const card: VirtualCardOptions = {};
+  let profile: CardProfile;
+  try {
+    profile = profileByName(values.profile ?? DEFAULT_PROFILE);
+  } catch (e) {
+    if (e instanceof UnknownProfileError) {
+      throw new UsageError(`Cannot use --profile: ${e.message}`);
+    }
+    throw e;
+  }
+  const card: VirtualCardOptions = { profile };
   if (values.serial !== undefined) {
     if (!/^[0-9A-Fa-f]{8}$/.test(values.serial)) {
       throw new UsageError(`Cannot parse --serial: "${values.serial}" is not 8 hex digits`);
@@ -128,7 +150,7 @@ export function parseCliArgs(args: string[]): CliOptions {
     if (apduMs !== undefined || psoMs !== undefined) {
       throw new UsageError("Cannot use --latency together with --latency-apdu/--latency-pso");
     }
-    card.latency = latencyArg(values.latency);
+    card.latency = latencyArg(values.latency, profile);
   }
   if (autoTouch !== undefined) card.autoTouchMs = autoTouch;
   return {
@@ -158,7 +180,14 @@ export async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const card = await VirtualCard.open(options.card);
+  let card: VirtualCard;
+  try {
+    card = await VirtualCard.open(options.card);
+  } catch (e) {
+    // e.g. a state file made for another profile: say so instead of a stack trace
+    console.error(`vcard: ${(e as Error).message}`);
+    return 2;
+  }
   const serial = card.serial.toString(16).toUpperCase().padStart(8, "0");
   let announced = false;
   const client = new VpcdClient(card, {
@@ -182,7 +211,7 @@ export async function main(args: string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   log(
-    `card ${serial} waiting for vpcd at ${options.host}:${options.port}` +
+    `card ${serial} (profile ${card.profile.name}) waiting for vpcd at ${options.host}:${options.port}` +
       (control ? `, control port ${control.port}` : ""),
   );
   client.start();

@@ -6,6 +6,7 @@
  */
 
 import type { CommandApdu } from "./command_apdu.ts";
+import type { CardProfile } from "./profiles/mod.ts";
 import type { Session } from "./session.ts";
 import type { CardStore } from "./store.ts";
 
@@ -20,6 +21,8 @@ export interface AppletContext {
   store: CardStore;
   session: Session;
   hooks: AppletHooks;
+  /** The card family being modelled (fixed data: what exists, limits, status words). */
+  profile: CardProfile;
 }
 
 /** A command handler: returns response data (SW 9000) or throws `StatusError`. */

@@ -13,19 +13,11 @@ import {
   SW_SECURITY_STATUS,
 } from "../iso7816/sw.ts";
 import { parseTlvs, tlv, TlvSyntaxError } from "../iso7816/tlv.ts";
-import {
-  ATTRIBUTE_CANDIDATES,
-  buildAid,
-  EXTENDED_CAPABILITIES,
-  EXTENDED_LENGTH_INFO,
-  GENERAL_FEATURE_MANAGEMENT,
-  HISTORICAL_BYTES,
-  UIF_BUTTON,
-} from "./capabilities.ts";
+import { buildAid, UIF_BUTTON } from "./capabilities.ts";
 import { type CommandApdu, StatusError } from "./command_apdu.ts";
 import type { AppletContext } from "./context.ts";
 import { supportsAttributes } from "./crypto.ts";
-import { MAX_PIN_LENGTH } from "./pins.ts";
+import { attributesOf, type CardProfile, SLOT_NAMES } from "./profiles/mod.ts";
 
 export const TAG_CARDHOLDER_CERT = 0x7f21;
 
@@ -35,11 +27,14 @@ const SLOTS = [0, 1, 2] as const;
 
 /** Simple DOs: tag → current value. */
 const SIMPLE: ReadonlyMap<number, Reader> = new Map<number, Reader>([
-  [0x4f, ({ store }) => buildAid(store.state.manufacturer, store.state.serial)],
-  [0x5f52, () => HISTORICAL_BYTES],
-  [0x7f66, () => EXTENDED_LENGTH_INFO],
-  [0x7f74, () => GENERAL_FEATURE_MANAGEMENT],
-  [0xc0, () => EXTENDED_CAPABILITIES],
+  [
+    0x4f,
+    ({ store, profile }) => buildAid(store.state.manufacturer, store.state.serial, profile.version),
+  ],
+  [0x5f52, ({ profile }) => fromHex(profile.historicalBytes)],
+  [0x7f66, ({ profile }) => fromHex(profile.extendedLengthInfo ?? "")],
+  [0x7f74, ({ profile }) => fromHex(profile.generalFeatureManagement ?? "")],
+  [0xc0, ({ profile }) => fromHex(profile.extendedCapabilities)],
   [0xc1, ({ store }) => fromHex(store.state.keys[0]!.attributes)],
   [0xc2, ({ store }) => fromHex(store.state.keys[1]!.attributes)],
   [0xc3, ({ store }) => fromHex(store.state.keys[2]!.attributes)],
@@ -76,17 +71,31 @@ const CONSTRUCTED: ReadonlyMap<number, readonly number[]> = new Map([
   [0x7a, [0x93]],
 ]);
 
+/** DOs only some card families have: tag → whether the profile's card has it. */
+const OPTIONAL: ReadonlyMap<number, (p: CardProfile) => boolean> = new Map([
+  [0x7f66, (p: CardProfile) => p.extendedLengthInfo !== null],
+  [0x7f74, (p: CardProfile) => p.generalFeatureManagement !== null],
+  [0xd6, (p: CardProfile) => p.capabilities.uif],
+  [0xd7, (p: CardProfile) => p.capabilities.uif],
+  [0xd8, (p: CardProfile) => p.capabilities.uif],
+  [0xf9, (p: CardProfile) => p.capabilities.kdf],
+  [0xfa, (p: CardProfile) => p.capabilities.algorithmInformation],
+]);
+
+/** Whether the profile's card has DO `tag` at all (absent ones answer the profile's unknownDo). */
+export function hasDataObject(profile: CardProfile, tag: number): boolean {
+  return OPTIONAL.get(tag)?.(profile) ?? true;
+}
+
 function hex4(n: number): string {
   return (n >>> 0).toString(16).padStart(8, "0");
 }
 
-function pwStatus({ store }: AppletContext): Uint8Array {
+function pwStatus({ store, profile }: AppletContext): Uint8Array {
   const s = store.state;
   return Uint8Array.of(
     s.pw1ValidMultiple ? 0x01 : 0x00,
-    MAX_PIN_LENGTH,
-    MAX_PIN_LENGTH,
-    MAX_PIN_LENGTH,
+    ...profile.maxPinLength,
     s.tries.pw1,
     s.tries.rc,
     s.tries.pw3,
@@ -101,29 +110,36 @@ function privateDo(tag: number, needs: "pw1Other" | "pw3"): Reader {
   };
 }
 
-/** FA algorithm information: every attribute set the card accepts in C1/C2/C3. */
-function algorithmInformation(): Uint8Array {
+/** FA algorithm information: every attribute set the profile's card accepts in C1/C2/C3. */
+function algorithmInformation({ profile }: AppletContext): Uint8Array {
   const entries = SLOTS.flatMap((slot) =>
-    ATTRIBUTE_CANDIDATES[slot]!.map(fromHex)
+    profile.capabilities.algorithms[SLOT_NAMES[slot]]
+      .map((name) => fromHex(attributesOf(name, slot, profile.rsaAttributeTail)))
       .filter((attr) => supportsAttributes(attr))
       .map((attr) => tlv(0xc1 + slot, attr))
   );
   return tlv(0xfa, ...entries);
 }
 
-/** The TLV of `tag` as it appears inside a template. */
+/** The TLV of `tag` as it appears inside a template (children the card lacks left out). */
 function element(tag: number, ctx: AppletContext): Uint8Array {
   const children = CONSTRUCTED.get(tag);
-  if (children) return tlv(tag, ...children.map((t) => element(t, ctx)));
+  if (children) {
+    const present = children.filter((t) => hasDataObject(ctx.profile, t));
+    return tlv(tag, ...present.map((t) => element(t, ctx)));
+  }
   return tlv(tag, SIMPLE.get(tag)!(ctx));
 }
 
-/** The answer to GET DATA for `tag`; throws 6A88 for unknown or write-only tags. */
+/** The answer to GET DATA for `tag`; unknown, absent or write-only tags: the profile's SW. */
 export function readDataObject(tag: number, ctx: AppletContext): Uint8Array {
-  if (tag === 0xfa) return algorithmInformation();
+  const missing = () =>
+    new StatusError(ctx.profile.status.unknownDo, `No data object ${tag.toString(16)}`);
+  if (!hasDataObject(ctx.profile, tag)) throw missing();
+  if (tag === 0xfa) return algorithmInformation(ctx);
   if (CONSTRUCTED.has(tag)) return element(tag, ctx);
   const reader = SIMPLE.get(tag);
-  if (!reader) throw new StatusError(SW_REF_NOT_FOUND, `No data object ${tag.toString(16)}`);
+  if (!reader) throw missing();
   return reader(ctx);
 }
 

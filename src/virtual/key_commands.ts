@@ -66,7 +66,7 @@ async function computeSignature(cmd: CommandApdu, ctx: AppletContext): Promise<U
 }
 
 async function decipher(cmd: CommandApdu, ctx: AppletContext): Promise<Uint8Array> {
-  const key = await useKey(ctx, 1, "pw1Other");
+  const key = await useKey(ctx, ctx.session.decipherSlot, "pw1Other");
   return withCrypto(() => crypto.decipher(key, cmd.data));
 }
 
@@ -86,8 +86,26 @@ export async function internalAuthenticate(
   ctx: AppletContext,
 ): Promise<Uint8Array> {
   if (cmd.p1 !== 0x00 || cmd.p2 !== 0x00) throw new StatusError(SW_INCORRECT_P1P2);
-  const key = await useKey(ctx, 2, "pw1Other");
+  const key = await useKey(ctx, ctx.session.authSlot, "pw1Other");
   return withCrypto(() => crypto.internalAuthenticate(key, cmd.data));
+}
+
+/**
+ * 7.2.18 MANAGE SECURITY ENVIRONMENT (cards whose C0 announces MSE): P1 41, P2 A4
+ * (authentication) or B8 (decryption), data 83 01 02|03 = use key 2 or key 3. Volatile.
+ */
+export function manageSecurityEnvironment(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
+  if (cmd.p1 !== 0x41 || (cmd.p2 !== 0xa4 && cmd.p2 !== 0xb8)) {
+    throw new StatusError(SW_INCORRECT_P1P2);
+  }
+  const d = cmd.data;
+  if (d.length !== 3 || d[0] !== 0x83 || d[1] !== 0x01 || (d[2] !== 0x02 && d[2] !== 0x03)) {
+    throw new StatusError(SW_BAD_DATA, "Cannot set security environment: expected 83 01 02|03");
+  }
+  const slot = d[2]! - 1;
+  if (cmd.p2 === 0xa4) ctx.session.authSlot = slot;
+  else ctx.session.decipherSlot = slot;
+  return NO_DATA;
 }
 
 function slotOfCrt(template: Uint8Array): number {

@@ -178,8 +178,14 @@ function parseRule(selector: string, ms: number, item: string): LatencyRule {
   return rule;
 }
 
-/** Parse `openpgp34`, `20=800,2A=150,default=10` or `nitrokey3,20=500` into a model. */
-export function parseLatency(spec: string): LatencyModel {
+/**
+ * Parse `openpgp34`, `20=800,2A=150,default=10` or `nitrokey3,20=500` into a model. `models`
+ * names the models a spec may start with (the CLI adds every profile's and `real`).
+ */
+export function parseLatency(
+  spec: string,
+  models: Readonly<Record<string, LatencyModel>> = LATENCY_MODELS,
+): LatencyModel {
   const items = spec.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (items.length === 0) throw new LatencySyntaxError("Cannot parse latency: empty");
   let base = NONE;
@@ -188,9 +194,9 @@ export function parseLatency(spec: string): LatencyModel {
   items.forEach((item, i) => {
     const eq = item.indexOf("=");
     if (eq < 0) {
-      const named = LATENCY_MODELS[item.toLowerCase()];
+      const named = models[item.toLowerCase()];
       if (named === undefined || i !== 0) {
-        const names = Object.keys(LATENCY_MODELS).join(", ");
+        const names = Object.keys(models).join(", ");
         throw new LatencySyntaxError(
           `Cannot parse latency "${item}": a model name (${names}) comes first, then SELECTOR=MS`,
         );

@@ -16,3 +16,12 @@ export {
   type LatencyRule,
   parseLatency,
 } from "./latency.ts";
+export {
+  type CardProfile,
+  DEFAULT_PROFILE,
+  profileByName,
+  type ProfileCapabilities,
+  PROFILES,
+  type SlotAlgorithms,
+  UnknownProfileError,
+} from "./profiles/mod.ts";

@@ -21,9 +21,16 @@ import { type CardStore, MAX_TRIES } from "./store.ts";
 /** The three secrets: user PIN, resetting code, admin PIN. */
 export type Password = "pw1" | "rc" | "pw3";
 
-/** Minimum lengths (spec 3.4 §4.3: PW1 ≥ 6, RC ≥ 8, PW3 ≥ 8); maximum as announced in C4. */
+/** Minimum lengths (spec 3.4 §4.3: PW1 ≥ 6, RC ≥ 8, PW3 ≥ 8); maxima are the profile's C4. */
 export const MIN_LENGTH: Readonly<Record<Password, number>> = { pw1: 6, rc: 8, pw3: 8 };
+/** The default profile's maximum (C4 bytes 1–3). */
 export const MAX_PIN_LENGTH = 127;
+const C4_INDEX: Readonly<Record<Password, number>> = { pw1: 0, rc: 1, pw3: 2 };
+
+/** The profile's maximum length of `which` (C4 bytes 1–3). */
+function maxLength({ profile }: AppletContext, which: Password): number {
+  return profile.maxPinLength[C4_INDEX[which]]!;
+}
 
 /** SW 63Cx: verification failed, x tries left. */
 export function swTriesLeft(tries: number): number {
@@ -55,8 +62,8 @@ export function checkPassword(store: CardStore, which: Password, candidate: Uint
 }
 
 /** Reject a new secret outside the length limits with 6A80. */
-export function checkNewLength(which: Password, value: Uint8Array): void {
-  if (value.length < MIN_LENGTH[which] || value.length > MAX_PIN_LENGTH) {
+export function checkNewLength(which: Password, value: Uint8Array, max = MAX_PIN_LENGTH): void {
+  if (value.length < MIN_LENGTH[which] || value.length > max) {
     throw new StatusError(SW_BAD_DATA, `Cannot set ${which}: length ${value.length} out of range`);
   }
 }
@@ -72,9 +79,15 @@ function forget(session: Session, which: Password): void {
   if (which === "pw3") session.pw3 = false;
 }
 
-/** 7.2.2 VERIFY: P1 00 verify (empty data = status query), P1 FF reset the access status. */
-export function verify(cmd: CommandApdu, { store, session }: AppletContext): Uint8Array {
+/**
+ * 7.2.2 VERIFY: P1 00 verify (empty data = status query), P1 FF reset the access status — on
+ * cards that have it (spec 3.x); others answer P1 FF with the profile's status word.
+ */
+export function verify(cmd: CommandApdu, { store, session, profile }: AppletContext): Uint8Array {
   const flag = ({ 0x81: "pw1Sign", 0x82: "pw1Other", 0x83: "pw3" } as const)[cmd.p2];
+  if (cmd.p1 === 0xff && !profile.capabilities.verifyResetP1FF) {
+    throw new StatusError(profile.status.verifyResetUnsupported);
+  }
   if (flag === undefined || (cmd.p1 !== 0x00 && cmd.p1 !== 0xff)) {
     throw new StatusError(SW_INCORRECT_P1P2);
   }
@@ -112,7 +125,7 @@ export function changeReferenceData(cmd: CommandApdu, ctx: AppletContext): Uint8
     forget(ctx.session, which);
     throw e;
   }
-  checkNewLength(which, newValue);
+  checkNewLength(which, newValue, maxLength(ctx, which));
   s.pins[which] = toHex(newValue);
   ctx.store.save();
   return NO_DATA;
@@ -128,6 +141,9 @@ export function resetRetryCounter(cmd: CommandApdu, ctx: AppletContext): Uint8Ar
   }
   const s = ctx.store.state;
   let newPw1 = cmd.data;
+  if (cmd.p1 === 0x00 && !ctx.profile.capabilities.resetCode) {
+    throw new StatusError(SW_INCORRECT_P1P2, "Cannot reset: the card has no resetting code");
+  }
   if (cmd.p1 === 0x00) {
     if (s.pins.rc === null) {
       throw new StatusError(SW_SECURITY_STATUS, "Cannot reset: no resetting code");
@@ -138,7 +154,7 @@ export function resetRetryCounter(cmd: CommandApdu, ctx: AppletContext): Uint8Ar
   } else if (!ctx.session.pw3) {
     throw new StatusError(SW_SECURITY_STATUS, "Cannot reset PW1: PW3 not verified");
   }
-  checkNewLength("pw1", newPw1);
+  checkNewLength("pw1", newPw1, maxLength(ctx, "pw1"));
   s.pins.pw1 = toHex(newPw1);
   s.tries.pw1 = MAX_TRIES;
   ctx.store.save();
@@ -146,12 +162,16 @@ export function resetRetryCounter(cmd: CommandApdu, ctx: AppletContext): Uint8Ar
 }
 
 /** PUT DATA D3: set (8..127 bytes) or delete (empty) the resetting code. */
-export function putResettingCode(store: CardStore, value: Uint8Array): void {
+export function putResettingCode(
+  store: CardStore,
+  value: Uint8Array,
+  max = MAX_PIN_LENGTH,
+): void {
   if (value.length === 0) {
     store.state.pins.rc = null;
     store.state.tries.rc = 0;
   } else {
-    checkNewLength("rc", value);
+    checkNewLength("rc", value, max);
     store.state.pins.rc = toHex(value);
     store.state.tries.rc = MAX_TRIES;
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { toHex } from "../util/bytes.ts";
+import { fromHex, toHex } from "../util/bytes.ts";
 import {
   SW_BAD_DATA,
   SW_CONDITIONS_OF_USE,
@@ -13,13 +13,14 @@ import {
   SW_SECURITY_STATUS,
   SW_WRONG_LENGTH,
 } from "../iso7816/sw.ts";
-import { MAX_CERTIFICATE, MAX_SPECIAL_DO, UIF_BUTTON } from "./capabilities.ts";
+import { MAX_SPECIAL_DO, UIF_BUTTON } from "./capabilities.ts";
 import { type CommandApdu, StatusError } from "./command_apdu.ts";
 import { type AppletContext, NO_DATA } from "./context.ts";
 import { supportsAttributes } from "./crypto.ts";
-import { TAG_CARDHOLDER_CERT } from "./data_objects.ts";
+import { hasDataObject, TAG_CARDHOLDER_CERT } from "./data_objects.ts";
 import { kdfDefaultPins, parseKdfDo } from "./kdf.ts";
-import { MAX_PIN_LENGTH, putResettingCode } from "./pins.ts";
+import { putResettingCode } from "./pins.ts";
+import { algorithmNameOf, type CardProfile, SLOT_NAMES } from "./profiles/mod.ts";
 import { type CardStore, MAX_TRIES } from "./store.ts";
 
 type Writer = (value: Uint8Array, ctx: AppletContext) => void;
@@ -88,14 +89,27 @@ export function clearKeySlot(store: CardStore, slot: number): void {
   key.origin = 0;
 }
 
+/** Largest cardholder certificate: C0 bytes 4–5 (spec 2.0+ and 3.x alike). */
+function maxCertificate(profile: CardProfile): number {
+  const c0 = fromHex(profile.extendedCapabilities);
+  return (c0[4]! << 8) | c0[5]!;
+}
+
+/** Whether the profile's card offers this algorithm in `slot`. */
+function offered(profile: CardProfile, slot: number, value: Uint8Array): boolean {
+  const name = algorithmNameOf(toHex(value));
+  return name !== undefined && profile.capabilities.algorithms[SLOT_NAMES[slot]!].includes(name);
+}
+
 function attributes(slot: number): Writable {
   return {
     access: "pw3",
-    write(value, { store }) {
+    write(value, { store, profile }) {
       // ECDH only in the decryption slot; ECDSA/EdDSA never there (spec 3.4, algorithm attributes).
       const ecdh = value[0] === 0x12;
       const signing = value[0] === 0x13 || value[0] === 0x16;
-      if (!supportsAttributes(value) || (slot === 1 ? signing : ecdh)) {
+      const usable = supportsAttributes(value) && offered(profile, slot, value);
+      if (!usable || (slot === 1 ? signing : ecdh)) {
         throw new StatusError(SW_BAD_DATA, `Cannot set attributes ${toHex(value)}: not supported`);
       }
       const key = store.state.keys[slot]!;
@@ -127,11 +141,11 @@ function uif(slot: number): Writable {
 /** C4: one byte (PW1 valid for several PSO:CDS: 00/01) or four bytes with unchanged maxima. */
 const pwStatus: Writable = {
   access: "pw3",
-  write(value, { store }) {
+  write(value, { store, profile }) {
     lengthIn(value, 1, 4);
     if (value.length !== 1 && value.length !== 4) throw new StatusError(SW_WRONG_LENGTH);
     if (value[0]! > 1) throw new StatusError(SW_BAD_DATA);
-    if (value.length === 4 && value.subarray(1).some((b) => b !== MAX_PIN_LENGTH)) {
+    if (value.length === 4 && value.subarray(1).some((b, i) => b !== profile.maxPinLength[i])) {
       throw new StatusError(SW_BAD_DATA, "Cannot change maximum PIN lengths");
     }
     store.state.pw1ValidMultiple = value[0] === 1;
@@ -170,8 +184,8 @@ const WRITABLE: ReadonlyMap<number, Writable> = new Map<number, Writable>([
   [0x0104, simple(0x0104, MAX_SPECIAL_DO)],
   [TAG_CARDHOLDER_CERT, {
     access: "pw3",
-    write(value, { store, session }) {
-      lengthIn(value, 0, MAX_CERTIFICATE);
+    write(value, { store, session, profile }) {
+      lengthIn(value, 0, maxCertificate(profile));
       store.state.certificates[session.certOccurrence] = toHex(value);
       store.save();
     },
@@ -189,7 +203,10 @@ const WRITABLE: ReadonlyMap<number, Writable> = new Map<number, Writable>([
   [0xce, keySlotField(0, "time")],
   [0xcf, keySlotField(1, "time")],
   [0xd0, keySlotField(2, "time")],
-  [0xd3, { access: "pw3", write: (value, { store }) => putResettingCode(store, value) }],
+  [0xd3, {
+    access: "pw3",
+    write: (value, { store, profile }) => putResettingCode(store, value, profile.maxPinLength[1]),
+  }],
   // AES key for PSO:ENC/DEC: stored, never used (C0 does not announce AES).
   [0xd5, {
     access: "pw3",
@@ -205,12 +222,23 @@ const WRITABLE: ReadonlyMap<number, Writable> = new Map<number, Writable>([
   [0xf9, kdfDo],
 ]);
 
+/** Whether the profile's card lets the host write `tag` (DOs it lacks or keeps fixed: no). */
+function writable(profile: CardProfile, tag: number): boolean {
+  const c = profile.capabilities;
+  if (tag >= 0xc1 && tag <= 0xc3) return c.keyAttrChangeable;
+  if (tag === 0xd3) return c.resetCode;
+  return hasDataObject(profile, tag);
+}
+
 /** 7.2.8 PUT DATA (even INS): P1 ‖ P2 = tag, data = new value. */
 export function putData(cmd: CommandApdu, ctx: AppletContext): Uint8Array {
   const tag = (cmd.p1 << 8) | cmd.p2;
-  const target = WRITABLE.get(tag);
+  const target = writable(ctx.profile, tag) ? WRITABLE.get(tag) : undefined;
   if (!target) {
-    throw new StatusError(SW_REF_NOT_FOUND, `Cannot write data object ${tag.toString(16)}`);
+    throw new StatusError(
+      ctx.profile.status.unknownDo,
+      `Cannot write data object ${tag.toString(16)}`,
+    );
   }
   if (!ctx.session[target.access]) throw new StatusError(SW_SECURITY_STATUS);
   target.write(cmd.data, ctx);

@@ -16,6 +16,10 @@ export class Session {
   pw3 = false;
   /** 7F21 occurrence chosen by SELECT DATA: 0 AUT, 1 DEC, 2 SIG. */
   certOccurrence = 0;
+  /** Key slot PSO:DECIPHER uses (MSE SET B8 can move it to the authentication key, 2). */
+  decipherSlot = 1;
+  /** Key slot INTERNAL AUTHENTICATE uses (MSE SET A4 can move it to the decryption key, 1). */
+  authSlot = 2;
 
   /** Forget every verified PIN. */
   clearSecurity(): void {
@@ -28,6 +32,8 @@ export class Session {
   clear(): void {
     this.selected = false;
     this.certOccurrence = 0;
+    this.decipherSlot = 1;
+    this.authSlot = 2;
     this.clearSecurity();
   }
 }

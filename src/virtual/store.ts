@@ -6,8 +6,14 @@
  */
 
 import { fromHex, toHex, utf8 } from "../util/bytes.ts";
-import { DEFAULT_ATTRIBUTES } from "./capabilities.ts";
 import type { CardKey } from "./crypto.ts";
+import {
+  attributesOf,
+  type CardProfile,
+  DEFAULT_PROFILE,
+  PROFILES,
+  SLOT_NAMES,
+} from "./profiles/mod.ts";
 
 /** How a key got onto the card (DE key information status byte). */
 export type KeyOrigin = 0 | 1 | 2; // none, generated, imported
@@ -29,6 +35,8 @@ export interface KeySlotState {
 /** Everything the card keeps across power cycles. Byte values are hex strings. */
 export interface CardState {
   format: typeof STATE_FORMAT;
+  /** The card profile (profiles/mod.ts) the state was made for; absent in old files = openpgp34. */
+  profile?: string;
   serial: number;
   manufacturer: number;
   terminated: boolean;
@@ -56,10 +64,18 @@ export const DEFAULT_PW3 = utf8("12345678");
 export const KDF_NONE = "810100";
 const ZERO_FPR = "00".repeat(20);
 
-/** Factory state for a card with this identity. */
-export function factoryState(serial: number, manufacturer: number): CardState {
-  const slot = (): KeySlotState => ({
-    attributes: toHex(DEFAULT_ATTRIBUTES),
+/** Factory state for a card with this identity and profile (default attributes, C4 byte 0). */
+export function factoryState(
+  serial: number,
+  manufacturer: number,
+  profile: CardProfile = PROFILES[DEFAULT_PROFILE]!,
+): CardState {
+  const slot = (index: number): KeySlotState => ({
+    attributes: attributesOf(
+      profile.capabilities.algorithms[SLOT_NAMES[index]!][0]!,
+      index,
+      profile.rsaAttributeTail,
+    ),
     key: null,
     fingerprint: ZERO_FPR,
     time: 0,
@@ -68,18 +84,19 @@ export function factoryState(serial: number, manufacturer: number): CardState {
   });
   return {
     format: STATE_FORMAT,
+    profile: profile.name,
     serial,
     manufacturer,
     terminated: false,
     pins: { pw1: toHex(DEFAULT_PW1), pw3: toHex(DEFAULT_PW3), rc: null },
     tries: { pw1: MAX_TRIES, rc: 0, pw3: MAX_TRIES },
-    pw1ValidMultiple: true,
+    pw1ValidMultiple: profile.pw1ValidMultiple,
     signatureCounter: 0,
     kdf: KDF_NONE,
     data: {},
     certificates: ["", "", ""],
     caFingerprints: [ZERO_FPR, ZERO_FPR, ZERO_FPR],
-    keys: [slot(), slot(), slot()],
+    keys: [slot(0), slot(1), slot(2)],
   };
 }
 
@@ -88,26 +105,37 @@ export interface CardStoreOptions {
   path?: string | undefined;
   serial?: number | undefined;
   manufacturer?: number | undefined;
+  /** The card profile; a state file made for another profile is an error. Default openpgp34. */
+  profile?: CardProfile | undefined;
 }
 
 /** The card's persistent memory. Mutate `state`, then call `save()`. */
 export class CardStore {
   #path: string | undefined;
+  readonly profile: CardProfile;
   state: CardState;
 
-  private constructor(state: CardState, path: string | undefined) {
+  private constructor(state: CardState, path: string | undefined, profile: CardProfile) {
     this.state = state;
     this.#path = path;
+    this.profile = profile;
   }
 
   /** Load the state file if it exists, else start from the factory state (and write it). */
   static open(options: CardStoreOptions = {}): CardStore {
+    const profile = options.profile ?? PROFILES[DEFAULT_PROFILE]!;
     const loaded = options.path === undefined ? undefined : readState(options.path);
+    if (loaded !== undefined) checkProfile(loaded, profile, options.path!);
     const state = loaded ??
-      factoryState(options.serial ?? 0x00000001, options.manufacturer ?? 0xfffe);
+      factoryState(
+        options.serial ?? 0x00000001,
+        options.manufacturer ?? profile.manufacturer,
+        profile,
+      );
     if (options.serial !== undefined) state.serial = options.serial >>> 0;
     if (options.manufacturer !== undefined) state.manufacturer = options.manufacturer & 0xffff;
-    const store = new CardStore(state, options.path);
+    state.profile = profile.name;
+    const store = new CardStore(state, options.path, profile);
     store.save();
     return store;
   }
@@ -122,7 +150,7 @@ export class CardStore {
 
   /** Back to factory defaults, keeping serial and manufacturer (ACTIVATE FILE after TERMINATE). */
   factoryReset(): void {
-    this.state = factoryState(this.state.serial, this.state.manufacturer);
+    this.state = factoryState(this.state.serial, this.state.manufacturer, this.profile);
     this.save();
   }
 
@@ -135,6 +163,17 @@ export class CardStore {
   setData(tag: number, value: Uint8Array): void {
     if (value.length === 0) delete this.state.data[tagKey(tag)];
     else this.state.data[tagKey(tag)] = toHex(value);
+  }
+}
+
+/** A state file belongs to one profile: opening it as another card would mix their behaviour. */
+function checkProfile(state: CardState, profile: CardProfile, path: string): void {
+  const made = state.profile ?? DEFAULT_PROFILE;
+  if (made !== profile.name) {
+    throw new Error(
+      `Cannot open virtual card state ${path} with profile ${profile.name}: it was made for ` +
+        `profile ${made} (use --profile ${made}, or another state file)`,
+    );
   }
 }
 

@@ -17,6 +17,8 @@ export interface VcardOptions {
   statePath: string;
   /** Card serial as 8 hex digits. */
   serial?: string;
+  /** Card profile (src/virtual/profiles/), passed as `--profile NAME`; default openpgp34. */
+  profile?: string;
   /** Extra CLI arguments (e.g. `--latency-pso`, `50`). */
   args?: string[];
   /** How long to wait for `vcard: connected`, default 20000 ms. */
@@ -138,6 +140,7 @@ export async function startVcard(options: VcardOptions): Promise<Vcard> {
     "--control",
     String(controlPort),
     ...(options.serial === undefined ? [] : ["--serial", options.serial]),
+    ...(options.profile === undefined ? [] : ["--profile", options.profile]),
     ...(options.args ?? []),
   ];
   const proc = spawnCaptured(Deno.execPath(), args, { cwd: REPO_ROOT });
