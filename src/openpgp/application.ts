@@ -131,7 +131,8 @@ export class OpenPgpApplication implements CardApplication {
     this.cardVersion = card.version;
     this.cardType = yubikey ? "yubikey" : cardTypeFromAtr(card.atr);
     this.serialNo = yubikey && this.#flavor === "2.4" ? yubikeySerialNo(ard.aid) : ard.aid.serialNo;
-    this.displaySerialNo = yubikey
+    // stock 2.2 shows a YubiKey like any card ("0006 5C000001"; tests/e2e/profile_smoke_test.ts)
+    this.displaySerialNo = yubikey && this.#flavor === "2.4"
       ? yubikeyDisplaySerialNo(ard.aid, card.version)
       : displaySerialNo(ard.aid);
   }

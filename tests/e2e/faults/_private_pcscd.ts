@@ -13,7 +13,8 @@ import { GnupgHome } from "../../bed/gnupghome.ts";
 import { gpgInteract } from "../../bed/gpg_interact.ts";
 import { startVcard, type Vcard } from "../../bed/vcard.ts";
 import { parseCardStatus } from "../_card_status.ts";
-import { type CardContext, DAEMON } from "../_fixture.ts";
+import { aidOf, type CardContext, DAEMON } from "../_fixture.ts";
+import { DEFAULT_PROFILE, profileByName } from "../../../src/virtual/profiles/mod.ts";
 
 /** First vpcd port of the private pcscd. */
 export const PRIVATE_PORT = Number(Deno.env.get("SCD_FAULT_PCSCD_PORT") ?? 35971);
@@ -170,6 +171,7 @@ export function privateContext(
     home,
     card,
     serial,
+    aid: aidOf(profileByName(DEFAULT_PROFILE), serial), // its card has the default profile
     gpg: (args, options = {}) => bed.gpg(home.path, args, { ...options, timeoutMs: 120000 }),
     interact: (args, answers) => gpgInteract(bed, home.path, args, answers),
     async run(cmd, args, options = {}) {
