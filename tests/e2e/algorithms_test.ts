@@ -12,6 +12,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { field } from "./_card_status.ts";
+import { needsFor } from "./_needs.ts";
 import { adminPin, type CardContext, cardTest, userPin } from "./_fixture.ts";
 import {
   assertGoodSignature,
@@ -137,5 +138,5 @@ for (const algo of ALGORITHMS) {
 
     await c.restartAgent();
     await sshSignVerify(c, keys.auth, algo.sshType);
-  });
+  }, { needs: needsFor(algo.name) });
 }

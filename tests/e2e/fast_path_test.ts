@@ -6,7 +6,7 @@
  * left verified for anyone. scd-ts only (stock's numbers are in bench/results.md).
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { type CardContext, cardTest, DAEMON, USER_PIN } from "./_fixture.ts";
+import { type CardContext, cardTest, CURVE25519, DAEMON, USER_PIN } from "./_fixture.ts";
 import { otherClient } from "./_other_client.ts";
 import {
   assertGoodSignature,
@@ -50,7 +50,7 @@ cardTest(
     assertEquals((await c.prompts()).length, 0, "no prompt: the PIN came from the cache");
     await assertGoodSignature(c, [], key, signed);
   },
-  { ignore: DAEMON !== "scd-ts" },
+  { ignore: DAEMON !== "scd-ts", needs: CURVE25519 },
 );
 
 cardTest(
@@ -65,5 +65,5 @@ cardTest(
     await new Promise((r) => setTimeout(r, 5000)); // the hold ends by itself
     assertEquals(await otherPso(c), ["9000", "6982"]);
   },
-  { ignore: DAEMON !== "scd-ts" },
+  { ignore: DAEMON !== "scd-ts", needs: CURVE25519 },
 );

@@ -48,4 +48,5 @@ cardTest(
     await assertGoodSignature(c, [], keys.sign, await clearsign(c, keys.primary, "new\n"));
     assertEquals(field(await c.cardStatus(), "PIN retry counter"), "3 0 3");
   },
+  { needs: ["kdf"] },
 );

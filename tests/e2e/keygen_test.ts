@@ -8,7 +8,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { field } from "./_card_status.ts";
-import { cardTest, userPin } from "./_fixture.ts";
+import { cardTest, CURVE25519, userPin } from "./_fixture.ts";
 import {
   assertGoodSignature,
   clearsign,
@@ -73,4 +73,5 @@ cardTest(
     await c.pins([userPin()]);
     await encryptDecrypt(c, keys.primary, "to cv25519\n");
   },
+  { needs: CURVE25519 },
 );

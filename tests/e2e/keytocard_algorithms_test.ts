@@ -6,6 +6,7 @@
  */
 import { deepStrictEqual as assertEquals, match as assertMatch } from "node:assert/strict";
 import { field, keyFingerprint } from "./_card_status.ts";
+import { needsFor } from "./_needs.ts";
 import { adminPin, type CardContext, cardTest, userPin } from "./_fixture.ts";
 import { assertGoodSignature, clearsign, encryptDecrypt } from "./_workflows.ts";
 
@@ -112,5 +113,6 @@ for (
       await c.restartAgent();
       await sshAuth(c, keys.auth);
     },
+    { needs: ["keyImport", ...needsFor(algo)] },
   );
 }

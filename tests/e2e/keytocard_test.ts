@@ -82,11 +82,11 @@ async function keytocardWorkflow(c: CardContext, algo: string, subAlgo: string, 
 
 cardTest("keytocard moves RSA-2048 software keys to the card; they sign and decrypt", async (c) => {
   await keytocardWorkflow(c, "rsa2048", "rsa2048", "rsa2048 rsa2048 rsa2048");
-});
+}, { needs: ["keyImport"] });
 
 cardTest("keytocard moves ed25519/cv25519 software keys to the card", async (c) => {
   await keytocardWorkflow(c, "ed25519", "cv25519", "ed25519 cv25519 rsa2048");
-});
+}, { needs: ["keyImport", "keyAttrChangeable", "sig:ed25519", "dec:x25519"] });
 
 cardTest("factory-reset returns keys, data, PINs and counters to the initial state", async (c) => {
   await generateOnCard(c);
@@ -135,4 +135,4 @@ cardTest("factory-reset returns keys, data, PINs and counters to the initial sta
   const signed = await clearsign(c, keys.primary, "after the reset\n");
   await assertGoodSignature(c, [], keys.sign, signed);
   assertMatch(signed, /after the reset/);
-});
+}, { needs: ["factoryReset"] });

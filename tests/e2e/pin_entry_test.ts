@@ -6,7 +6,7 @@
  * transactions at all.
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { type CardContext, cardTest, DAEMON, USER_PIN } from "./_fixture.ts";
+import { type CardContext, cardTest, CURVE25519, DAEMON, USER_PIN } from "./_fixture.ts";
 import { otherClient } from "./_other_client.ts";
 import {
   assertGoodSignature,
@@ -48,4 +48,5 @@ cardTest(
       assert(other.ms < 1000, `the other client waited ${other.ms} ms`);
     }
   },
+  { needs: CURVE25519 },
 );

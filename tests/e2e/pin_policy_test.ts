@@ -20,6 +20,7 @@ import {
   adminPin,
   type CardContext,
   cardTest,
+  CURVE25519,
   DAEMON,
   GNUPG,
   USER_PIN,
@@ -74,7 +75,7 @@ cardTest(
       assertMatch(r.stderr, /signing failed: Bad PIN/);
     }
   },
-  { pcscShared: true },
+  { pcscShared: true, needs: CURVE25519 },
 );
 
 cardTest(
@@ -89,7 +90,7 @@ cardTest(
     await clearsign(c, keys.primary, "signed\n");
     assertEquals(await otherClient(c, [PSO_CDS]), ["9000"]);
   },
-  { ignore: DAEMON !== "scd-ts" },
+  { ignore: DAEMON !== "scd-ts", needs: CURVE25519 },
 );
 
 cardTest("PINs never show in scd-ts's debug log or Assuan trace", async (c) => {
@@ -135,7 +136,7 @@ cardTest("PINs never show in scd-ts's debug log or Assuan trace", async (c) => {
       assert(!text.toLowerCase().includes(hex(secret)), `PIN ${secret} (hex) in the log or trace`);
     }
   }
-}, { ignore: DAEMON !== "scd-ts" });
+}, { ignore: DAEMON !== "scd-ts", needs: CURVE25519 });
 
 cardTest(
   "a blocked PIN is reported as stock reports it and nothing is sent after it",
@@ -160,6 +161,7 @@ cardTest(
     assertEquals(field(after, "PIN retry counter"), field(before, "PIN retry counter"));
     assertEquals(field(after, "Signature counter"), field(before, "Signature counter"));
   },
+  { needs: CURVE25519 },
 );
 
 cardTest("UIF on: gpg-agent shows the touch prompt while the card waits", async (c) => {
@@ -177,7 +179,7 @@ cardTest("UIF on: gpg-agent shows the touch prompt while the card waits", async 
     dialogs.some((d) => d.command !== "GETPIN" && /Push ACK button/.test(d.desc ?? "")),
     JSON.stringify(dialogs, null, 1),
   );
-}, { ignore: DAEMON !== "scd-ts" });
+}, { ignore: DAEMON !== "scd-ts", needs: ["uif", ...CURVE25519] });
 
 cardTest("prompts as with stock: sign, sign, decrypt asks twice; decrypt, sign once", async (c) => {
   const keys = await cardWithKeys(c);
@@ -194,4 +196,4 @@ cardTest("prompts as with stock: sign, sign, decrypt asks twice; decrypt, sign o
   await encryptDecrypt(c, keys.primary, "first a decryption\n");
   await clearsign(c, keys.primary, "then a signature\n");
   assertEquals((await c.prompts()).filter((p) => p.command === "GETPIN").length, 1);
-});
+}, { needs: CURVE25519 });

@@ -12,7 +12,7 @@ import {
 } from "node:assert/strict";
 import { STOCK_SCDAEMON } from "../bed/gnupg.ts";
 import { type CardStatus, field } from "./_card_status.ts";
-import { type CardContext, cardTest, DAEMON, GNUPG } from "./_fixture.ts";
+import { type CardContext, cardTest, CURVE25519, DAEMON, GNUPG } from "./_fixture.ts";
 import { generateOnCard, setEccKeyAttributes } from "./_workflows.ts";
 
 const ignore = DAEMON !== "scd-ts";
@@ -121,7 +121,7 @@ cardTest(
     assertEquals(field(ours.status, "Signature key").replaceAll(" ", ""), keys.sign);
     assertMatch(ours.plain, /keygrip \.+: [0-9A-F]{40}/);
   },
-  { ignore },
+  { ignore, needs: CURVE25519 },
 );
 
 cardTest("gpg-connect-agent 'SCD GETINFO version' answers a version gpg accepts", async (c) => {
