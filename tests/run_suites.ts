@@ -132,6 +132,13 @@ async function main(): Promise<number> {
       });
     }
   }
+  // the smoke set on every other card profile, stock and scd-ts × 2.2 and 2.4, cells in
+  // parallel (docs/cards.md "Workflows per profile"; fails when scd-ts fails where stock not)
+  suites.push({
+    name: "profile smoke (non-default profiles)",
+    args: ["run", "-A", "tests/e2e/profile_matrix.ts", "--except-default"],
+    kind: "single",
+  });
   const faultDaemons = (Deno.env.get("SCD_CI_FAULT_DAEMONS") ?? FAULT_DAEMONS.join(","))
     .split(",").map((d) => d.trim()).filter((d) => d !== "");
   for (const daemon of faultDaemons) {

@@ -26,6 +26,7 @@ import {
   USER_PIN,
 } from "./_fixture.ts";
 import { otherClient } from "./_other_client.ts";
+import type { SmokeWorkflow } from "./_smoke_workflows.ts";
 import {
   assertGoodSignature,
   type CardKeys,
@@ -36,18 +37,7 @@ import {
   sshSignVerify,
 } from "./_workflows.ts";
 
-/** The workflows of the smoke set, in the order they run (the docs table's rows). */
-export const SMOKE_WORKFLOWS = [
-  "card-status",
-  "generate",
-  "sign",
-  "decrypt",
-  "ssh auth",
-  "PIN isolation",
-  "passwd",
-  "wrong PIN",
-] as const;
-type Workflow = typeof SMOKE_WORKFLOWS[number];
+type Workflow = SmokeWorkflow;
 
 const NEW_PIN = "654321";
 const SELECT_OPENPGP = "00A4040006D27600012401";
