@@ -127,12 +127,14 @@ export class OpenPgpApplication implements CardApplication {
       observer: options.observer,
       signal: options.signal,
     });
-    const yubikey = isYubikey(ard.aid);
+    // a YubiKey says so twice: Yubico's ID in the AID and its applet's GET VERSION (stock
+    // probes the management applet instead, gpg/gnupg:scd/app.c; a card with the ID alone is
+    // a plain OpenPGP card to it)
+    const yubikey = isYubikey(ard.aid) && card.version !== undefined;
     this.cardVersion = card.version;
     this.cardType = yubikey ? "yubikey" : cardTypeFromAtr(card.atr);
     this.serialNo = yubikey && this.#flavor === "2.4" ? yubikeySerialNo(ard.aid) : ard.aid.serialNo;
-    // stock 2.2 shows a YubiKey like any card ("0006 5C000001"; tests/e2e/profile_smoke_test.ts)
-    this.displaySerialNo = yubikey && this.#flavor === "2.4"
+    this.displaySerialNo = yubikey
       ? yubikeyDisplaySerialNo(ard.aid, card.version)
       : displaySerialNo(ard.aid);
   }

@@ -13,6 +13,7 @@ import {
   OpenPgpApplication,
   type OpenPgpApplicationOptions,
 } from "../../src/openpgp/application.ts";
+import type { CardChannel } from "../../src/pcsc/channel.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard, type VirtualCardOptions } from "../../src/virtual/card.ts";
 import { VirtualChannel } from "../../src/virtual/in_process.ts";
@@ -95,14 +96,25 @@ export async function openFixture(
     card?: VirtualCardOptions;
     app?: OpenPgpApplicationOptions;
     pins?: Record<string, string | string[]>;
+    /** Answer the YubiKey OpenPGP applet's GET VERSION (INS F1) as a real YubiKey does. */
+    yubikeyVersion?: readonly [number, number, number];
   } = {},
 ): Promise<Fixture> {
   const card = await VirtualCard.open({ autoTouchMs: 0, ...options.card });
   const channel = new VirtualChannel(card);
+  const version = options.yubikeyVersion;
+  const yubikey: CardChannel = {
+    reader: channel.reader,
+    atr: channel.atr,
+    transmit: (apdu, signal) =>
+      version && apdu[1] === 0xf1
+        ? Promise.resolve(Uint8Array.of(...version, 0x90, 0x00))
+        : channel.transmit(apdu, signal),
+  };
   let connects = 0;
   const connect: CardConnector = (fn) => {
     connects++;
-    return fn(channel);
+    return fn(version ? yubikey : channel);
   };
   const app = await OpenPgpApplication.open(connect, options.app);
   const pins = new ScriptedPins(options.pins);

@@ -13,13 +13,15 @@ Deno.test("OpenPgpApplication.open() reads the serial number of the card", async
 });
 
 Deno.test("OpenPgpApplication treats Yubico cards as stock does: 2.4 serial with version 0.0", async () => {
-  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 6 } });
+  const yubikeyVersion = [4, 3, 7] as const; // below 5: the display serial has no spaces
+  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 6 }, yubikeyVersion });
   assertEquals(f.app.cardType, "yubikey");
   assertEquals(f.app.serialNo, "D2760001240100000006123456780000");
   assertEquals(f.app.displaySerialNo, "12345678");
   await f.app.learn({}, f.ctx);
-  assertEquals(f.status.lines.slice(0, 3), [
+  assertEquals(f.status.lines.slice(0, 4), [
     "CARDTYPE yubikey",
+    "CARDVERSION 40307",
     "APPTYPE openpgp",
     "APPVERSION 304",
   ]);
@@ -29,9 +31,20 @@ Deno.test("OpenPgpApplication treats Yubico cards as stock does: 2.4 serial with
   const f22 = await openFixture({
     card: { serial: 0x12345678, manufacturer: 6 },
     app: { gnupg: "2.2" },
+    yubikeyVersion,
   });
   assertEquals(f22.app.serialNo, "D2760001240103040006123456780000");
   assertEquals(f22.app.displaySerialNo, "12345678");
+});
+
+Deno.test("a Yubico AID without the YubiKey applet's GET VERSION is shown like any card", async () => {
+  // stock finds a YubiKey by its management applet (scd/app.c app_new_register), so a card
+  // with only Yubico's manufacturer ID is a plain OpenPGP card to it (the virtual yubikey
+  // profiles, tests/e2e/profile_smoke_test.ts)
+  const f = await openFixture({ card: { serial: 0x12345678, manufacturer: 6 } });
+  assertEquals(f.app.cardType, undefined);
+  assertEquals(f.app.serialNo, "D2760001240103040006123456780000");
+  assertEquals(f.app.displaySerialNo, "0006 12345678");
 });
 
 // Stock scdaemon 2.4.7's LEARN --force status lines for a fresh virtual card (taken from
