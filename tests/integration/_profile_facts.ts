@@ -88,6 +88,55 @@ export async function factsRow(name: string): Promise<string[]> {
   ];
 }
 
+/** Columns of the capabilities table, in order. */
+export const CAPABILITY_COLUMNS = [
+  "Profile",
+  "Sig",
+  "Dec",
+  "Aut",
+  "Attr change",
+  "Factory reset",
+  "VERIFY P1=FF",
+  "KDF",
+  "UIF",
+  "Reset code",
+  "Ext. length",
+  "Chaining",
+  "GET CHALLENGE",
+  "MSE",
+  "FA",
+  "Max answer",
+  "Latency real",
+] as const;
+
+const sw = (n: number) => n.toString(16).toUpperCase().padStart(4, "0");
+const yes = (b: boolean, no = "no") => b ? "yes" : no;
+
+/** The capabilities row of `name`, straight from the profile record. */
+export function capabilitiesRow(name: string): string[] {
+  const p = PROFILES[name]!;
+  const c = p.capabilities;
+  return [
+    name,
+    c.algorithms.sig.join(" "),
+    c.algorithms.dec.join(" "),
+    c.algorithms.aut.join(" "),
+    yes(c.keyAttrChangeable),
+    yes(c.factoryReset, `no (${sw(p.status.unknownIns)})`),
+    yes(c.verifyResetP1FF, `no (${sw(p.status.verifyResetUnsupported)})`),
+    yes(c.kdf),
+    yes(c.uif),
+    yes(c.resetCode),
+    yes(c.extendedLength, `no (${sw(p.status.extendedUnsupported)})`),
+    yes(c.commandChaining, `no (${sw(p.status.chainingUnsupported)})`),
+    yes(c.getChallenge),
+    yes(c.mseKeySwap),
+    yes(c.algorithmInformation),
+    p.maxResponse === 0 ? "Le" : String(p.maxResponse),
+    p.latency.name,
+  ];
+}
+
 /** Every profile's facts row. */
 export function allFactsRows(): Promise<string[][]> {
   return Promise.all(Object.keys(PROFILES).map(factsRow));
@@ -95,4 +144,6 @@ export function allFactsRows(): Promise<string[][]> {
 
 if (import.meta.main) {
   for (const row of await allFactsRows()) console.log(`| ${row.join(" | ")} |`);
+  console.log();
+  for (const name of Object.keys(PROFILES)) console.log(`| ${capabilitiesRow(name).join(" | ")} |`);
 }
