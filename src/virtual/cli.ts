@@ -133,7 +133,7 @@ export function parseCliArgs(args: string[]): CliOptions {
     }
     throw e;
   }
-  const card: VirtualCardOptions = { profile };
+  const card: VirtualCardOptions = values.profile === undefined ? {} : { profile };
   if (values.serial !== undefined) {
     if (!/^[0-9A-Fa-f]{8}$/.test(values.serial)) {
       throw new UsageError(`Cannot parse --serial: "${values.serial}" is not 8 hex digits`);

@@ -1,6 +1,8 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import { parseCliArgs, UsageError } from "./cli.ts";
 import { OPENPGP34 } from "./latency.ts";
+import { NITROKEY3 } from "./profiles/nitrokey.ts";
+import { YUBIKEY5 } from "./profiles/yubikey.ts";
 
 Deno.test("parseCliArgs() uses vpcd's defaults", () => {
   assertEquals(parseCliArgs([]), {
@@ -67,4 +69,14 @@ Deno.test("parseCliArgs() rejects bad values with a UsageError", () => {
       ["positional"],
     ]
   ) assertThrows(() => parseCliArgs(args), UsageError, args.join(" "));
+});
+
+Deno.test("parseCliArgs() reads --profile and --latency real (the profile's model)", () => {
+  const o = parseCliArgs(["--profile", "Nitrokey3", "--latency", "real"]);
+  assertEquals(o.card.profile, NITROKEY3);
+  assertEquals(o.card.latency, NITROKEY3.latency);
+  assertEquals(parseCliArgs(["--latency", "real"]).card.latency, OPENPGP34);
+  assertEquals(parseCliArgs(["--latency", "yubikey5"]).card.latency, YUBIKEY5.latency);
+  assertEquals(parseCliArgs(["--latency", "real,20=5"]).card.latency?.rules[0]?.ms, 5);
+  assertThrows(() => parseCliArgs(["--profile", "yubikey9"]), /use one of openpgp34, yubikey5/);
 });

@@ -9,7 +9,6 @@ import { fromHex, toHex } from "../util/bytes.ts";
 import {
   SW_BAD_DATA,
   SW_CONDITIONS_OF_USE,
-  SW_REF_NOT_FOUND,
   SW_SECURITY_STATUS,
   SW_WRONG_LENGTH,
 } from "../iso7816/sw.ts";
