@@ -85,41 +85,15 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
   });
 }
 
-/**
- * The GnuPG series of the gpg-agent that started us (its `--version`, found through
- * `_assuan_pipe_connect_pid`): stock 2.2 and 2.4 differ in what they report for some cards
- * (a YubiKey's SERIALNO, LEARN lines; scdaemon-protocol.md §9). Unknown: 2.4's output.
- */
-async function agentFlavor(): Promise<"2.2" | "2.4" | undefined> {
-  const peer = Number(env("_assuan_pipe_connect_pid"));
-  if (!Number.isInteger(peer) || peer <= 0) return undefined;
-  try {
-    const exe = Deno.readLinkSync(`/proc/${peer}/exe`);
-    const out = await new Deno.Command(exe, { args: ["--version"], stdin: "null", stderr: "null" })
-      .output();
-    const m = /\(GnuPG\) 2\.(\d+)\./.exec(new TextDecoder().decode(out.stdout));
-    return m ? (Number(m[1]) <= 2 ? "2.2" : "2.4") : undefined;
-  } catch {
-    return undefined; // not Linux, no permission, the agent gone: keep the default
-  }
-}
-
 /** Opens the OpenPGP application with the configured policies. */
 function openPgpOpener(config: ScdConfig): AppOpener {
   const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
-  let flavor: Promise<"2.2" | "2.4" | undefined> | undefined;
   return async ({ backend, reader }) => {
     // loaded when a card is first opened, not before the greeting
     const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");
-    const gnupg = await (flavor ??= agentFlavor());
     return await OpenPgpApplication.open(
       (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-      {
-        pinPolicy,
-        allowAdmin: !config.denyAdmin,
-        holdMs: readerSetting(config, "hold"),
-        ...(gnupg ? { gnupg } : {}),
-      },
+      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs: readerSetting(config, "hold") },
     );
   };
 }
