@@ -1,8 +1,9 @@
 /**
  * scd-ts's PIN policy seen from outside, through gpg and a second PC/SC client:
- * - strict (default): after a signature the card is not left verified, so another program
- *   sending PSO:CDS without a VERIFY of its own is refused (6982); stock in `pcsc-shared`
- *   mode leaves it verified, and in its default mode keeps the card to itself;
+ * - strict (default): after a signature or a decryption the card is not left verified, so
+ *   another program sending PSO:CDS or DECIPHER without a VERIFY of its own is refused
+ *   (6982); stock in `pcsc-shared` mode leaves it verified, and in its default mode keeps
+ *   the card to itself;
  * - `pin-policy session` keeps the card verified (the documented risk);
  * - PINs never appear in scd-ts's debug log or Assuan trace;
  * - a blocked PIN is reported as such, exactly as with stock, and costs nothing more;
@@ -76,6 +77,19 @@ cardTest(
     }
   },
   { pcscShared: true, needs: CURVE25519 },
+);
+
+cardTest(
+  "after a decryption another PC/SC client's DECIPHER without VERIFY is refused",
+  async (c) => {
+    const keys = await cardWithKeys(c);
+    await c.pins([{ pin: USER_PIN }]);
+    await encryptDecrypt(c, keys.primary, "secret\n");
+    // too short for any key: the card refuses it for want of PW1 82 before reading it
+    const decipher = "002A8086050011223344" + "00";
+    assertEquals(await otherClient(c, [SELECT_OPENPGP, decipher]), ["9000", "6982"]);
+  },
+  { ignore: DAEMON !== "scd-ts", needs: CURVE25519 },
 );
 
 cardTest(
