@@ -98,6 +98,21 @@ export const LAYERS: readonly Layer[] = [
     rank: 6,
     mayImport: ["src/app/", "src/openpgp/", "src/pkcs11/", "src/pcsc/", "src/formats/", ...RANK0],
   },
+  // 6: the user commands (probe, doctor, install, demo): like src/probe, plus the scd config
+  // and the virtual card for `--reader virtual:…` and the demo
+  {
+    path: "src/cli/",
+    rank: 6,
+    mayImport: [
+      "src/app/",
+      "src/openpgp/",
+      "src/pcsc/",
+      "src/scd/",
+      "src/virtual/",
+      "src/formats/",
+      ...RANK0,
+    ],
+  },
   // 7: process entry and logging setup
   { path: "main.ts", rank: 7, mayImport: "anything" },
   { path: "src/log.ts", rank: 7, mayImport: "anything" },
