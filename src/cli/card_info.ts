@@ -129,7 +129,7 @@ export async function readCardInfo(backend: CardReaderBackend, reader: string): 
       return {
         slot,
         usage,
-        algorithm: text(numbered("KEY-ATTR", i + 1)?.[2]) || known?.algo || null,
+        algorithm: known?.algo || text(numbered("KEY-ATTR", i + 1)?.[2]) || null,
         fingerprint: text(numbered("KEY-FPR", i + 1)?.[1]) || null,
         keygrip: known?.keygrip ?? null,
         created: time > 0 ? new Date(time * 1000).toISOString() : null,

@@ -1,7 +1,7 @@
 /**
  * `scd-ts install` / `scd-ts uninstall`: point gpg-agent of `$GNUPGHOME` at scd-ts (or back at
  * stock scdaemon) by editing only the `scdaemon-program` line of gpg-agent.conf (a backup of
- * the previous file is kept), reload gpg-agent, end the running scdaemon, and check through
+ * the previous file is kept), restart gpg-agent (and with it the smartcard daemon), and check through
  * `gpg-connect-agent 'SCD GETINFO version'` which daemon answers now. Idempotent.
  * @module
  */
@@ -67,22 +67,29 @@ export async function askAgent(
   return { version: data[0]!, pid: Number(data[1]) };
 }
 
-function cmdline(pid: number): string {
+/**
+ * Whether the process `pid` is scd-ts: its executable is deno or the scd-ts binary, not
+ * stock's `scdaemon` (Linux /proc; undefined where there is none). The command line is no
+ * help: stock's carries `--homedir`, which may contain anything.
+ */
+function runsScdTs(pid: number): boolean | undefined {
   try {
-    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+    return !/(^|\/)scdaemon$/.test(Deno.readLinkSync(`/proc/${pid}/exe`));
   } catch {
-    return "";
+    return undefined;
   }
 }
 
-async function reload(homedir: string): Promise<void> {
-  const e = { env: { GNUPGHOME: homedir } };
-  await run(
-    "gpg-connect-agent",
-    ["--homedir", homedir, "--no-autostart", "reloadagent", "/bye"],
-    e,
-  );
-  await run("gpgconf", ["--homedir", homedir, "--kill", "scdaemon"], e);
+/**
+ * Restarts gpg-agent (it starts again on the next use, reading gpg-agent.conf). Reloading is
+ * not enough: gpg-agent 2.2.40 answers every SCD command after its scdaemon was killed with
+ * "Broken pipe" (seen with stock scdaemon as with scd-ts), so the agent goes with it. This
+ * drops the agent's cached passphrases, as `gpgconf --kill gpg-agent` always does.
+ */
+async function restartAgent(homedir: string): Promise<void> {
+  await run("gpgconf", ["--homedir", homedir, "--kill", "gpg-agent"], {
+    env: { GNUPGHOME: homedir },
+  });
 }
 
 /** Runs `install` or `uninstall`; exit 0 when gpg-agent now runs what was asked. */
@@ -116,13 +123,13 @@ export async function runInstall(verb: "install" | "uninstall", argv: string[]):
     if (after === null) await Deno.remove(conf);
     else await Deno.writeTextFile(conf, after, { mode: 0o600 });
   }
-  await reload(homedir);
+  await restartAgent(homedir);
   const answer = values["no-check"] ? undefined : await askAgent(homedir);
-  const isScdTs = answer?.pid !== undefined && /scd-ts|main\.ts/.test(cmdline(answer.pid));
+  // undefined: no /proc to tell (macOS); then the answer itself has to do
+  const scdTs = answer?.pid === undefined ? false : runsScdTs(answer.pid);
+  const isScdTs = scdTs === true;
   const ok = answer === undefined ||
-    (verb === "install"
-      ? answer.error === undefined && (isScdTs || cmdline(answer.pid!) === "")
-      : !isScdTs);
+    (verb === "install" ? answer.error === undefined && scdTs !== false : !isScdTs);
   const result = {
     verb,
     homedir,
