@@ -98,11 +98,12 @@ export const LAYERS: readonly Layer[] = [
     rank: 6,
     mayImport: ["src/app/", "src/openpgp/", "src/pkcs11/", "src/pcsc/", "src/formats/", ...RANK0],
   },
-  // 6: the user commands (probe, doctor, install, demo): like src/probe, plus the scd config
-  // and the virtual card for `--reader virtual:…` and the demo
+  // 7: the user commands (probe, doctor, install, demo), process entries like main.ts: the
+  // card layers as src/probe would use them, the scd config (homedir, scd-ts.conf) and the
+  // virtual card for `--reader virtual:…`
   {
     path: "src/cli/",
-    rank: 6,
+    rank: 7,
     mayImport: [
       "src/app/",
       "src/openpgp/",

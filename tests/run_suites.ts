@@ -22,6 +22,27 @@ export const E2E_DAEMONS = ["stock", "scd-ts"];
 /** Daemons the fault matrix runs for in CI (gnupg 2.2). */
 export const FAULT_DAEMONS = ["scd-ts"];
 
+/** The bundle's suites (docs/development.md "CI"): built once, then run like the binary. */
+function userSuites(bundle: string): Suite[] {
+  const smoke = ["tests/e2e/card_status_test.ts", "tests/e2e/keygen_test.ts"];
+  return [
+    { name: "bundle build", args: ["task", "bundle"], kind: "single" },
+    { name: "demo (bundle)", args: ["run", "-A", bundle, "demo"], kind: "single" },
+    {
+      name: "cli (bundle)",
+      args: ["test", "--quiet", "-A", "tests/cli/"],
+      env: { SCD_CLI_MAIN: bundle },
+      kind: "deno-test",
+    },
+    {
+      name: "e2e smoke (bundle) gnupg 2.2 scd-ts",
+      args: ["test", "--quiet", "-A", ...smoke],
+      env: { SCD_E2E_DAEMON: "scd-ts", SCD_E2E_GNUPG: "2.2", SCD_E2E_SCD_TS_MAIN: bundle },
+      kind: "deno-test",
+    },
+  ];
+}
+
 /** Pass/fail counts of one suite. */
 export interface SuiteCounts {
   passed: number;
@@ -132,6 +153,9 @@ async function main(): Promise<number> {
       kind: "single",
     },
   ];
+  // issue 13: the single-file build as users get it — the demo, the user commands' tests
+  // and the e2e smoke workflows (card-status, sign, decrypt) against dist/scd-ts.js
+  suites.push(...userSuites(`${root}dist/scd-ts.js`));
   if (await exists("tests/pcsc")) {
     // its own private pcscd (tests/pcsc/_bed.ts), so it may share the host lane's time
     suites.push({ name: "pcsc", args: ["task", "test:pcsc"], kind: "deno-test", lane: "host" });
