@@ -23,13 +23,18 @@ import { withCard } from "../../src/pcsc/mod.ts";
 import { tryExclusive, waitForCard } from "../bed/exclusive_client.ts";
 import { startVcard } from "../bed/vcard.ts";
 import { CLI_READER, CLI_SOCKET, CLI_VPCD_PORT, CliPcscd } from "./_private_pcscd.ts";
-import { scdTsJson } from "./_run.ts";
+import { CLI_MAIN, scdTsJson } from "./_run.ts";
 
 // this process's own PC/SC calls (card setup, the exclusive holder) go to the private pcscd;
 // libpcsclite reads the variable once, at its first connection
 Deno.env.set("PCSCLITE_CSOCK_NAME", CLI_SOCKET);
 const ENV = { PCSCLITE_CSOCK_NAME: CLI_SOCKET };
 const SERIAL = "C11C0001";
+
+interface CardRetries {
+  pinRetries: { user: number };
+  signatureCounter: number;
+}
 
 interface Finding {
   id: string;
@@ -195,6 +200,81 @@ Deno.test({
           assertEquals(ours?.openpgp, `D276000124010304FFFE${SERIAL}0000`);
           const f = only(await findings(home), "card");
           assert(f.detail.includes(`FFFE ${SERIAL}`), f.detail);
+        });
+
+        await t.step(
+          "probe loop --sign: signatures with the PIN from a file, latency",
+          async () => {
+            await Deno.writeTextFile(`${home}/pin`, "123456\n");
+            const { code, json } = await scdTsJson<Record<string, unknown>>(
+              ["probe", "loop", "--count", "3", "--sign", "--pin-file", `${home}/pin`],
+              ENV,
+            );
+            assertEquals([code, json.operation, json.ok, json.failed], [0, "sign", 3, 0]);
+            const l = json.latencyMs as { p50: number; p95: number; max: number };
+            assert(l.p50 > 0 && l.p50 <= l.p95 && l.p95 <= l.max, JSON.stringify(l));
+            const info = await scdTsJson<{ signatureCounter: number }>(["probe", "info"], ENV);
+            assertEquals(info.json.signatureCounter, 3);
+          },
+        );
+
+        await t.step(
+          "probe loop --sign with a wrong PIN: one try spent, never sent again",
+          async () => {
+            await Deno.writeTextFile(`${home}/pin`, "999999\n");
+            const { code, json } = await scdTsJson<Record<string, unknown>>(
+              ["probe", "loop", "--count", "5", "--sign", "--pin-file", `${home}/pin`],
+              ENV,
+            );
+            assertEquals([code, json.ok, json.failed], [1, 0, 1]);
+            const info = await scdTsJson<CardRetries>(["probe", "info"], ENV);
+            assertEquals(info.json.pinRetries.user, 2);
+            assertEquals(info.json.signatureCounter, 3);
+            // the right PIN restores the counter, so later steps see a normal card
+            await Deno.writeTextFile(`${home}/pin`, "123456\n");
+            await scdTsJson([
+              "probe",
+              "loop",
+              "--count",
+              "1",
+              "--sign",
+              "--pin-file",
+              `${home}/pin`,
+            ], ENV);
+            assertEquals(
+              (await scdTsJson<CardRetries>(["probe", "info"], ENV)).json.pinRetries.user,
+              3,
+            );
+          },
+        );
+
+        await t.step("probe info works while the daemon serves the same card", async () => {
+          const daemon = new Deno.Command(Deno.execPath(), {
+            args: ["run", "-A", "--quiet", CLI_MAIN, "--server", "--no-options"],
+            env: { ...ENV, SCD_TS_READER: CLI_READER, SCD_TS_LOG_LEVEL: "error" },
+            stdin: "piped",
+            stdout: "piped",
+            stderr: "null",
+          }).spawn();
+          const writer = daemon.stdin.getWriter();
+          const lines = daemon.stdout.pipeThrough(new TextDecoderStream()).getReader();
+          let seen = "";
+          const until = async (end: string) => {
+            while (!seen.includes(end)) seen += (await lines.read()).value ?? "";
+          };
+          try {
+            await until("OK GNU Privacy Guard's Smartcard server ready");
+            await writer.write(new TextEncoder().encode("LEARN --force\n"));
+            await until(`S SERIALNO D276000124010304FFFE${SERIAL}0000`);
+            const { code, json } = await scdTsJson<{ aid: string }>(["probe", "info"], ENV);
+            assertEquals([code, json.aid], [0, `D276000124010304FFFE${SERIAL}0000`]);
+            await writer.write(new TextEncoder().encode("SERIALNO\nBYE\n"));
+            await until("OK closing connection");
+          } finally {
+            await writer.close().catch(() => {});
+            await lines.cancel().catch(() => {});
+            await daemon.status;
+          }
         });
 
         await t.step("doctor: card held exclusively by another process, with the fix", async () => {
