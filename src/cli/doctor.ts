@@ -12,6 +12,7 @@ import { backendFor } from "./backend.ts";
 import { readCardInfo } from "./card_info.ts";
 import { agentProgram, gpgVersion, isScdTs, stockScdaemonPids } from "./gnupg.ts";
 import { paint, printJson, table } from "./output.ts";
+import { settingsInEffect } from "./settings_check.ts";
 
 /** One finding. `id` is stable (tests and scripts match it); `fix` is a command to run. */
 export interface Finding {
@@ -179,8 +180,18 @@ async function gnupgFindings(
       fix: `edit ${homedir}/scd-ts.conf or unset the SCD_TS_* variable`,
     });
   }
-  const settings = [...config.values].map(([k, v]) => `${k}=${v}`).join(" ");
-  out.push({ id: "config", level: "ok", detail: `settings in effect: ${settings || "defaults"}` });
+  const settings = settingsInEffect(config.values, env);
+  for (const bad of settings.filter((x) => x.invalid !== undefined)) {
+    const where = bad.from === "file" ? `${homedir}/scd-ts.conf` : bad.from;
+    out.push({
+      id: "config-invalid",
+      level: "warn",
+      detail: `${bad.key} "${bad.value}" (${where}): ${bad.invalid}; the daemon uses the default`,
+      fix: bad.from === "file" ? `edit ${where}` : `unset ${bad.from.split(" ")[1]}`,
+    });
+  }
+  const list = settings.map((x) => `${x.key}=${x.value}`).join(" ");
+  out.push({ id: "config", level: "ok", detail: `settings in effect: ${list || "defaults"}` });
   return out;
 }
 
