@@ -116,3 +116,22 @@ Deno.test({
     }
   },
 });
+
+Deno.test("doctor: gpg newer than compat-version, and an invalid setting, each with its fix", async () => {
+  const home = await newHome(undefined);
+  try {
+    await Deno.writeTextFile(`${home}/scd-ts.conf`, "compat-version 2.1.0\nhold soon\n");
+    const r = await scdTsJson<{ findings: Finding[] }>(
+      ["probe", "doctor", "--homedir", home, "--reader", "virtual:"],
+    );
+    const low = r.json.findings.find((f) => f.id === "compat-version-low");
+    assert(low?.detail.includes("compat-version 2.1.0"), r.stdout);
+    assert(low?.fix?.startsWith("echo 'compat-version 2.") === true, low?.fix);
+    assert(low?.fix?.endsWith(`>> ${home}/scd-ts.conf`), low?.fix);
+    const bad = r.json.findings.find((f) => f.id === "config-invalid");
+    assert(bad?.detail.startsWith('hold "soon"'), r.stdout);
+    assertEquals(bad?.fix, `edit ${home}/scd-ts.conf`);
+  } finally {
+    await closeHome(home);
+  }
+});

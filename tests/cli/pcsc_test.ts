@@ -90,6 +90,15 @@ async function personalise(): Promise<{ fpr: string; time: number }> {
   return { fpr, time };
 }
 
+/** Waits until nobody holds the card exclusively (a killed scdaemon lets go soon after). */
+async function waitForShared(): Promise<void> {
+  const deadline = Date.now() + 10000;
+  while ((await tryExclusive(CLI_READER)) !== "SCARD_S_SUCCESS") {
+    if (Date.now() > deadline) throw new Error("the card stayed held after the agent was killed");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Holds the card in `reader` with an exclusive connect until the returned function runs. */
 async function holdExclusively(reader: string): Promise<() => Promise<void>> {
   const { symbols } = openPcsc();
@@ -289,6 +298,42 @@ Deno.test({
           }
           assertEquals(only(await findings(home), "card").level, "ok");
         });
+
+        await t.step(
+          "doctor: stock scdaemon holds the card; the fix is gpgconf --kill scdaemon",
+          async () => {
+            // gpg-agent and its stock scdaemon inherit PCSCLITE_CSOCK_NAME: they see our pcscd;
+            // stock connects exclusively and keeps the card while idle (stock-observations §11)
+            const agentHome = await Deno.makeTempDir({ prefix: "scd-ts-cli-stock-" });
+            await Deno.chmod(agentHome, 0o700);
+            await Deno.writeTextFile(
+              `${agentHome}/scdaemon.conf`,
+              `disable-ccid\nreader-port ${CLI_READER}\n`,
+            );
+            const agent = (args: string[]) =>
+              new Deno.Command("gpg-connect-agent", {
+                args: ["--homedir", agentHome, ...args, "/bye"],
+                env: ENV,
+                stdout: "piped",
+                stderr: "null",
+              }).output().then((o) => new TextDecoder().decode(o.stdout));
+            try {
+              const serial = await agent(["SCD SERIALNO", "SCD GETINFO pid"]);
+              assert(serial.includes(`S SERIALNO D276000124010304FFFE${SERIAL}0000`), serial);
+              const pid = /^D (\d+)$/m.exec(serial)?.[1];
+              assert(pid !== undefined, serial);
+              const f = only(await findings(home), "card-held-exclusively");
+              assert(f.detail.includes("stock scdaemon") && f.detail.includes(pid), f.detail);
+              assert(f.fix?.startsWith("gpgconf --kill scdaemon"), f.fix);
+            } finally {
+              await new Deno.Command("gpgconf", { args: ["--homedir", agentHome, "--kill", "all"] })
+                .output();
+              await Deno.remove(agentHome, { recursive: true }).catch(() => {});
+            }
+            await waitForShared();
+            assertEquals(only(await findings(home), "card").level, "ok");
+          },
+        );
       } finally {
         await card.stop();
       }
