@@ -10,7 +10,13 @@ import { findPcscError, PcscContext } from "../pcsc/mod.ts";
 import { loadConfig, parseArgs as parseScdArgs, resolveHomedir } from "../scd/mod.ts";
 import { backendFor } from "./backend.ts";
 import { readCardInfo } from "./card_info.ts";
-import { agentProgram, gpgVersion, isScdTs, stockScdaemonPids } from "./gnupg.ts";
+import {
+  agentProgram,
+  gpgVersion,
+  isScdTs,
+  stockScdaemonPath,
+  stockScdaemonPids,
+} from "./gnupg.ts";
 import { paint, printJson, table } from "./output.ts";
 import { settingsInEffect } from "./settings_check.ts";
 
@@ -134,7 +140,9 @@ async function gnupgFindings(
     out.push({
       id: "agent-uses-stock",
       level: "warn",
-      detail: `gpg-agent (${homedir}) runs stock scdaemon: no scdaemon-program line`,
+      detail: `gpg-agent (${homedir}) runs stock scdaemon (gpgconf: ${
+        (await stockScdaemonPath()) ?? "not installed"
+      }): no scdaemon-program line`,
       fix: `scd-ts install --homedir ${homedir}`,
     });
   } else if (!(await isScdTs(program.path))) {

@@ -78,3 +78,9 @@ export function stockScdaemonPids(): number[] {
   } catch { /* no /proc */ }
   return pids;
 }
+
+/** Stock scdaemon's path as `gpgconf --list-components` names it; undefined without gpgconf. */
+export async function stockScdaemonPath(): Promise<string | undefined> {
+  const r = await run("gpgconf", ["--list-components"]);
+  return /^scdaemon:[^:]*:(.+)$/m.exec(r.stdout)?.[1]?.trim();
+}

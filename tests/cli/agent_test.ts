@@ -62,6 +62,7 @@ Deno.test("doctor: gpg-agent with no scdaemon-program runs stock scdaemon; fix i
       "warn",
       `scd-ts install --homedir ${home}`,
     ]);
+    assert(f.detail.includes("(gpgconf: /"), f.detail); // stock's path from gpgconf
   } finally {
     await closeHome(home);
   }
