@@ -22,10 +22,14 @@ export const E2E_DAEMONS = ["stock", "scd-ts"];
 /** Daemons the fault matrix runs for in CI (gnupg 2.2). */
 export const FAULT_DAEMONS = ["scd-ts"];
 
-/** The bundle's suites (docs/development.md "CI"): built once, then run like the binary. */
+/**
+ * The bundle's suites (docs/development.md "Test"): built once, then run like the binary. One
+ * lane, in order: each needs the bundle the first one writes; the e2e smoke takes a host vpcd
+ * slot and tests/cli a pcscd of its own, like tests/pcsc.
+ */
 function userSuites(bundle: string): Suite[] {
   const smoke = ["tests/e2e/card_status_test.ts", "tests/e2e/keygen_test.ts"];
-  return [
+  const suites: Suite[] = [
     { name: "bundle build", args: ["task", "bundle"], kind: "single" },
     { name: "demo (bundle)", args: ["run", "-A", bundle, "demo"], kind: "single" },
     {
@@ -41,6 +45,7 @@ function userSuites(bundle: string): Suite[] {
       kind: "deno-test",
     },
   ];
+  return suites.map((s) => ({ ...s, lane: "host" }));
 }
 
 /** Pass/fail counts of one suite. */
