@@ -35,6 +35,8 @@ export interface FakeCard {
   atr?: Uint8Array;
   /** APDU handler; default answers 9000 with no data. */
   transmit?: (apdu: Uint8Array) => Uint8Array;
+  /** A card without an OpenPGP application: opening the app fails. */
+  noApp?: boolean;
 }
 
 /** A reader backend whose readers and cards tests set directly. */
@@ -151,6 +153,7 @@ export function fakeOpener(apps: FakeApp[] = []): AppOpener {
   return ({ backend, reader }) =>
     backend.withCard(reader, () => {
       const card = (backend as FakeBackend).cards.get(reader)!;
+      if (card.noApp) throw new Error("SELECT OpenPGP failed: 6A82");
       const app = new FakeApp(card.serialNo);
       apps.push(app);
       return Promise.resolve(app);

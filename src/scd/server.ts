@@ -185,6 +185,8 @@ export class ScdServer implements DaemonInfo {
   }
 
   #cardChanged(change: CardChange): void {
+    // a scan registering a card is no reader event: stock signals nobody (app_new_register)
+    if (change.type === "new") return;
     const sent = new Set<string>();
     for (const state of this.#sessions) {
       if (state.card && state.card.reader === change.reader && !this.cards.isCurrent(state.card)) {
