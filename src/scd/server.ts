@@ -114,7 +114,9 @@ export class ScdServer implements DaemonInfo {
   async serve(stream: Duplex, options: SessionOptions = {}): Promise<SessionEnd> {
     const state = new SessionState({ pipe: options.pipe ?? false, peerPid: options.peerPid });
     const assuan = new AssuanServer<ScdContext>({
-      hello: HELLO,
+      // stock's greeting on its socket adds the pid (libassuan's socket server; seen on 2.4.7,
+      // docs/multi-card.md), the pipe's has none
+      hello: state.pipe ? HELLO : `${HELLO}, process ${this.pid}`,
       commands: COMMANDS,
       abortOnEof: options.abortOnEof ?? true,
       createSession: (conn) => this.#session(conn, state),

@@ -31,6 +31,12 @@ export interface TwoCards {
   gpg(args: string[], options?: { stdin?: string | Uint8Array }): Promise<GpgResult>;
   interact(args: string[], answers: PromptAnswers): Promise<InteractResult>;
   run(cmd: string, args: string[], options?: { stdin?: string }): Promise<GpgResult>;
+  /** Writes a file into the home and returns its path. */
+  file(name: string, text: string): Promise<string>;
+  /** The serials `GETINFO card_list` reports after a `SERIALNO --all` scan. */
+  cardList(): Promise<string[]>;
+  /** Inserts or removes card `slot` (control port) and waits until the daemon sees it. */
+  plug(slot: 0 | 1, present: boolean): Promise<void>;
   /** `gpg-connect-agent` with each command as one argument, then `/bye`; stdout lines. */
   agent(...commands: string[]): Promise<string[]>;
   pins(answers: PinentryAnswer[]): Promise<void>;
@@ -158,6 +164,28 @@ function context(bed: GnupgBed, home: GnupgHome, cards: [Vcard, Vcard], serials:
       const r = await bed.run(cmd, args, { ...options, home: home.path, timeoutMs: 60000 });
       return { ...r, status: [] };
     },
+    async file(name, text) {
+      const path = `${home.path}/${name}`;
+      await Deno.writeTextFile(path, text);
+      return path;
+    },
+    async cardList() {
+      const lines = await t.agent("SCD SERIALNO --all", "SCD GETINFO card_list");
+      const i = lines.findIndex((l) => l === "OK" || l.startsWith("ERR"));
+      return lines.slice(i + 1).filter((l) => l.startsWith("S SERIALNO ")).map((l) => l.slice(11));
+    },
+    async plug(slot, present) {
+      await cards[slot].control({ cmd: present ? "insert" : "remove" });
+      const deadline = Date.now() + 20000;
+      for (;;) {
+        const list = await t.cardList();
+        if (list.includes(t.aids[slot]) === present) return;
+        if (Date.now() > deadline) {
+          throw new Error(`Card ${slot} still ${present ? "absent" : "present"}: ${list}`);
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    },
     async agent(...commands) {
       const r = await t.run("gpg-connect-agent", [...commands, "/bye"]);
       return r.stdout.split("\n").filter((l) => l !== "");
@@ -189,16 +217,18 @@ async function waitForCards(t: TwoCards): Promise<void> {
 /** A raw Assuan connection to the daemon's own socket (`GETINFO socket_name`). */
 export interface RawSession {
   send(line: string): Promise<void>;
-  /** Everything received since the last read. */
-  read(): Promise<string>;
+  /** Every line received so far. */
+  lines(): string[];
+  /** Waits (up to 20 s) until `count` lines matching `pattern` have arrived. */
+  waitFor(pattern: RegExp, count?: number): Promise<void>;
   close(): void;
 }
 
 /** Connects to the smartcard daemon's socket directly (DEVINFO --watch refuses the pipe). */
 export async function scdSocket(t: TwoCards): Promise<RawSession> {
-  const lines = await t.agent("SCD GETINFO socket_name");
-  const d = lines.find((l) => l.startsWith("D "));
-  if (!d) throw new Error(`Cannot get the daemon's socket name: ${lines.join("\n")}`);
+  const reply = await t.agent("SCD GETINFO socket_name");
+  const d = reply.find((l) => l.startsWith("D "));
+  if (!d) throw new Error(`Cannot get the daemon's socket name: ${reply.join("\n")}`);
   const path = (t.bed.chroot ?? "") + d.slice(2).replaceAll("%2F", "/");
   const conn = await Deno.connect({ transport: "unix", path });
   let text = "";
@@ -210,13 +240,18 @@ export async function scdSocket(t: TwoCards): Promise<RawSession> {
       text += new TextDecoder().decode(buf.subarray(0, n));
     }
   })();
+  const lines = () => text.split("\n").filter((l) => l !== "");
   return {
     send: async (line) => void await conn.write(new TextEncoder().encode(line + "\n")),
-    read: async () => {
-      await new Promise((r) => setTimeout(r, 200));
-      const out = text;
-      text = "";
-      return out;
+    lines,
+    async waitFor(pattern, count = 1) {
+      const deadline = Date.now() + 20000;
+      while (lines().filter((l) => pattern.test(l)).length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(`Cannot see ${count}× ${pattern} from the daemon:\n${text}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     close: () => {
       conn.close();
