@@ -210,7 +210,8 @@ export class Harness {
     const client = new TestClient();
     const end = this.server.serve(client.server, options);
     const hello = await client.line();
-    if (hello !== "OK GNU Privacy Guard's Smartcard server ready") {
+    // socket sessions add ", process <pid>" like stock's
+    if (!/^OK GNU Privacy Guard's Smartcard server ready(, process \d+)?$/.test(hello ?? "")) {
       throw new Error(`Cannot connect: unexpected greeting ${hello}`);
     }
     return { client, end };

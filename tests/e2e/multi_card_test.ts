@@ -5,6 +5,7 @@
  * run this file with SCD_E2E_DAEMON=stock and =scd-ts); `gpg-card list` prints the same.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { adminPin, userPin } from "./_fixture.ts";
 import { GNUPG, type TwoCards, twoCardTest } from "./_two_cards.ts";
 import { scdSocket } from "./_two_cards.ts";
 
@@ -111,6 +112,84 @@ twoCardTest(
       "OK",
       "OK",
     ]);
+  },
+  { ignore: GNUPG === "2.2" },
+);
+
+/** `gpg-card list` of a fresh virtual card as stock 2.4.7 prints it (after normalising). */
+function cardListing(slot: 0 | 1, fields: { name?: string; url?: string } = {}): string[] {
+  const sn = slot === 0 ? "<A>" : "<B>";
+  return [
+    `Reader ...........: Virtual PCD 00 0${slot}`,
+    `Serial number ....: ${sn}`,
+    "Application type .: OpenPGP",
+    "Version ..........: 3.4",
+    `Displayed s/n ....: FFFE ${sn}`,
+    "Manufacturer .....: unmanaged S/N range (fffe)",
+    `Name of cardholder: ${fields.name ?? "[not set]"}`,
+    "Language prefs ...: [not set]",
+    "Salutation .......: ",
+    `URL of public key : ${fields.url ?? "[not set]"}`,
+    "Login data .......: [not set]",
+    "Signature PIN ....: not forced",
+    "Max. PIN lengths .: 127 127 127",
+    "PIN retry counter : 3 0 3",
+    "Signature counter : 0",
+    "Capabilities .....: key-import algo-change button priv-data",
+    "KDF setting ......: on",
+    "UIF setting ......: Sign=off Decrypt=off Auth=off",
+    "Signature key ....: [none]",
+    "      keyref .....: OPENPGP.1",
+    "      algorithm ..: rsa2048",
+    "Encryption key....: [none]",
+    "      keyref .....: OPENPGP.2",
+    "      algorithm ..: rsa2048",
+    "Authentication key: [none]",
+    "      keyref .....: OPENPGP.3",
+    "      algorithm ..: rsa2048",
+  ];
+}
+
+/** `gpg-card ARGS` output lines, serials and displayed serials normalised. */
+async function gpgCard(t: TwoCards, args: string[], stdin?: string): Promise<string[]> {
+  // name and url read from the terminal: give gpg-card one (util-linux script)
+  const r = stdin === undefined
+    ? await t.run("gpg-card", args)
+    : await t.run("script", ["-qec", `gpg-card ${args.join(" ")}`, "/dev/null"], { stdin });
+  assertEquals(r.code, 0, r.stdout + r.stderr);
+  const disp = (aid: string) => aid.slice(20, 28);
+  return normalise(t, r.stdout.split("\n").filter((l) => l !== ""))
+    .map((l) => l.replace(disp(t.aids[0]), "<A>").replace(disp(t.aids[1]), "<B>"));
+}
+
+/** Which card each PIN dialog since the last `pins()` was for. */
+async function promptedCards(t: TwoCards): Promise<string[]> {
+  return (await t.home.pinentry.prompts()).map((p) =>
+    p.desc?.includes(t.serials[0]) ? "A" : p.desc?.includes(t.serials[1]) ? "B" : `? ${p.desc}`
+  );
+}
+
+twoCardTest(
+  "gpg-card list, list SERIAL, verify, name and url print what stock 2.4.7 prints",
+  async (t) => {
+    assertEquals(await gpgCard(t, ["list"]), cardListing(1));
+    assertEquals(await gpgCard(t, ["list", t.aids[0]]), cardListing(0));
+    // verify (CHECKPIN) asks for the PIN of the card it names; one card's PIN is not the other's
+    await t.pins([userPin(), userPin(), userPin()]);
+    await gpgCard(t, ["verify"]);
+    await gpgCard(t, ["list", t.aids[0], "--", "verify"]);
+    await gpgCard(t, ["verify"]);
+    assertEquals(await promptedCards(t), ["B", "A", "B"]);
+    // name and url write to the current card (B) only
+    await t.pins([adminPin()]);
+    await gpgCard(t, ["name"], "Doe\nJane\n");
+    await gpgCard(t, ["url"], "https://example.org/key.asc\n");
+    assertEquals(await promptedCards(t), ["B"]);
+    assertEquals(
+      await gpgCard(t, ["list"]),
+      cardListing(1, { name: "Jane Doe", url: "https://example.org/key.asc" }),
+    );
+    assertEquals(await gpgCard(t, ["list", t.aids[0]]), cardListing(0));
   },
   { ignore: GNUPG === "2.2" },
 );
