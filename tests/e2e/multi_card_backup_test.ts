@@ -161,6 +161,19 @@ twoCardTest(
     await useKeys(t, keys);
     assertEquals(await cardWork(t), ["PSO 0 AUTH 0", "PSO 2 AUTH 1"]);
 
+    // PINs are per card: A's first signature asks for A's PIN though B's is known, and B's
+    // is still known afterwards (stock: B stays verified; scd-ts: B's PIN cache entry)
+    await t.pins([user, user]);
+    for (const slot of [0, 1] as const) {
+      await t.agent(`SCD SERIALNO --demand=${t.aids[slot]}`); // most recently used first
+      const r = await t.gpg(["--local-user", keys.primary, "--clearsign"], { stdin: "per card\n" });
+      assertEquals(r.code, 0, r.stderr);
+    }
+    assertEquals(await cardWork(t), ["PSO 1 AUTH 0", "PSO 1 AUTH 0"]);
+    const asked = (await t.home.pinentry.prompts()).map((p) => p.desc ?? "");
+    assertEquals(asked.length, 1, asked.join("\n"));
+    assertMatch(asked[0]!, new RegExp(t.serials[0]));
+
     // B removed while A is in use: A goes on working
     await t.plug(1, false);
     await useKeys(t, keys);
