@@ -204,9 +204,9 @@ async function waitForCards(t: TwoCards): Promise<void> {
   const deadline = Date.now() + 20000;
   while (true) {
     await new Promise((r) => setTimeout(r, 300));
-    // 2.2's agent and scdaemon know one card at a time: seeing card A is enough there
+    // stock 2.2 sees only the first reader: card A is enough there
     const lines = GNUPG === "2.2"
-      ? await t.agent("SCD SERIALNO")
+      ? await t.agent(`SCD SERIALNO --demand=${t.aids[0]}`)
       : await t.agent("SCD SERIALNO --all", "SCD GETINFO card_list");
     const want = GNUPG === "2.2" ? t.aids.slice(0, 1) : t.aids;
     if (want.every((aid) => lines.includes(`S SERIALNO ${aid}`))) return;
