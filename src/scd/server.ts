@@ -66,6 +66,8 @@ export interface SessionOptions {
   trace?: TraceSink | undefined;
   /** Abort the running command when the client's input ends (default true). */
   abortOnEof?: boolean;
+  /** A connection accepted on the listening socket (its greeting carries the pid). */
+  socket?: boolean;
 }
 
 /** C `atoi` on an OPTION value: leading blanks, sign, digits; -1 for an empty value. */
@@ -116,7 +118,7 @@ export class ScdServer implements DaemonInfo {
     const assuan = new AssuanServer<ScdContext>({
       // stock's greeting on its socket adds the pid (libassuan's socket server; seen on 2.4.7,
       // docs/multi-card.md), the pipe's has none
-      hello: state.pipe ? HELLO : `${HELLO}, process ${this.pid}`,
+      hello: options.socket ? `${HELLO}, process ${this.pid}` : HELLO,
       commands: COMMANDS,
       abortOnEof: options.abortOnEof ?? true,
       createSession: (conn) => this.#session(conn, state),
@@ -222,6 +224,6 @@ class SocketSessions extends AssuanServer<ScdContext> {
   }
 
   override serve(stream: Duplex, options: ServeOptions = {}): Promise<SessionEnd> {
-    return this.#scd.serve(stream, { signal: options.signal, trace: options.trace });
+    return this.#scd.serve(stream, { signal: options.signal, trace: options.trace, socket: true });
   }
 }
