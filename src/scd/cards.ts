@@ -110,6 +110,7 @@ export class CardRegistry implements AsyncDisposable {
   #listeners = new Set<(change: CardChange) => void>();
   #watch: AsyncDisposable | undefined;
   #watching = false;
+  #scanError: unknown;
 
   constructor(backend: CardReaderBackend, options: CardRegistryOptions) {
     this.backend = backend;
@@ -146,6 +147,7 @@ export class CardRegistry implements AsyncDisposable {
    */
   async scan(signal?: AbortSignal): Promise<string[]> {
     const readers = await this.readers(signal);
+    this.#scanError = undefined;
     for (const [slot, reader] of readers.entries()) {
       const known = this.#cards.get(reader);
       if (known?.app && this.#watching) continue;
@@ -156,6 +158,7 @@ export class CardRegistry implements AsyncDisposable {
       } catch (e) {
         signal?.throwIfAborted();
         log.debug("No usable card in {reader}: {error}", { reader, error: e });
+        this.#scanError ??= e;
       }
     }
     return readers;
@@ -178,8 +181,9 @@ export class CardRegistry implements AsyncDisposable {
       this.#touch(entry);
       return entry;
     }
-    if (demand) throw new NoCardError("not-found", `Cannot find card ${request.demand}`);
-    throw new NoCardError("no-card", "Cannot find a usable card");
+    const cause = { cause: this.#scanError }; // why the first reader's card could not be used
+    if (demand) throw new NoCardError("not-found", `Cannot find card ${request.demand}`, cause);
+    throw new NoCardError("no-card", "Cannot find a usable card", cause);
   }
 
   /** The current card without a scan (stock `open_card`): the MRU head, else a select. */
