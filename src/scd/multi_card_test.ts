@@ -119,3 +119,38 @@ Deno.test("SWITCHCARD, SWITCHAPP, GETINFO card_list and DEVINFO over two cards",
   await c.close();
   await h.close();
 });
+
+Deno.test("DEVINFO --watch: a removal, a swap and a card found by a scan; any input ends it", async () => {
+  const { h } = await twoCards();
+  const A = aid("0000000A");
+  const B = aid("0000000B");
+  const { client: pipe } = await h.connect({ pipe: true });
+  assertEquals(await pipe.transact("DEVINFO --watch"), ["ERR 100663369 Invalid handle <SCD>"]);
+  const { client: c } = await h.connect();
+  await c.send("DEVINFO --watch");
+  const list = (...sns: string[]) => [
+    "S DEVINFO_START",
+    ...sns.map((sn) => `S DEVICE generic ${sn} openpgp`),
+    "S DEVINFO_END",
+  ];
+  const read = async (n: number) => {
+    const out: string[] = [];
+    while (out.length < n) out.push((await c.line())!);
+    return out;
+  };
+  assertEquals(await read(8), [...list(B, A), ...list(B, A)]);
+  h.backend.cards.delete("R1");
+  h.backend.emit({ type: "card-removed", reader: "R1" });
+  assertEquals(await read(4), ["S DEVINFO_STATUS removal", ...list(A)]);
+  // another card in R0 replaces A: A is gone
+  h.insert("R0", aid("0000000C"));
+  h.backend.emit({ type: "card-inserted", reader: "R0", atr: Uint8Array.of(0x3b, 0x00) });
+  assertEquals(await read(3), ["S DEVINFO_STATUS removal", ...list()]);
+  await h.cards.scan(); // another session's SERIALNO finds the new card
+  assertEquals(await read(4), ["S DEVINFO_STATUS new", ...list(aid("0000000C"))]);
+  assertEquals(await c.transact("NOP"), ["OK"]); // DEVINFO's: the line ended the watch
+  assertEquals(await c.line(), "OK"); // NOP's
+  await c.close();
+  await pipe.close();
+  await h.close();
+});

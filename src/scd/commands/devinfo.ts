@@ -36,22 +36,36 @@ async function sendList(ctx: ScdContext): Promise<boolean> {
   return cards.length > 0;
 }
 
-/** Waits for a card change (its status keyword) or client input / abort (undefined). */
-function nextChange(ctx: ScdContext): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const finish = (value: string | undefined) => {
+/**
+ * The card changes seen since the watch began, as DEVINFO_STATUS keywords; `undefined` is the
+ * end (client input or abort). Subscribed once, so no change between two rounds is lost.
+ */
+function watchChanges(ctx: ScdContext): { next(): Promise<string | undefined>; stop(): void } {
+  const queue: (string | undefined)[] = [];
+  let wake: (() => void) | undefined;
+  const push = (value: string | undefined) => {
+    queue.push(value);
+    wake?.();
+  };
+  const unsubscribe = ctx.cards.onChange((change) => {
+    // stock reports a card once a scan opened it; an insertion only counts when it replaced
+    // a known card (a swap: that card is gone)
+    if (change.type === "inserted" && !change.dropped) return;
+    push(CHANGE_STATUS[change.type]);
+  });
+  const onAbort = () => push(undefined);
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  void ctx.conn.inputPending().then(() => push(undefined));
+  return {
+    async next() {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return queue.shift();
+    },
+    stop() {
       unsubscribe();
       ctx.signal.removeEventListener("abort", onAbort);
-      resolve(value);
-    };
-    const onAbort = () => finish(undefined);
-    const unsubscribe = ctx.cards.onChange((change) => {
-      if (change.type === "inserted") return; // stock reports a card once a scan opened it
-      finish(CHANGE_STATUS[change.type]);
-    });
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
-    void ctx.conn.inputPending().then(() => finish(undefined));
-  });
+    },
+  };
 }
 
 export const devinfo: Command = {
@@ -77,11 +91,16 @@ export const devinfo: Command = {
       if (!(e instanceof NoCardError)) throw e;
     });
     ctx.state.unbind();
-    for (;;) {
-      await sendList(ctx);
-      const status = await nextChange(ctx);
-      if (status === undefined) return;
-      await ctx.conn.statusRaw("DEVINFO_STATUS", status);
+    const changes = watchChanges(ctx);
+    try {
+      for (;;) {
+        await sendList(ctx);
+        const status = await changes.next();
+        if (status === undefined) return;
+        await ctx.conn.statusRaw("DEVINFO_STATUS", status);
+      }
+    } finally {
+      changes.stop();
     }
   },
 };
