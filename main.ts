@@ -11,6 +11,7 @@ import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
 import type { CardReaderBackend } from "./src/pcsc/mod.ts";
 import { TraceFile } from "./src/assuan/mod.ts";
+import { isUserCommand, runUserCommand } from "./src/cli/mod.ts";
 import {
   type AppOpener,
   CardRegistry,
@@ -38,6 +39,7 @@ function env(name: string): string | undefined {
 }
 
 const HELP = `Usage: scd-ts [options] (--multi-server | --server | --daemon)
+       scd-ts probe (readers | info | loop | doctor) [--json] | doctor | install | uninstall | demo
 Smartcard daemon for GnuPG (drop-in replacement for scdaemon).
 
   --multi-server       serve gpg-agent on stdin/stdout and the socket S.scdaemon
@@ -144,6 +146,9 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `scd-ts probe|doctor|install|uninstall|demo`: gpg-agent always starts the daemon with
+  // options (`--multi-server`), so a first word selects the user commands
+  if (isUserCommand(argv)) return await runUserCommand(argv);
   const args = parseArgs(argv);
   if (args.command === "help") {
     console.log(HELP);

@@ -98,6 +98,22 @@ export const LAYERS: readonly Layer[] = [
     rank: 6,
     mayImport: ["src/app/", "src/openpgp/", "src/pkcs11/", "src/pcsc/", "src/formats/", ...RANK0],
   },
+  // 7: the user commands (probe, doctor, install, demo), process entries like main.ts: the
+  // card layers as src/probe would use them, the scd config (homedir, scd-ts.conf) and the
+  // virtual card for `--reader virtual:…`
+  {
+    path: "src/cli/",
+    rank: 7,
+    mayImport: [
+      "src/app/",
+      "src/openpgp/",
+      "src/pcsc/",
+      "src/scd/",
+      "src/virtual/",
+      "src/formats/",
+      ...RANK0,
+    ],
+  },
   // 7: process entry and logging setup
   { path: "main.ts", rank: 7, mayImport: "anything" },
   { path: "src/log.ts", rank: 7, mayImport: "anything" },

@@ -1,7 +1,9 @@
 /**
- * `deno task ci`: every suite CI runs, one after another, with a per-suite summary and a
- * last line `N passed, N failed` (tests, not steps; fmt/lint/check count as one test each).
- * Exits non-zero when anything failed.
+ * `deno task ci`: every suite CI runs, in parallel {@linkcode LANES} (suites of a lane one after
+ * another), each suite's output printed in one piece when it ends, then a per-suite summary with
+ * times and a last line `N passed, N failed` (tests, not steps; fmt/lint/check count as one test
+ * each). Exits non-zero when anything failed. SCD_CI_ONLY=REGEX runs only the suites whose name
+ * matches (for trying the runner; CI runs all).
  *
  * The e2e matrix is SCD_E2E_GNUPG × SCD_E2E_DAEMON; the daemon list defaults to
  * {@linkcode E2E_DAEMONS} and can be overridden with SCD_CI_DAEMONS=stock,scd-ts. The fault
@@ -19,6 +21,32 @@ export const E2E_DAEMONS = ["stock", "scd-ts"];
 
 /** Daemons the fault matrix runs for in CI (gnupg 2.2). */
 export const FAULT_DAEMONS = ["scd-ts"];
+
+/**
+ * The bundle's suites (docs/development.md "Test"): built once, then run like the binary. One
+ * lane, in order: each needs the bundle the first one writes; the e2e smoke takes a host vpcd
+ * slot and tests/cli a pcscd of its own, like tests/pcsc.
+ */
+function userSuites(bundle: string): Suite[] {
+  const smoke = ["tests/e2e/card_status_test.ts", "tests/e2e/keygen_test.ts"];
+  const suites: Suite[] = [
+    { name: "bundle build", args: ["task", "bundle"], kind: "single" },
+    { name: "demo (bundle)", args: ["run", "-A", bundle, "demo"], kind: "single" },
+    {
+      name: "cli (bundle)",
+      args: ["test", "--quiet", "-A", "tests/cli/"],
+      env: { SCD_CLI_MAIN: bundle },
+      kind: "deno-test",
+    },
+    {
+      name: "e2e smoke (bundle) gnupg 2.2 scd-ts",
+      args: ["test", "--quiet", "-A", ...smoke],
+      env: { SCD_E2E_DAEMON: "scd-ts", SCD_E2E_GNUPG: "2.2", SCD_E2E_SCD_TS_MAIN: bundle },
+      kind: "deno-test",
+    },
+  ];
+  return suites.map((s) => ({ ...s, lane: "host" }));
+}
 
 /** Pass/fail counts of one suite. */
 export interface SuiteCounts {
@@ -50,10 +78,29 @@ interface Suite {
   env?: Record<string, string>;
   /** "single": one test, passes when the exit code is 0; "deno-test": parse the summary. */
   kind: "single" | "deno-test";
+  /**
+   * Suites of one lane run one after another; lanes run side by side (see {@linkcode LANES}).
+   * Default "static".
+   */
+  lane?: Lane;
 }
 
+/**
+ * The lanes CI runs in parallel, chosen by what the suites share: "static" is CPU only (no
+ * pcscd); "host" uses the machine's pcscd (gnupg 2.2 e2e takes one vpcd slot per file, the fault
+ * suite after it); "chroot" uses the trixie chroot's pcscd (gnupg 2.4 locks it whole). "final"
+ * starts when all others are done (steps that read what the others produced).
+ */
+export const LANES = ["static", "host", "chroot", "final"] as const;
+/** One of {@linkcode LANES}. */
+export type Lane = typeof LANES[number];
+
+/**
+ * Runs one suite with its output buffered and printed in one piece when it ends, so suites of
+ * parallel lanes do not interleave.
+ */
 async function runSuite(suite: Suite): Promise<SuiteCounts & { code: number; ms: number }> {
-  console.log(`\n=== ${suite.name}: deno ${suite.args.join(" ")}`);
+  console.log(`--- start ${suite.name}`);
   const started = Date.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: suite.args,
@@ -63,19 +110,13 @@ async function runSuite(suite: Suite): Promise<SuiteCounts & { code: number; ms:
     stderr: "piped",
   }).spawn();
   const chunks: string[] = [];
-  async function tee(stream: ReadableStream<Uint8Array>, out: typeof Deno.stdout) {
+  async function collect(stream: ReadableStream<Uint8Array>) {
     const dec = new TextDecoder();
-    for await (const chunk of stream) {
-      chunks.push(dec.decode(chunk, { stream: true }));
-      await out.write(chunk);
-    }
+    for await (const chunk of stream) chunks.push(dec.decode(chunk, { stream: true }));
   }
-  const [status] = await Promise.all([
-    child.status,
-    tee(child.stdout, Deno.stdout),
-    tee(child.stderr, Deno.stderr),
-  ]);
+  const [status] = await Promise.all([child.status, collect(child.stdout), collect(child.stderr)]);
   const ms = Date.now() - started;
+  console.log(`\n=== ${suite.name}: deno ${suite.args.join(" ")}\n${chunks.join("")}`);
   if (suite.kind === "single") {
     const ok = status.code === 0;
     return { passed: ok ? 1 : 0, failed: ok ? 0 : 1, ignored: 0, code: status.code, ms };
@@ -117,8 +158,12 @@ async function main(): Promise<number> {
       kind: "single",
     },
   ];
+  // issue 13: the single-file build as users get it — the demo, the user commands' tests
+  // and the e2e smoke workflows (card-status, sign, decrypt) against dist/scd-ts.js
+  suites.push(...userSuites(`${root}dist/scd-ts.js`));
   if (await exists("tests/pcsc")) {
-    suites.push({ name: "pcsc", args: ["task", "test:pcsc"], kind: "deno-test" });
+    // its own private pcscd (tests/pcsc/_bed.ts), so it may share the host lane's time
+    suites.push({ name: "pcsc", args: ["task", "test:pcsc"], kind: "deno-test", lane: "host" });
   }
   const daemons = (Deno.env.get("SCD_CI_DAEMONS") ?? E2E_DAEMONS.join(","))
     .split(",").map((d) => d.trim()).filter((d) => d !== "");
@@ -129,16 +174,21 @@ async function main(): Promise<number> {
         args: ["task", "e2e"],
         env: { SCD_E2E_GNUPG: gnupg, SCD_E2E_DAEMON: daemon },
         kind: "deno-test",
+        lane: gnupg === "2.2" ? "host" : "chroot",
       });
     }
   }
-  // the smoke set on every other card profile, stock and scd-ts × 2.2 and 2.4, cells in
-  // parallel (docs/cards.md "Workflows per profile"; fails when scd-ts fails where stock not)
-  suites.push({
-    name: "profile smoke (non-default profiles)",
-    args: ["run", "-A", "tests/e2e/profile_matrix.ts", "--except-default"],
-    kind: "single",
-  });
+  // the smoke set on every other card profile, stock and scd-ts (docs/cards.md "Workflows per
+  // profile"; fails when scd-ts fails where stock does not): 2.2 two cells at a time on the
+  // host's two vpcd slots, 2.4 one at a time on the chroot's pcscd
+  for (const gnupg of E2E_GNUPG) {
+    suites.push({
+      name: `profile smoke gnupg ${gnupg} (non-default profiles)`,
+      args: ["run", "-A", "tests/e2e/profile_matrix.ts", "--except-default", "--gnupg", gnupg],
+      kind: "single",
+      lane: gnupg === "2.2" ? "host" : "chroot",
+    });
+  }
   const faultDaemons = (Deno.env.get("SCD_CI_FAULT_DAEMONS") ?? FAULT_DAEMONS.join(","))
     .split(",").map((d) => d.trim()).filter((d) => d !== "");
   for (const daemon of faultDaemons) {
@@ -147,26 +197,35 @@ async function main(): Promise<number> {
       args: ["task", "faults"],
       env: { SCD_E2E_GNUPG: "2.2", SCD_E2E_DAEMON: daemon, SCD_FAULT_REPEAT: "5" },
       kind: "deno-test",
+      lane: "host",
     });
   }
-  const results: string[] = [];
+  const only = Deno.env.get("SCD_CI_ONLY");
+  if (only) suites.splice(0, suites.length, ...suites.filter((s) => new RegExp(only).test(s.name)));
+  const results = new Map<Suite, string>();
   let passed = 0;
   let failed = 0;
-  for (const suite of suites) {
-    const r = await runSuite(suite);
-    passed += r.passed;
-    failed += r.failed;
-    const ignored = r.ignored > 0 ? `, ${r.ignored} ignored` : "";
-    results.push(
-      `${
-        r.failed === 0 ? "ok    " : "FAILED"
-      } ${suite.name}: ${r.passed} passed, ${r.failed} failed${ignored} (exit ${r.code}, ${
-        (r.ms / 1000).toFixed(1)
-      } s)`,
-    );
+  async function runLane(lane: Lane) {
+    for (const suite of suites.filter((s) => (s.lane ?? "static") === lane)) {
+      const r = await runSuite(suite);
+      passed += r.passed;
+      failed += r.failed;
+      const ignored = r.ignored > 0 ? `, ${r.ignored} ignored` : "";
+      const verdict = r.failed === 0 ? "ok    " : "FAILED";
+      const seconds = (r.ms / 1000).toFixed(1);
+      results.set(
+        suite,
+        `${verdict} [${lane}] ${suite.name}: ${r.passed} passed, ${r.failed} failed${ignored} ` +
+          `(exit ${r.code}, ${seconds} s)`,
+      );
+    }
   }
+  const started = Date.now();
+  await Promise.all(LANES.filter((l) => l !== "final").map(runLane));
+  await runLane("final");
   console.log("\n=== summary");
-  for (const line of results) console.log(line);
+  for (const suite of suites) console.log(results.get(suite));
+  console.log(`wall time ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
 }

@@ -35,6 +35,12 @@ export interface Connection {
   readonly signal: AbortSignal;
   /** True once the end of the client's input has been seen. */
   readonly peerClosed: boolean;
+  /**
+   * Resolves once the client has sent a line (or closed its side) that nobody read yet,
+   * without reading it: a long-running command (DEVINFO --watch) ends on any client input,
+   * as stock's `card_list_wait` selects on the client's fd.
+   */
+  inputPending(): Promise<void>;
   /** `S <KEYWORD> <args>`, each argument escaped like scdaemon's `send_status_info`. */
   status(keyword: string, ...args: (string | Uint8Array)[]): Promise<void>;
   /** `S <KEYWORD> <text>` with text sent as is (`send_status_direct`); text with LF is not sent. */
@@ -90,6 +96,7 @@ export class AssuanConnection implements Connection {
   #shutdown = false;
   #detach: (() => void) | undefined;
   #pump: Promise<void>;
+  #onInput = new Set<() => void>();
 
   constructor(
     stream: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
@@ -121,6 +128,17 @@ export class AssuanConnection implements Connection {
 
   get peerClosed(): boolean {
     return this.#peerClosed;
+  }
+
+  inputPending(): Promise<void> {
+    if (this.#queue.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#onInput.delete(done);
+        resolve();
+      };
+      this.#onInput.add(done);
+    });
   }
 
   /** The session-wide signal: aborted on shutdown (and on EOF unless disabled). */
@@ -297,6 +315,7 @@ export class AssuanConnection implements Connection {
       const r = await this.#reader.read();
       this.#queue.push(r);
       this.#wake?.();
+      for (const done of [...this.#onInput]) done();
       if (r.kind === "eof") {
         this.#peerClosed = true;
         if (this.#abortOnEof) this.#abort(eofError());

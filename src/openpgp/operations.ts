@@ -155,6 +155,9 @@ export async function decipher(op: Op, request: DecipherRequest): Promise<Deciph
 /** CHECKPIN: `<serial>[CHV3]` checks the admin PIN (only with 3 tries left), else PW1. */
 export async function checkPin(op: Op, request: CheckPinRequest): Promise<void> {
   await checkKeyId(op, request.idStr, { keyNo: 0 });
+  // CHECKPIN always verifies afresh, as stock does (every gpg-card `verify` asks on 2.4.7,
+  // docs/multi-card.md), even when a burst hold kept this session verified
+  op.session.forgetVerification();
   const id = request.idStr;
   if (id.slice(32) === "[CHV3]" || id.slice(40) === "[CHV3]") {
     const tries = parsePwStatus(await op.session.pwStatusBytes()).tries.pw3;

@@ -35,6 +35,8 @@ export interface FakeCard {
   atr?: Uint8Array;
   /** APDU handler; default answers 9000 with no data. */
   transmit?: (apdu: Uint8Array) => Uint8Array;
+  /** A card without an OpenPGP application: opening the app fails. */
+  noApp?: boolean;
 }
 
 /** A reader backend whose readers and cards tests set directly. */
@@ -151,6 +153,7 @@ export function fakeOpener(apps: FakeApp[] = []): AppOpener {
   return ({ backend, reader }) =>
     backend.withCard(reader, () => {
       const card = (backend as FakeBackend).cards.get(reader)!;
+      if (card.noApp) throw new Error("SELECT OpenPGP failed: 6A82");
       const app = new FakeApp(card.serialNo);
       apps.push(app);
       return Promise.resolve(app);
@@ -207,7 +210,8 @@ export class Harness {
     const client = new TestClient();
     const end = this.server.serve(client.server, options);
     const hello = await client.line();
-    if (hello !== "OK GNU Privacy Guard's Smartcard server ready") {
+    // socket sessions add ", process <pid>" like stock's
+    if (!/^OK GNU Privacy Guard's Smartcard server ready(, process \d+)?$/.test(hello ?? "")) {
       throw new Error(`Cannot connect: unexpected greeting ${hello}`);
     }
     return { client, end };

@@ -49,7 +49,9 @@ export async function findKey(
 
 /**
  * The card a key id refers to (stock `open_card` + `card_get`): the session's card, or for
- * a 40-character id the known card holding that keygrip; `missing` when none has it.
+ * a 40-character id the known card holding that keygrip, tried in most-recently-used order
+ * like stock's `do_with_keygrip` walks `card_top` (so of two cards with the same key, a
+ * main and a backup, the one used last signs); `missing` when none has it.
  */
 export async function cardForKey(
   ctx: ScdContext,
@@ -58,8 +60,9 @@ export async function cardForKey(
 ): Promise<AppCard & { key?: KeyInfo }> {
   const own = await openApp(ctx);
   if (keyId.length !== 40) return own;
-  const others = ctx.cards.cards.filter((c) => c.app && c.id !== own.card.id);
-  for (const entry of [own, ...others.map((card) => ({ card, app: card.app! }))]) {
+  const known = ctx.cards.cards.filter((c) => c.app);
+  const order = known.some((c) => c.id === own.card.id) ? known : [own.card, ...known];
+  for (const entry of order.map((card) => ({ card, app: card.app! }))) {
     const key = await findKey(ctx, entry, keyId).catch((e) => {
       log.debug("Cannot list keys of {serial}: {error}", { serial: entry.card.serialNo, error: e });
       return undefined;

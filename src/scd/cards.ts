@@ -9,9 +9,14 @@
  * monitor reports a removal, a swap or pcscd going away; without a working monitor nothing is
  * cached and every SERIALNO opens the card afresh.
  *
- * Reader choice mirrors stock's `select_application`: readers are tried in pcscd's order
- * (optionally filtered by `SCD_TS_READER`, like `--reader-port`), the first card that opens
- * wins unless a serial number is demanded; no card at all is ENODEV.
+ * Several cards at once follow stock 2.4's `select_application` (gpg/gnupg:scd/app.c): a
+ * scan opens the card in every reader (pcscd's order, optionally filtered by `SCD_TS_READER`,
+ * like `--reader-port`); readers without a card and cards without an OpenPGP application are
+ * passed over; each newly found card goes to the front of the most-recently-used list, so
+ * after a scan of empty registry the card in the last reader is the current one, as with
+ * stock. `--demand` picks a card by serial and moves it to the front; no card at all is
+ * ENODEV. Each entry has its own cached application, PIN cache entries (keyed by the entry,
+ * see operation.ts) and card facts; none holds a PC/SC handle.
  * @module
  */
 
@@ -58,11 +63,13 @@ export interface CardEntry {
   readonly app: CardApplication | undefined;
   /** Hex serial as `S SERIALNO` prints it (the OpenPGP AID; `FF7F00` without an app). */
   readonly serialNo: string;
+  /** Position of the reader in the reader list when the card was opened (stock's slot). */
+  readonly slot: number;
 }
 
 /** A change the monitor saw, after the registry updated itself. */
 export interface CardChange {
-  readonly type: "inserted" | "removed";
+  readonly type: "inserted" | "removed" | "new";
   readonly reader: string;
   /** The entry that was dropped (removal or swap), if the registry knew one. */
   readonly dropped?: CardEntry | undefined;
@@ -72,7 +79,10 @@ export interface CardChange {
 export interface CardRegistryOptions {
   /** Opens the card application (OpenPGP) on a reader. */
   openApp: AppOpener;
-  /** Only readers whose name contains this (exact match preferred), like `--reader-port`. */
+  /**
+   * Which reader(s), like `--reader-port`: an exact name, else an index into pcscd's list
+   * (all digits, 0-based as 2.4's `reader-port N`), else every reader containing it.
+   */
   readerPort?: string | undefined;
 }
 
@@ -100,6 +110,7 @@ export class CardRegistry implements AsyncDisposable {
   #listeners = new Set<(change: CardChange) => void>();
   #watch: AsyncDisposable | undefined;
   #watching = false;
+  #scanError: unknown;
 
   constructor(backend: CardReaderBackend, options: CardRegistryOptions) {
     this.backend = backend;
@@ -123,7 +134,34 @@ export class CardRegistry implements AsyncDisposable {
     const port = this.#readerPort;
     if (!port) return all;
     const exact = all.filter((r) => r === port);
-    return exact.length > 0 ? exact : all.filter((r) => r.includes(port));
+    if (exact.length > 0) return exact;
+    if (/^\d+$/.test(port)) return all.slice(Number(port), Number(port) + 1);
+    return all.filter((r) => r.includes(port));
+  }
+
+  /**
+   * Open the card in every reader not yet known (stock's device scan in
+   * `select_application`); known entries are kept while the monitor runs. Each new card goes
+   * to the front of the MRU order and is announced as a "new" change (DEVINFO --watch).
+   * Readers whose card cannot be opened (none, or no OpenPGP application) are passed over.
+   */
+  async scan(signal?: AbortSignal): Promise<string[]> {
+    const readers = await this.readers(signal);
+    this.#scanError = undefined;
+    for (const [slot, reader] of readers.entries()) {
+      const known = this.#cards.get(reader);
+      if (known?.app && this.#watching) continue;
+      try {
+        const entry = await this.#entryFor(reader, undefined, slot, signal);
+        this.#touch(entry);
+        if (entry !== known) this.#announce({ type: "new", reader });
+      } catch (e) {
+        signal?.throwIfAborted();
+        log.debug("No usable card in {reader}: {error}", { reader, error: e });
+        this.#scanError ??= e;
+      }
+    }
+    return readers;
   }
 
   /** Find or open a card (SERIALNO, and the auto-select of other commands). */
@@ -132,16 +170,45 @@ export class CardRegistry implements AsyncDisposable {
     if (apptype !== undefined && apptype !== "openpgp" && apptype !== "undefined") {
       throw new NoCardError("not-found", `Cannot select application "${apptype}": not supported`);
     }
+    if (apptype === "undefined") return await this.#selectRaw(request);
+    const readers = await this.scan(request.signal);
+    if (readers.length === 0) throw new NoCardError("no-reader", "Cannot find a card reader");
+    const demand = request.demand?.toUpperCase();
+    const entry = this.cards.find((c) =>
+      c.app !== undefined && (demand === undefined || c.serialNo.toUpperCase() === demand)
+    );
+    if (entry) {
+      this.#touch(entry);
+      return entry;
+    }
+    const cause = { cause: this.#scanError }; // why the first reader's card could not be used
+    if (demand) throw new NoCardError("not-found", `Cannot find card ${request.demand}`, cause);
+    throw new NoCardError("no-card", "Cannot find a usable card", cause);
+  }
+
+  /** The current card without a scan (stock `open_card`): the MRU head, else a select. */
+  async current(signal?: AbortSignal): Promise<CardEntry> {
+    const head = this.#watching ? this.cards.find((c) => c.app !== undefined) : undefined;
+    return head ?? await this.select(signal ? { signal } : {});
+  }
+
+  /** The known card with this serial (case-insensitive), if any. */
+  bySerial(serialNo: string): CardEntry | undefined {
+    const want = serialNo.toUpperCase();
+    return this.cards.find((c) => c.serialNo.toUpperCase() === want);
+  }
+
+  /** `SERIALNO undefined`: the first reader whose card answers, without an application. */
+  async #selectRaw(request: SelectRequest): Promise<CardEntry> {
     const readers = await this.readers(request.signal);
     if (readers.length === 0) throw new NoCardError("no-reader", "Cannot find a card reader");
     let firstError: unknown;
-    for (const reader of readers) {
+    for (const [slot, reader] of readers.entries()) {
       let entry: CardEntry;
       try {
-        entry = await this.#entryFor(reader, apptype, request.signal);
+        entry = await this.#entryFor(reader, "undefined", slot, request.signal);
       } catch (e) {
         request.signal?.throwIfAborted();
-        log.debug("No usable card in {reader}: {error}", { reader, error: e });
         firstError ??= e;
         continue;
       }
@@ -151,12 +218,8 @@ export class CardRegistry implements AsyncDisposable {
       this.#touch(entry);
       return entry;
     }
-    if (request.demand) {
-      throw new NoCardError("not-found", `Cannot find card ${request.demand}`, {
-        cause: firstError,
-      });
-    }
-    throw new NoCardError("no-card", "Cannot find a usable card", { cause: firstError });
+    const reason = request.demand ? "not-found" : "no-card";
+    throw new NoCardError(reason, "Cannot find a usable card", { cause: firstError });
   }
 
   /** Whether `entry` is still the card in its reader (not removed or swapped since). */
@@ -261,7 +324,7 @@ export class CardRegistry implements AsyncDisposable {
   /** Whether `reader` passes the `readerPort` filter (events of other readers are ignored). */
   #wanted(reader: string): boolean {
     const port = this.#readerPort;
-    return !port || reader === port || reader.includes(port);
+    return !port || /^\d+$/.test(port) || reader === port || reader.includes(port);
   }
 
   /** Apply a monitor event: drop what was in the reader, then tell the listeners. */
@@ -274,9 +337,13 @@ export class CardRegistry implements AsyncDisposable {
       this.#cards.delete(reader);
     }
     log.info("Card {type} in {reader}", { type, reader });
+    this.#announce({ type, reader, dropped });
+  }
+
+  #announce(change: CardChange): void {
     for (const listener of [...this.#listeners]) {
       try {
-        listener({ type, reader, dropped });
+        listener(change);
       } catch (e) {
         log.error("Card change listener failed: {error}", { error: e });
       }
@@ -286,6 +353,7 @@ export class CardRegistry implements AsyncDisposable {
   async #entryFor(
     reader: string,
     apptype: string | undefined,
+    slot: number,
     signal: AbortSignal | undefined,
   ): Promise<CardEntry> {
     const known = this.#cards.get(reader);
@@ -299,13 +367,13 @@ export class CardRegistry implements AsyncDisposable {
       await this.backend.withCard(reader, () => Promise.resolve(), signal ? { signal } : {});
       const entry = known && this.#watching
         ? known
-        : { id: this.#nextId++, reader, app: undefined, serialNo: NO_SERIAL };
+        : { id: this.#nextId++, reader, app: undefined, serialNo: NO_SERIAL, slot };
       this.#cards.set(reader, entry);
       return entry;
     }
     known?.app?.invalidate();
     const app = await this.#openApp({ backend: this.backend, reader, signal });
-    const entry: CardEntry = { id: this.#nextId++, reader, app, serialNo: app.serialNo };
+    const entry: CardEntry = { id: this.#nextId++, reader, app, serialNo: app.serialNo, slot };
     this.#cards.set(reader, entry);
     return entry;
   }

@@ -9,15 +9,44 @@ function registry(readerPort?: string) {
   return { backend, apps, cards };
 }
 
-Deno.test("CardRegistry.select() takes the first reader with a card", async () => {
+Deno.test("CardRegistry.select() scans every reader; the card found last is current, like stock 2.4", async () => {
   const { backend, cards } = registry();
-  backend.readers = ["A", "B", "C"];
+  backend.readers = ["A", "B", "C", "D"];
   backend.cards.set("B", { serialNo: aid("0000000B") });
   backend.cards.set("C", { serialNo: aid("0000000C") });
-  assertEquals((await cards.select()).reader, "B");
-  assertEquals((await cards.select({ demand: aid("0000000C") })).reader, "C");
+  await cards.watch();
+  assertEquals((await cards.select()).reader, "C");
+  assertEquals(cards.cards.map((c) => [c.reader, c.slot]), [["C", 2], ["B", 1]]);
+  assertEquals((await cards.select({ demand: aid("0000000b") })).reader, "B");
   // most recently selected first, like stock's card_top
-  assertEquals(cards.cards.map((c) => c.reader), ["C", "B"]);
+  assertEquals(cards.cards.map((c) => c.reader), ["B", "C"]);
+  assertEquals((await cards.select()).reader, "B");
+  assertEquals((await cards.current()).reader, "B");
+  assertEquals(cards.bySerial(aid("0000000c"))?.reader, "C");
+  // a card in D found by the next scan goes to the front and is announced as "new"
+  const changes: string[] = [];
+  cards.onChange((c) => changes.push(`${c.type} ${c.reader}`));
+  backend.cards.set("D", { serialNo: aid("0000000D") });
+  assertEquals((await cards.select()).reader, "D");
+  assertEquals(changes, ["new D"]);
+  await cards.close();
+});
+
+Deno.test("CardRegistry passes over a reader whose card has no OpenPGP application", async () => {
+  const { backend, cards } = registry();
+  backend.readers = ["A", "B"];
+  backend.cards.set("A", { serialNo: aid("0000000A") });
+  backend.cards.set("B", { serialNo: aid("0000000B"), noApp: true });
+  assertEquals((await cards.select()).reader, "A");
+});
+
+Deno.test("CardRegistry takes reader-port as a name, a 0-based index or a substring", async () => {
+  const { backend, cards } = registry("1");
+  backend.readers = ["Virtual PCD 00 00", "Virtual PCD 00 01"];
+  assertEquals(await cards.readers(), ["Virtual PCD 00 01"]);
+  const past = registry("7");
+  past.backend.readers = ["Virtual PCD 00 00"];
+  assertEquals(await past.cards.readers(), []);
 });
 
 Deno.test("CardRegistry.select() says why nothing was found", async () => {

@@ -109,7 +109,8 @@ export function parameterError(description: string): GpgError {
 /**
  * Stock's `open_card`: fail with CARD_REMOVED while the session's removed flag is set, with
  * LOCKED while another session holds the lock; otherwise the bound card, auto-selecting
- * (and binding) one when the session has none.
+ * (and binding) the current one — the most recently used known card, as stock's
+ * `select_application` without a scan takes `card_top` — when the session has none.
  */
 export async function openCard(ctx: ScdContext): Promise<CardEntry> {
   if (ctx.state.cardRemoved) throw new GpgError("CARD_REMOVED");
@@ -119,7 +120,7 @@ export async function openCard(ctx: ScdContext): Promise<CardEntry> {
     refreshIfStale(ctx, bound);
     return bound;
   }
-  const card = await ctx.cards.select({ signal: ctx.signal });
+  const card = await ctx.cards.current(ctx.signal);
   ctx.state.bind(card);
   refreshIfStale(ctx, card);
   return card;

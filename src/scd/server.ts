@@ -66,6 +66,8 @@ export interface SessionOptions {
   trace?: TraceSink | undefined;
   /** Abort the running command when the client's input ends (default true). */
   abortOnEof?: boolean;
+  /** A connection accepted on the listening socket (its greeting carries the pid). */
+  socket?: boolean;
 }
 
 /** C `atoi` on an OPTION value: leading blanks, sign, digits; -1 for an empty value. */
@@ -114,7 +116,9 @@ export class ScdServer implements DaemonInfo {
   async serve(stream: Duplex, options: SessionOptions = {}): Promise<SessionEnd> {
     const state = new SessionState({ pipe: options.pipe ?? false, peerPid: options.peerPid });
     const assuan = new AssuanServer<ScdContext>({
-      hello: HELLO,
+      // stock's greeting on its socket adds the pid (libassuan's socket server; seen on 2.4.7,
+      // docs/multi-card.md), the pipe's has none
+      hello: options.socket ? `${HELLO}, process ${this.pid}` : HELLO,
       commands: COMMANDS,
       abortOnEof: options.abortOnEof ?? true,
       createSession: (conn) => this.#session(conn, state),
@@ -185,6 +189,8 @@ export class ScdServer implements DaemonInfo {
   }
 
   #cardChanged(change: CardChange): void {
+    // a scan registering a card is no reader event: stock signals nobody (app_new_register)
+    if (change.type === "new") return;
     const sent = new Set<string>();
     for (const state of this.#sessions) {
       if (state.card && state.card.reader === change.reader && !this.cards.isCurrent(state.card)) {
@@ -218,6 +224,6 @@ class SocketSessions extends AssuanServer<ScdContext> {
   }
 
   override serve(stream: Duplex, options: ServeOptions = {}): Promise<SessionEnd> {
-    return this.#scd.serve(stream, { signal: options.signal, trace: options.trace });
+    return this.#scd.serve(stream, { signal: options.signal, trace: options.trace, socket: true });
   }
 }

@@ -32,7 +32,7 @@ Deno.test("A card removal marks the sessions bound to it removed, not the others
   h.insert("R1", aid("00000002"));
   const a = await h.connect();
   const b = await h.connect();
-  await a.client.transact("SERIALNO");
+  await a.client.transact(`SERIALNO --demand=${aid("00000001")}`);
   await b.client.transact(`SERIALNO --demand=${aid("00000002")}`);
   h.backend.cards.delete("R0");
   h.backend.emit({ type: "card-removed", reader: "R0" });
@@ -63,9 +63,9 @@ Deno.test("HELP lists the commands in stock order with their syntax lines", asyn
   const lines = await client.transact("HELP");
   assertEquals(lines.slice(8, 12), [
     "# SERIALNO [--demand=<serialno>] [--all] [<apptype>]",
+    "# SWITCHCARD [<serialno>]",
+    "# SWITCHAPP [<appname>]",
     "# LEARN [--force] [--keypairinfo] [--reread] [--multi]",
-    "# READCERT <hexified_certid>|<keyid>|<oid>",
-    "# READKEY [--format=advanced|ssh] [--advanced] [--info[-only]] <keyid>|<keygrip>",
   ]);
   assertEquals(lines.at(-1), "OK");
   await client.close();

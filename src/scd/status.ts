@@ -83,3 +83,11 @@ export function keyInfoStatus(k: KeyInfoFields): StatusLine {
 export function paddingStatus(padding: number): StatusLine {
   return raw("PADDING", String(padding));
 }
+
+/**
+ * `S DEVICE <cardtype> <serialno> <apptype>` (raw, DEVINFO; `app_send_devinfo`). The virtual
+ * card and most OpenPGP cards are cardtype "generic" (`strcardtype`).
+ */
+export function devinfoStatus(serialNo: string, appType: string): StatusLine {
+  return raw("DEVICE", `generic ${serialNo} ${appType}`);
+}

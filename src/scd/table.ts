@@ -14,6 +14,7 @@ import { getLog } from "../log.ts";
 import type { Command } from "./command.ts";
 import { apdu } from "./commands/apdu.ts";
 import { checkpin } from "./commands/checkpin.ts";
+import { devinfo } from "./commands/devinfo.ts";
 import { disconnect } from "./commands/disconnect.ts";
 import { genkey } from "./commands/genkey.ts";
 import { getattr } from "./commands/getattr.ts";
@@ -33,6 +34,7 @@ import { restart } from "./commands/restart.ts";
 import { serialno } from "./commands/serialno.ts";
 import { setattr } from "./commands/setattr.ts";
 import { setdata } from "./commands/setdata.ts";
+import { switchapp, switchcard } from "./commands/switchcard.ts";
 import { writecert } from "./commands/writecert.ts";
 import { writekey } from "./commands/writekey.ts";
 import { noteCardChange } from "./card_state.ts";
@@ -65,11 +67,11 @@ export function withErrorMapping(command: Command): Command {
   };
 }
 
-/**
- * The commands in stock 2.4's order (SWITCHCARD, SWITCHAPP and DEVINFO are not implemented).
- */
+/** The commands in stock 2.4's order. */
 export const COMMANDS: readonly Command[] = [
   serialno,
+  switchcard,
+  switchapp,
   learn,
   readcert,
   readkey,
@@ -95,4 +97,5 @@ export const COMMANDS: readonly Command[] = [
   apdu,
   killscd,
   keyinfo,
+  devinfo,
 ].map(withErrorMapping);

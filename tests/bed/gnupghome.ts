@@ -138,14 +138,15 @@ export function readerPortOption(version: string, reader: string): string {
   return m === null ? "99" : m[1]!;
 }
 
-/** Writes `<home>/scd-ts`, which execs deno on the repo's main.ts with `args`. */
+/** Writes `<home>/scd-ts`, which execs deno on the repo's main.ts (or SCD_E2E_SCD_TS_MAIN). */
 async function writeScdTsWrapper(home: string, env: Record<string, string>): Promise<string> {
   const deno = Deno.realPathSync(Deno.execPath());
   const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
   const exports = Object.entries({ DENO_DIR: denoDir, ...env })
     .map(([k, v]) => `export ${k}='${v}'\n`).join("");
-  const wrapper =
-    `#!/bin/sh\n${exports}exec '${deno}' run -A --quiet '${REPO_ROOT}/main.ts' "$@"\n`;
+  // SCD_E2E_SCD_TS_MAIN: run another build of the daemon, e.g. the bundle dist/scd-ts.js
+  const main = Deno.env.get("SCD_E2E_SCD_TS_MAIN") ?? `${REPO_ROOT}/main.ts`;
+  const wrapper = `#!/bin/sh\n${exports}exec '${deno}' run -A --quiet '${main}' "$@"\n`;
   const path = `${home}/scd-ts`;
   await Deno.writeTextFile(path, wrapper, { mode: 0o755 });
   return path;

@@ -10,6 +10,7 @@ import { GpgError } from "../../gpg_error/mod.ts";
 import { getLog } from "../../log.ts";
 import { manufacturerName } from "../../openpgp/mod.ts";
 import { type Command, openCard, parameterError, parseCount, type ScdContext } from "../command.ts";
+import type { CardEntry } from "../cards.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
 
 const log = getLog("scd");
@@ -18,6 +19,16 @@ const log = getLog("scd");
 const APP_LIST = "openpgp:\n";
 
 type Handler = (ctx: ScdContext, arg: string) => Promise<void>;
+
+/**
+ * The known cards in reader order, CARD_NOT_PRESENT when there are none (2.4
+ * `send_card_and_app_list` sorts `card_top` by slot).
+ */
+function bySlot(ctx: ScdContext): CardEntry[] {
+  const cards = ctx.cards.cards;
+  if (cards.length === 0) throw new GpgError("CARD_NOT_PRESENT");
+  return cards.sort((a, b) => a.slot - b.slot);
+}
 
 const HANDLERS: Record<string, Handler> = {
   version: (ctx) => ctx.conn.data(ctx.daemon.version),
@@ -46,14 +57,14 @@ const HANDLERS: Record<string, Handler> = {
   },
   app_list: (ctx) => ctx.conn.data(APP_LIST),
   card_list: async (ctx) => {
-    for (const card of ctx.cards.cards) await sendStatus(ctx.conn, serialNoStatus(card.serialNo));
+    for (const card of bySlot(ctx)) await sendStatus(ctx.conn, serialNoStatus(card.serialNo));
   },
   active_apps: async (ctx) => {
     const card = ctx.state.card;
     if (card?.app) await sendStatus(ctx.conn, serialNoStatus(card.serialNo, [card.app.appType]));
   },
   all_active_apps: async (ctx) => {
-    for (const card of ctx.cards.cards) {
+    for (const card of bySlot(ctx)) {
       if (card.app) await sendStatus(ctx.conn, serialNoStatus(card.serialNo, [card.app.appType]));
     }
   },

@@ -17,6 +17,8 @@ export const serialno: Command = {
     "",
     "Select the card (the one with SERIALNO when --demand is given) and print",
     "  S SERIALNO <hexstring>",
+    "Every reader is scanned for new cards first; without --demand the most",
+    "recently used (or found) card is taken.",
     "APPTYPE is openpgp (the default) or undefined (no application; raw APDUs).",
     "--all is accepted for gnupg 2.4 agents; OpenPGP is the only application.",
     "After a card change most commands fail with 'Card removed' until SERIALNO",

@@ -1,0 +1,35 @@
+/**
+ * Which reader backend and reader a user command works on: PC/SC (shared connects, one short
+ * transaction per read, so it works while the daemon runs), or `--reader virtual:STATEFILE`
+ * for the built-in card in process, like the daemon's `SCD_TS_READER`.
+ * @module
+ */
+
+import type { CardReaderBackend } from "../pcsc/mod.ts";
+import { UsageError } from "./output.ts";
+
+/** The backend for `reader` (a `virtual:` name opens the in-process card). */
+export async function backendFor(reader: string | undefined): Promise<CardReaderBackend> {
+  if (reader?.startsWith("virtual:")) {
+    const statePath = reader.slice("virtual:".length) || undefined;
+    const { VirtualCard } = await import("../virtual/mod.ts");
+    const { VirtualBackend } = await import("../pcsc/mod.ts");
+    return new VirtualBackend(await VirtualCard.open(statePath ? { statePath } : {}));
+  }
+  const { PcscBackend } = await import("../pcsc/mod.ts");
+  // bounded: a card another program holds gives "busy" instead of waiting forever
+  return new PcscBackend({ busyTimeoutMs: 5000 });
+}
+
+/** The reader named `wanted` (exact, else the only one containing it). */
+export function pickReader(readers: readonly string[], wanted: string): string {
+  if (readers.includes(wanted)) return wanted;
+  const matches = readers.filter((r) => r.includes(wanted));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) {
+    throw new UsageError(
+      `No reader matches "${wanted}" (readers: ${readers.join(", ") || "none"})`,
+    );
+  }
+  throw new UsageError(`"${wanted}" matches several readers: ${matches.join(", ")}`);
+}
