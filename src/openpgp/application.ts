@@ -4,8 +4,9 @@
  * Questions (LEARN without force, GETATTR, READKEY, KEYINFO, READCERT) are answered from the
  * card-state model ({@link CardState}) when it knows the answer; everything else is card work
  * run by {@link OpRunner}: one transaction that SELECTs the application (P2=0C) and — under
- * the default `strict` PIN policy — clears every PIN verification it made (VERIFY P1=FF, v3
- * cards) before it ends, with any PIN a person must give asked between transactions.
+ * the default `strict` PIN policy — clears every PIN verification it made (VERIFY P1=FF and a
+ * status query, or a card reset where that does not work: pin_reset.ts) before it ends, with
+ * any PIN a person must give asked between transactions.
  * Nothing keeps a channel between calls.
  * Policy lives here; APDU building in commands.ts, sending in session.ts, output formats in
  * attributes.ts, sign/auth/decipher in operations.ts (data shaping in crypto_input.ts),
