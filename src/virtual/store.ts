@@ -172,7 +172,7 @@ function checkProfile(state: CardState, profile: CardProfile, path: string): voi
   if (made !== profile.name) {
     throw new Error(
       `Cannot open virtual card state ${path} with profile ${profile.name}: it was made for ` +
-        `profile ${made} (use --profile ${made}, or another state file)`,
+        `profile ${made} (open it with profile ${made}, or use another state file)`,
     );
   }
 }
