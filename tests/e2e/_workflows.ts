@@ -8,6 +8,15 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { field, keyFingerprint } from "./_card_status.ts";
 import { adminPin, type CardContext, userPin } from "./_fixture.ts";
 
+/**
+ * Runs `fn`, one named workflow of the conformance set (docs/conformance.md); with
+ * SCD_E2E_CAPTURE_DIR set, the daemon's Assuan traffic, the card's APDUs and the pinentry
+ * dialogs of just this step are captured for `deno task conformance`.
+ */
+export async function workflow<T>(c: CardContext, name: string, fn: () => Promise<T>): Promise<T> {
+  return c.capture === undefined ? await fn() : await c.capture.record(name, fn);
+}
+
 /** Fingerprints of the three card keys after generation (40 hex digits each). */
 export interface CardKeys {
   /** Primary key fingerprint (the signature key). */

@@ -9,9 +9,14 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { type CardContext, cardTest, userPin } from "./_fixture.ts";
-import { generateOnCard, setEccKeyAttributes } from "./_workflows.ts";
+import { generateOnCard, setEccKeyAttributes, workflow } from "./_workflows.ts";
 
-async function sshSignVerify(c: CardContext, authFpr: string, keyType: RegExp): Promise<void> {
+async function sshSignVerify(
+  c: CardContext,
+  authFpr: string,
+  keyType: RegExp,
+  name: string,
+): Promise<void> {
   const sock = (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
   assertMatch(sock, /S\.gpg-agent\.ssh$/);
   const env = { SSH_AUTH_SOCK: sock };
@@ -37,7 +42,11 @@ async function sshSignVerify(c: CardContext, authFpr: string, keyType: RegExp): 
   await c.restartAgent();
   await c.run("gpg-connect-agent", ["/bye"]);
   await c.pins([userPin()]);
-  const signed = await c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
+  const signed = await workflow(
+    c,
+    name,
+    () => c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env }),
+  );
   assertEquals(signed.code, 0, signed.stderr);
   const sig = await Deno.readTextFile(`${data}.sig`);
   assertMatch(sig, /^-----BEGIN SSH SIGNATURE-----/);
@@ -63,11 +72,11 @@ async function sshSignVerify(c: CardContext, authFpr: string, keyType: RegExp): 
 
 cardTest("ssh-add lists the card's RSA auth key and ssh-keygen -Y signs with it", async (c) => {
   const keys = await generateOnCard(c);
-  await sshSignVerify(c, keys.auth, /^ssh-rsa$/);
+  await sshSignVerify(c, keys.auth, /^ssh-rsa$/, "ssh-auth");
 });
 
 cardTest("ssh-add lists the card's ed25519 auth key and ssh-keygen -Y signs with it", async (c) => {
   await setEccKeyAttributes(c, "1");
   const keys = await generateOnCard(c);
-  await sshSignVerify(c, keys.auth, /^ssh-ed25519$/);
+  await sshSignVerify(c, keys.auth, /^ssh-ed25519$/, "ssh-auth-ed25519");
 });
