@@ -247,6 +247,9 @@ export async function adminPinRequest(
 /** Verify the admin PIN (VERIFY 83) unless already verified in this session. */
 export async function verifyAdminPin(c: PinFlowContext): Promise<void> {
   if (c.session.verified.has(PW3)) return;
-  const request = await adminPinRequest(c);
+  const asked = await adminPinRequest(c);
+  // right after a key-attribute change stock asks again: no cached answer (session.ts)
+  const request = c.session.adminEntryForced ? { ...asked, singleUse: true } : asked;
+  c.session.adminEntryForced = false;
   await presentPin(c, request, await askPin(c.pin, request), PW3);
 }
