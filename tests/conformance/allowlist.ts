@@ -1,0 +1,122 @@
+/**
+ * The checked-in allowlist of advisory and intentional deltas between stock scdaemon and
+ * scd-ts (docs/conformance.md). Each entry has a one-line reason; a delta no entry matches is
+ * load-bearing and fails `deno task conformance`. Patterns match whole normalized lines
+ * (tests/conformance/normalize.ts); `workflows`/`gnupg` narrow an entry.
+ *
+ * Adding an entry is a claim that gpg-agent and gpg do not depend on the difference: say why
+ * in the reason, and prefer fixing scd-ts (src/scd/, src/openpgp/) when stock's form is what
+ * the clients read.
+ *
+ * @module
+ */
+import type { AllowEntry } from "./classify.ts";
+
+/** Workflows that generate keys on the card (GENKEY then the self-signatures). */
+const GENERATE = ["generate", "generate-ed25519"];
+
+/** Assuan deltas. */
+const TRACE: AllowEntry[] = [
+  {
+    kind: "missing",
+    pattern: /-> D 2\.(2\.40|4\.7)/,
+    class: "intentional",
+    reason: "GETINFO version: scd-ts answers 2.4.8, so neither gpg nor gpg-agent warns that the " +
+      "smartcard daemon is older than itself",
+  },
+  {
+    kind: "extra",
+    pattern: /-> D 2\.4\.8/,
+    class: "intentional",
+    reason: "GETINFO version: scd-ts's compatibility version (see the missing stock version)",
+  },
+  {
+    kind: "extra",
+    pattern: /-> S (APPVERSION \d+|UIF-[123] .*|CARDTYPE .*)/,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4-flavour LEARN/GETATTR lines; 2.2's learn_status_cb ignores unknown keywords " +
+      "(src/openpgp/application.ts, output flavour)",
+  },
+  {
+    kind: "missing",
+    pattern: /-> S KEYPAIRINFO <HEX> OPENPGP\.[123] [sace]+/,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.2's KEYPAIRINFO form; scd-ts sends 2.4's (see the extra line)",
+  },
+  {
+    kind: "extra",
+    pattern: /-> S KEYPAIRINFO <HEX> OPENPGP\.[123] [sace]+ <TIME> \S+/,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4's KEYPAIRINFO with creation time and algorithm; 2.2's kpinfo_cb and " +
+      "scd_keypairinfo_status_cb stop at the usage token",
+  },
+  {
+    kind: "missing",
+    pattern: /(->|<-) <confidential>/,
+    workflows: GENERATE,
+    class: "intentional",
+    reason: "PIN cache (docs/pin-policy.md): the first self-signature after GENKEY takes the " +
+      "user PIN gpg gave for CHECKPIN minutes earlier; stock asks again",
+  },
+];
+
+/** Pinentry dialog deltas. */
+const PROMPTS: AllowEntry[] = [
+  {
+    kind: "prompt-missing",
+    pattern: /GETPIN prompt="PIN" desc="Please unlock the card\\n\\nNumber: .*/,
+    workflows: GENERATE,
+    class: "intentional",
+    reason: "PIN cache (docs/pin-policy.md): no second user-PIN dialog for the self-signature",
+  },
+];
+
+/**
+ * APDU count deltas by INS. scd-ts has its own APDU policy by design (docs/pin-policy.md,
+ * design.md): what gpg sees on the Assuan side is compared above; these are the card side.
+ */
+const APDUS: AllowEntry[] = [
+  {
+    kind: "apdu",
+    pattern: /INS A4: \d+ vs \d+/,
+    class: "intentional",
+    reason: "SELECT: scd-ts re-selects OpenPGP at the start of each operation (strict policy, " +
+      "docs/pin-policy.md), stock only on connect",
+  },
+  {
+    kind: "apdu",
+    pattern: /INS 20: \d+ vs \d+/,
+    class: "intentional",
+    reason: "VERIFY: strict policy resets the verification after an operation (VERIFY FF) and " +
+      "verifies per operation; stock keeps the card verified",
+  },
+  {
+    kind: "apdu",
+    pattern: /INS (CA|C0): \d+ vs \d+/,
+    class: "intentional",
+    reason: "GET DATA / GET RESPONSE: scd-ts reads DOs through its per-connection cache and " +
+      "its own Le choices; stock re-reads DOs per command",
+  },
+  {
+    kind: "apdu",
+    pattern: /INS 47: \d+ vs \d+/,
+    class: "intentional",
+    reason:
+      "GENERATE/read public key: scd-ts reads each slot's key once per connection (keygrips " +
+      "for LEARN), stock per READKEY/LEARN",
+  },
+  {
+    kind: "apdu",
+    pattern: /INS (24|2C|DA): \d+ vs \d+/,
+    workflows: ["kdf-setup"],
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "SETATTR KDF: scd-ts re-keys PW3/PW1 and clears the Reset Code as 2.4's do_setattr " +
+      "does; 2.2.40 writes only the KDF-DO",
+  },
+];
+
+export const ALLOWLIST: AllowEntry[] = [...TRACE, ...PROMPTS, ...APDUS];
