@@ -67,6 +67,21 @@ const TRACE: AllowEntry[] = [
 const PROMPTS: AllowEntry[] = [
   {
     kind: "prompt-missing",
+    pattern: /GETPIN prompt="PIN" desc="Please enter the Reset Code for the card" error=""/,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.2.40 asks for the Reset Code with `||` (entry label PIN); scd-ts sends 2.4.7's " +
+      "`|R|` (see the extra dialog)",
+  },
+  {
+    kind: "prompt-extra",
+    pattern: /GETPIN prompt="Reset Code" desc="Please enter the Reset Code for the card" error=""/,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4.7's `|R|` flag; 2.2's gpg-agent knows it and labels the entry Reset Code",
+  },
+  {
+    kind: "prompt-missing",
     pattern: /GETPIN prompt="PIN" desc="Please unlock the card\\n\\nNumber: .*/,
     workflows: GENERATE,
     class: "intentional",
