@@ -248,5 +248,4 @@ export async function changeKeyAttr(
   await op.session.putData(0xc1 + slot, attr);
   op.ard = await op.session.applicationRelatedData();
   op.session.forgetVerification();
-  op.session.adminEntryForced = true;
 }

@@ -216,17 +216,10 @@ export async function verifyUserPin(c: PinFlowContext, chvNo: 1 | 2): Promise<vo
 export async function adminPinRequest(
   c: PinFlowContext,
   purpose: PinPurpose = "verify",
-  singleUse = false,
 ): Promise<PinRequest> {
   const known = await knownPwStatus(c);
   let status = parsePwStatus(known.bytes);
-  const query: PinQuery = {
-    kind: "admin",
-    purpose,
-    chvNo: 3,
-    triesLeft: status.tries.pw3,
-    ...(singleUse ? { singleUse } : {}),
-  };
+  const query: PinQuery = { kind: "admin", purpose, chvNo: 3, triesLeft: status.tries.pw3 };
   const silent = c.pin.canAnswer?.(query) ?? false;
   if (!silent && known.fromModel) status = parsePwStatus(await c.session.pwStatusBytes());
   const remaining = status.tries.pw3;
@@ -248,15 +241,12 @@ export async function adminPinRequest(
     serialNo: c.ard.aid.serialNo,
     minLength: MIN_LENGTH.admin,
     triesLeft: remaining,
-    singleUse,
   });
 }
 
 /** Verify the admin PIN (VERIFY 83) unless already verified in this session. */
 export async function verifyAdminPin(c: PinFlowContext): Promise<void> {
   if (c.session.verified.has(PW3)) return;
-  // right after a key-attribute change stock asks again: no cached answer (session.ts)
-  const request = await adminPinRequest(c, "verify", c.session.adminEntryForced);
-  c.session.adminEntryForced = false;
+  const request = await adminPinRequest(c);
   await presentPin(c, request, await askPin(c.pin, request), PW3);
 }

@@ -99,13 +99,6 @@ export class OpenPgpSession {
     return this.#touched;
   }
 
-  /**
-   * Set after a key-attribute change: the next Admin PIN must come from a person, not a
-   * cache (stock's `change_keyattr` clears `did_chv3`, so a WRITEKEY that switches the
-   * slot's algorithm asks again; docs/conformance.md, keytocard-ed25519).
-   */
-  adminEntryForced = false;
-
   /** Treat every PIN as unverified from now on (stock does so after attribute changes). */
   forgetVerification(): void {
     this.#verified.clear();

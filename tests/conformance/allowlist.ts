@@ -61,6 +61,14 @@ const TRACE: AllowEntry[] = [
     reason: "PIN cache (docs/pin-policy.md): the first self-signature after GENKEY takes the " +
       "user PIN gpg gave for CHECKPIN minutes earlier; stock asks again",
   },
+  {
+    kind: "missing",
+    pattern: /(->|<-) <confidential>/,
+    workflows: ["keytocard-ed25519"],
+    class: "advisory",
+    reason: "stock asks for the Admin PIN again after WRITEKEY switched the slot from RSA to ECC " +
+      "(change_keyattr clears did_chv3); scd-ts reuses the Admin PIN of this keytocard",
+  },
 ];
 
 /** Pinentry dialog deltas. */
@@ -79,6 +87,13 @@ const PROMPTS: AllowEntry[] = [
     gnupg: "2.2",
     class: "intentional",
     reason: "2.4.7's `|R|` flag; 2.2's gpg-agent knows it and labels the entry Reset Code",
+  },
+  {
+    kind: "prompt-missing",
+    pattern: /GETPIN prompt="Admin PIN" desc="Please enter the Admin PIN\\n\\nNumber: .*/,
+    workflows: ["keytocard-ed25519"],
+    class: "advisory",
+    reason: "the Admin PIN dialogs stock adds after its key-attribute change (see the trace delta)",
   },
   {
     kind: "prompt-missing",
