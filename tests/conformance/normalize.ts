@@ -110,7 +110,8 @@ export function normalizeTrace(raw: string[]): NormalLine[] {
     out.push(line);
   }
   // gpg-agent sends RESTART when the client before the step (the capture's sync) has gone;
-  // whether it lands before or after the step's first byte is a race, not the daemon's doing
-  if (out[0] === "<- RESTART" && out[1] === "-> OK") out.splice(0, 2);
+  // whether it, or only its OK, lands before or after the step's first byte is a race, not
+  // the daemon's doing. Replies before the step's first command belong to the one before.
+  while (out[0] === "<- RESTART" || out[0]?.startsWith("-> ")) out.shift();
   return out;
 }

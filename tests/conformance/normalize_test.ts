@@ -16,6 +16,7 @@ Deno.test("normalizeTrace() blanks random and run-specific values, keeps codes",
   const lines = [
     "1 <- RESTART",
     "1 -> OK",
+    "1 <- LEARN --force",
     "1 -> S READER Virtual PCD 00 01",
     "1 <- GENKEY --timestamp=20261201T231527 --force 1",
     "1 -> S KEY-CREATED-AT 1796166927",
@@ -33,6 +34,7 @@ Deno.test("normalizeTrace() blanks random and run-specific values, keeps codes",
     "1 -> D /tmp/scd-ts-e2e/h2.2-3fa1bc199d7c3759/S.scdaemon",
   ];
   assertEquals(normalizeTrace(lines), [
+    "<- LEARN --force",
     "-> S READER Virtual PCD 00 0<N>",
     "<- GENKEY --timestamp=<TIME> --force 1",
     "-> S KEY-CREATED-AT <TIME>",
@@ -49,6 +51,14 @@ Deno.test("normalizeTrace() blanks random and run-specific values, keeps codes",
   ]);
 });
 
+Deno.test("normalizeTrace() drops the tail of the exchange before the step", () => {
+  assertEquals(normalizeTrace(["1 -> OK", "1 <- SERIALNO", "1 -> OK"]), ["<- SERIALNO", "-> OK"]);
+  assertEquals(normalizeTrace(["1 <- RESTART", "1 -> OK", "1 <- SERIALNO"]), ["<- SERIALNO"]);
+});
+
 Deno.test("a random signature that starts with '(' is still just binary", () => {
-  assertEquals(normalizeTrace(["1 -> D (\x93\x11random"]), ["-> D <binary>"]);
+  assertEquals(normalizeTrace(["1 <- PKSIGN", "1 -> D (\x93\x11random"]), [
+    "<- PKSIGN",
+    "-> D <binary>",
+  ]);
 });
