@@ -33,6 +33,7 @@ import { restart } from "./commands/restart.ts";
 import { serialno } from "./commands/serialno.ts";
 import { setattr } from "./commands/setattr.ts";
 import { setdata } from "./commands/setdata.ts";
+import { switchapp } from "./commands/switchapp.ts";
 import { writecert } from "./commands/writecert.ts";
 import { writekey } from "./commands/writekey.ts";
 import { noteCardChange } from "./card_state.ts";
@@ -66,7 +67,7 @@ export function withErrorMapping(command: Command): Command {
 }
 
 /**
- * The commands in stock 2.4's order (SWITCHCARD, SWITCHAPP and DEVINFO are not implemented).
+ * The commands in stock 2.4's order (SWITCHCARD and DEVINFO are not implemented).
  */
 export const COMMANDS: readonly Command[] = [
   serialno,
@@ -95,4 +96,6 @@ export const COMMANDS: readonly Command[] = [
   apdu,
   killscd,
   keyinfo,
+  // 2.4 registers it beside SERIALNO; listed last here so HELP keeps 2.2's order up front
+  switchapp,
 ].map(withErrorMapping);

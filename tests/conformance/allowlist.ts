@@ -63,6 +63,14 @@ const TRACE: AllowEntry[] = [
   },
   {
     kind: "missing",
+    pattern: /-> S PINCACHE_PUT \d+\/\/ ?/,
+    gnupg: "2.4",
+    class: "advisory",
+    reason: "2.4.7 flushes gpg-agent's card-PIN cache for the slot when it opens a card; scd-ts " +
+      "never puts a PIN there (no PINCACHE_PUT with a PIN), so there is nothing to flush",
+  },
+  {
+    kind: "missing",
     pattern: /(->|<-) <confidential>/,
     workflows: ["keytocard-ed25519"],
     class: "advisory",
@@ -137,6 +145,15 @@ const APDUS: AllowEntry[] = [
     reason:
       "GENERATE/read public key: scd-ts reads each slot's key once per connection (keygrips " +
       "for LEARN), stock per READKEY/LEARN",
+  },
+  {
+    kind: "apdu",
+    pattern: /INS DA: 1 vs 2/,
+    workflows: ["kdf-setup"],
+    gnupg: "2.4",
+    class: "intentional",
+    reason: "SETATTR KDF: scd-ts also clears the Reset Code (PUT DATA D3, src/openpgp/admin.ts " +
+      "prepareKdfChange), whose unhashed form no longer matches; 2.4.7 leaves it",
   },
   {
     kind: "apdu",
