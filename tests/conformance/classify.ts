@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { CapturedWorkflow } from "../e2e/_capture.ts";
+import type { CapturedWorkflow } from "./capture_format.ts";
 import type { PinentryPrompt } from "../bed/pinentry.ts";
 import { normalizeTrace, type NormalLine } from "./normalize.ts";
 

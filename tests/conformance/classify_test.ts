@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import type { CapturedWorkflow } from "../e2e/_capture.ts";
+import type { CapturedWorkflow } from "./capture_format.ts";
 import { ALLOWLIST } from "./allowlist.ts";
 import { compareWorkflow, countByClass, diffLines } from "./classify.ts";
 import { normalizeTrace } from "./normalize.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { CapturedWorkflow } from "../e2e/_capture.ts";
+import type { CapturedWorkflow } from "./capture_format.ts";
 import { ALLOWLIST } from "./allowlist.ts";
 import { compareWorkflow, countByClass, type WorkflowResult } from "./classify.ts";
 import { markdown, textTable } from "./report.ts";
