@@ -21,8 +21,8 @@ const TRACE: AllowEntry[] = [
     kind: "missing",
     pattern: /-> D 2\.(2\.40|4\.7)/,
     class: "intentional",
-    reason: "GETINFO version: scd-ts answers 2.4.8, so neither gpg nor gpg-agent warns that the " +
-      "smartcard daemon is older than itself",
+    reason: "GETINFO version: scd-ts answers its compat-version 2.4.8; gpg and gpg-agent only " +
+      "compare it to warn about a daemon older than themselves",
   },
   {
     kind: "extra",
@@ -59,7 +59,7 @@ const TRACE: AllowEntry[] = [
     workflows: GENERATE,
     class: "intentional",
     reason: "PIN cache (docs/pin-policy.md): the first self-signature after GENKEY takes the " +
-      "user PIN gpg gave for CHECKPIN minutes earlier; stock asks again",
+      "user PIN gpg gave for CHECKPIN moments earlier; stock asks again",
   },
   {
     kind: "missing",

@@ -17,23 +17,10 @@ import type { GnupgHome } from "../bed/gnupghome.ts";
 import type { PinentryPrompt } from "../bed/pinentry.ts";
 import type { Vcard } from "../bed/vcard.ts";
 import type { InsTraffic } from "../../src/virtual/apdu_log.ts";
+import type { CapturedWorkflow } from "../conformance/capture_format.ts";
 
 /** Where captures go (unset: no capture). */
 export const CAPTURE_DIR = Deno.env.get("SCD_E2E_CAPTURE_DIR");
-
-/** One captured workflow step, as written to its JSON file. */
-export interface CapturedWorkflow {
-  workflow: string;
-  /** The Deno test the step ran in. */
-  test: string;
-  gnupg: string;
-  daemon: string;
-  serial: string;
-  /** The daemon's Assuan lines (raw: stock's log lines `… DBG: chan_N <- X`, scd-ts's trace). */
-  assuan: string[];
-  apdus: { total: number; byIns: Record<string, InsTraffic> };
-  prompts: PinentryPrompt[];
-}
 
 /** Stock's log lines that carry Assuan traffic (libassuan's `debug ipc` records). */
 const STOCK_ASSUAN = /DBG: chan_\d+ (<-|->) /;
