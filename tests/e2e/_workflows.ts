@@ -4,9 +4,22 @@
  *
  * @module
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
 import { field, keyFingerprint } from "./_card_status.ts";
 import { adminPin, type CardContext, userPin } from "./_fixture.ts";
+
+/**
+ * Runs `fn`, one named workflow of the conformance set (docs/conformance.md); with
+ * SCD_E2E_CAPTURE_DIR set, the daemon's Assuan traffic, the card's APDUs and the pinentry
+ * dialogs of just this step are captured for `deno task conformance`.
+ */
+export async function workflow<T>(c: CardContext, name: string, fn: () => Promise<T>): Promise<T> {
+  return c.capture === undefined ? await fn() : await c.capture.record(name, fn);
+}
 
 /** Fingerprints of the three card keys after generation (40 hex digits each). */
 export interface CardKeys {
@@ -137,4 +150,71 @@ export async function detachSignVerify(c: CardContext, key: string, fpr: string)
   await Deno.writeFile(data, bytes);
   const bad = await c.gpg(["--verify", sig, data]);
   assert(bad.code !== 0 && bad.status.some((l) => l.startsWith("BADSIG ")), bad.stderr);
+}
+
+/**
+ * ssh through gpg-agent's ssh-agent socket with the card's authentication key `authFpr`:
+ * `ssh-add -L` lists it (as gpg exports it, of type `keyType`), and after a fresh agent
+ * `ssh-keygen -Y sign` signs with it (one user-PIN prompt naming the card; with `name`, the
+ * signing step is that conformance workflow) so that `ssh-keygen -Y verify` accepts the signature and refuses it
+ * for other data.
+ */
+export async function sshSignVerify(
+  c: CardContext,
+  authFpr: string,
+  keyType: RegExp,
+  name?: string,
+): Promise<void> {
+  const sock = (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
+  assertMatch(sock, /S\.gpg-agent\.ssh$/);
+  const env = { SSH_AUTH_SOCK: sock };
+  // gpg's own view of the auth key in ssh format: what ssh-add must list
+  const exported = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
+  assertEquals(exported.code, 0, exported.stderr);
+  const [type, blob] = exported.stdout.trim().split(" ");
+  assertMatch(type ?? "", keyType);
+
+  const started = await c.run("gpg-connect-agent", ["/bye"]);
+  assertEquals(started.code, 0, started.stderr);
+  const listed = await c.run("ssh-add", ["-L"], { env });
+  assertEquals(listed.code, 0, listed.stderr + listed.stdout);
+  const line = listed.stdout.split("\n").find((l) => l.split(" ")[1] === blob);
+  assert(line !== undefined, `ssh-add -L lacks the card key:\n${listed.stdout}`);
+  assertMatch(line, new RegExp(`cardno:.*${c.serial}`));
+
+  const pub = await c.file("card_auth.pub", `${type} ${blob} card\n`);
+  const signers = await c.file("allowed_signers", `card@example.org ${type} ${blob}\n`);
+  const data = await c.file("message.txt", "sign me over ssh\n");
+  await Deno.remove(`${data}.sig`).catch(() => {});
+  // a fresh agent and daemon: the card must ask for the user PIN for the auth key
+  await c.restartAgent();
+  await c.run("gpg-connect-agent", ["/bye"]);
+  await c.pins([userPin()]);
+  const sign = () => c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
+  const signed = name === undefined ? await sign() : await workflow(c, name, sign);
+  assertEquals(signed.code, 0, signed.stderr);
+  const sig = await Deno.readTextFile(`${data}.sig`);
+  assertMatch(sig, /^-----BEGIN SSH SIGNATURE-----/);
+  const prompts = await c.prompts();
+  assertEquals(prompts.length, 1, JSON.stringify(prompts));
+  assertMatch(prompts[0]!.desc ?? "", /Please unlock the card/);
+  assertMatch(prompts[0]!.desc ?? "", new RegExp(c.serial));
+
+  const verify = (stdin: string) =>
+    c.run("ssh-keygen", [
+      "-Y",
+      "verify",
+      "-f",
+      signers,
+      "-I",
+      "card@example.org",
+      "-n",
+      "file",
+      "-s",
+      `${data}.sig`,
+    ], { stdin });
+  const verified = await verify("sign me over ssh\n");
+  assertEquals(verified.code, 0, verified.stderr + verified.stdout);
+  assertMatch(verified.stdout + verified.stderr, /Good "file" signature for card@example.org/);
+  assert((await verify("something else\n")).code !== 0, "other data must not verify");
 }
