@@ -167,16 +167,26 @@ async function main(): Promise<number> {
   }
   const daemons = (Deno.env.get("SCD_CI_DAEMONS") ?? E2E_DAEMONS.join(","))
     .split(",").map((d) => d.trim()).filter((d) => d !== "");
+  // the e2e runs capture each workflow's traffic for the conformance diff (docs/conformance.md)
+  const captures = await Deno.makeTempDir({ prefix: "scd-ts-conformance-" });
   for (const gnupg of E2E_GNUPG) {
     for (const daemon of daemons) {
       suites.push({
         name: `e2e gnupg ${gnupg} ${daemon}`,
         args: ["task", "e2e"],
-        env: { SCD_E2E_GNUPG: gnupg, SCD_E2E_DAEMON: daemon },
+        env: { SCD_E2E_GNUPG: gnupg, SCD_E2E_DAEMON: daemon, SCD_E2E_CAPTURE_DIR: captures },
         kind: "deno-test",
         lane: gnupg === "2.2" ? "host" : "chroot",
       });
     }
+  }
+  if (daemons.includes("stock") && daemons.includes("scd-ts")) {
+    suites.push({
+      name: "conformance",
+      args: ["task", "conformance", captures],
+      kind: "single",
+      lane: "final",
+    });
   }
   // the smoke set on every other card profile, stock and scd-ts (docs/cards.md "Workflows per
   // profile"; fails when scd-ts fails where stock does not): 2.2 two cells at a time on the

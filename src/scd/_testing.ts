@@ -9,7 +9,7 @@ import type { SessionEnd } from "../assuan/mod.ts";
 import {
   type CardApplication,
   type KeyInfo,
-  NoPublicKeyError,
+  NoObjectError,
   NotSupportedError,
   type OperationContext,
 } from "../app/mod.ts";
@@ -114,7 +114,7 @@ export class FakeApp implements CardApplication {
   readKey(request: { keyRef: string }): Promise<Uint8Array> {
     this.calls.push(`readKey ${request.keyRef}`);
     const key = this.keys.find((k) => k.keyRef === request.keyRef || k.keygrip === request.keyRef);
-    if (!key) return Promise.reject(new NoPublicKeyError("Cannot read key: none"));
+    if (!key) return Promise.reject(new NoObjectError("Cannot read key: none"));
     return Promise.resolve(new TextEncoder().encode(`(10:public-key(3:ecc))`));
   }
   async getAttr(request: { name: string }, ctx: OperationContext): Promise<void> {

@@ -16,6 +16,7 @@ import type { PinentryAnswer, PinentryPrompt } from "../bed/pinentry.ts";
 import { startVcard, type Vcard } from "../bed/vcard.ts";
 import { type CardProfile, profileByName } from "../../src/virtual/profiles/mod.ts";
 import { parseCardStatus } from "./_card_status.ts";
+import { Capture, CAPTURE_DIR } from "./_capture.ts";
 import type { CardStatus } from "./_card_status.ts";
 
 /** gnupg version under test (SCD_E2E_GNUPG, default 2.2). */
@@ -85,6 +86,8 @@ export interface CardContext {
   restartAgent(): Promise<void>;
   /** Writes `text` into a file in the home and returns its path. */
   file(name: string, text: string | Uint8Array): Promise<string>;
+  /** Conformance capture of named workflow steps (SCD_E2E_CAPTURE_DIR set), else undefined. */
+  capture: Capture | undefined;
 }
 
 /** Options for {@linkcode cardTest}. */
@@ -176,7 +179,10 @@ export function cardTest(
           profile: PROFILE.name,
         });
         await waitForCard(bed, home, serial);
-        await fn(makeContext(bed, home, card, serial), t);
+        const capture = CAPTURE_DIR === undefined
+          ? undefined
+          : new Capture(CAPTURE_DIR, { bed, home, card, test: name, serial });
+        await fn(makeContext(bed, home, card, serial, capture), t);
       } catch (e) {
         if (home !== undefined && card !== undefined) await printDiagnostics(home, card);
         throw e;
@@ -239,13 +245,20 @@ async function waitForCard(bed: GnupgBed, home: GnupgHome, serial: string): Prom
   }
 }
 
-function makeContext(bed: GnupgBed, home: GnupgHome, card: Vcard, serial: string): CardContext {
+function makeContext(
+  bed: GnupgBed,
+  home: GnupgHome,
+  card: Vcard,
+  serial: string,
+  capture: Capture | undefined,
+): CardContext {
   return {
     bed,
     home,
     card,
     serial,
     aid: aidOf(PROFILE, serial),
+    capture,
     gpg: (args, options = {}) => bed.gpg(home.path, args, { ...options, timeoutMs: 120000 }),
     interact: (args, answers) => gpgInteract(bed, home.path, args, answers),
     async run(cmd, args, options = {}) {
@@ -258,6 +271,7 @@ function makeContext(bed: GnupgBed, home: GnupgHome, card: Vcard, serial: string
       return parseCardStatus(r.stdout);
     },
     async pins(answers) {
+      await capture?.keepPrompts();
       await home.pinentry.script(answers);
       await home.pinentry.clearLog();
     },

@@ -12,6 +12,15 @@ import {
 import { field, keyFingerprint } from "./_card_status.ts";
 import { adminPin, type CardContext, userPin } from "./_fixture.ts";
 
+/**
+ * Runs `fn`, one named workflow of the conformance set (docs/conformance.md); with
+ * SCD_E2E_CAPTURE_DIR set, the daemon's Assuan traffic, the card's APDUs and the pinentry
+ * dialogs of just this step are captured for `deno task conformance`.
+ */
+export async function workflow<T>(c: CardContext, name: string, fn: () => Promise<T>): Promise<T> {
+  return c.capture === undefined ? await fn() : await c.capture.record(name, fn);
+}
+
 /** Fingerprints of the three card keys after generation (40 hex digits each). */
 export interface CardKeys {
   /** Primary key fingerprint (the signature key). */
@@ -144,14 +153,17 @@ export async function detachSignVerify(c: CardContext, key: string, fpr: string)
 }
 
 /**
- * ssh through gpg-agent's ssh socket: `ssh-add -L` lists the card's auth key `authFpr` (of
- * type `keyType`), `ssh-keygen -Y sign` signs with it after a user PIN prompt, and the
- * signature verifies (and not over other data).
+ * ssh through gpg-agent's ssh-agent socket with the card's authentication key `authFpr`:
+ * `ssh-add -L` lists it (as gpg exports it, of type `keyType`), and after a fresh agent
+ * `ssh-keygen -Y sign` signs with it (one user-PIN prompt naming the card; with `name`, the
+ * signing step is that conformance workflow) so that `ssh-keygen -Y verify` accepts the signature and refuses it
+ * for other data.
  */
 export async function sshSignVerify(
   c: CardContext,
   authFpr: string,
   keyType: RegExp,
+  name?: string,
 ): Promise<void> {
   const sock = (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
   assertMatch(sock, /S\.gpg-agent\.ssh$/);
@@ -178,7 +190,8 @@ export async function sshSignVerify(
   await c.restartAgent();
   await c.run("gpg-connect-agent", ["/bye"]);
   await c.pins([userPin()]);
-  const signed = await c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
+  const sign = () => c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
+  const signed = name === undefined ? await sign() : await workflow(c, name, sign);
   assertEquals(signed.code, 0, signed.stderr);
   const sig = await Deno.readTextFile(`${data}.sig`);
   assertMatch(sig, /^-----BEGIN SSH SIGNATURE-----/);
@@ -187,17 +200,21 @@ export async function sshSignVerify(
   assertMatch(prompts[0]!.desc ?? "", /Please unlock the card/);
   assertMatch(prompts[0]!.desc ?? "", new RegExp(c.serial));
 
-  const verified = await c.run(
-    "ssh-keygen",
-    ["-Y", "verify", "-f", signers, "-I", "card@example.org", "-n", "file", "-s", `${data}.sig`],
-    { stdin: "sign me over ssh\n" },
-  );
+  const verify = (stdin: string) =>
+    c.run("ssh-keygen", [
+      "-Y",
+      "verify",
+      "-f",
+      signers,
+      "-I",
+      "card@example.org",
+      "-n",
+      "file",
+      "-s",
+      `${data}.sig`,
+    ], { stdin });
+  const verified = await verify("sign me over ssh\n");
   assertEquals(verified.code, 0, verified.stderr + verified.stdout);
   assertMatch(verified.stdout + verified.stderr, /Good "file" signature for card@example.org/);
-  const forged = await c.run(
-    "ssh-keygen",
-    ["-Y", "verify", "-f", signers, "-I", "card@example.org", "-n", "file", "-s", `${data}.sig`],
-    { stdin: "something else\n" },
-  );
-  assert(forged.code !== 0, "a signature over other data must not verify");
+  assert((await verify("something else\n")).code !== 0, "other data must not verify");
 }

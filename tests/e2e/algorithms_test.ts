@@ -6,11 +6,7 @@
  * ed25519/cv25519 signing and decryption are also in keygen_test.ts; here every algorithm
  * does all three operations.
  */
-import {
-  deepStrictEqual as assertEquals,
-  match as assertMatch,
-  ok as assert,
-} from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { field } from "./_card_status.ts";
 import { needsFor } from "./_needs.ts";
 import { adminPin, type CardContext, cardTest, userPin } from "./_fixture.ts";
@@ -20,6 +16,7 @@ import {
   detachSignVerify,
   encryptDecrypt,
   generateOnCard,
+  sshSignVerify,
 } from "./_workflows.ts";
 
 /** How gpg --card-edit key-attr is answered for one algorithm, and what card-status shows. */
@@ -78,42 +75,6 @@ async function setKeyAttributes(c: CardContext, algo: Algorithm): Promise<void> 
   assertEquals(r.unanswered, undefined, r.transcript.join("\n") + r.stderr);
   assertEquals(r.code, 0, r.stderr);
   assertEquals(field(await c.cardStatus(), "Key attributes"), algo.attributes);
-}
-
-/** ssh-keygen -Y sign with the card's auth key through gpg-agent's ssh socket, then verify. */
-async function sshSignVerify(c: CardContext, authFpr: string, type: RegExp): Promise<void> {
-  const sock = (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
-  const env = { SSH_AUTH_SOCK: sock };
-  const exported = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
-  assertEquals(exported.code, 0, exported.stderr);
-  const [keyType, blob] = exported.stdout.trim().split(" ");
-  assertMatch(keyType ?? "", type);
-  await c.run("gpg-connect-agent", ["/bye"]);
-  const listed = await c.run("ssh-add", ["-L"], { env });
-  assert(listed.stdout.split("\n").some((l) => l.split(" ")[1] === blob), listed.stdout);
-  const pub = await c.file("auth.pub", `${keyType} ${blob} card\n`);
-  const signers = await c.file("signers", `card@example.org ${keyType} ${blob}\n`);
-  const data = await c.file("msg.txt", "authenticate me\n");
-  await Deno.remove(`${data}.sig`).catch(() => {});
-  await c.pins([userPin()]);
-  const signed = await c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
-  assertEquals(signed.code, 0, signed.stderr);
-  const verify = (stdin: string) =>
-    c.run("ssh-keygen", [
-      "-Y",
-      "verify",
-      "-f",
-      signers,
-      "-I",
-      "card@example.org",
-      "-n",
-      "file",
-      "-s",
-      `${data}.sig`,
-    ], { stdin });
-  const ok = await verify("authenticate me\n");
-  assertEquals(ok.code, 0, ok.stderr + ok.stdout);
-  assert((await verify("something else\n")).code !== 0, "a forged message must not verify");
 }
 
 for (const algo of ALGORITHMS) {

@@ -9,9 +9,10 @@ import {
 } from "node:assert/strict";
 import { field } from "./_card_status.ts";
 import { ADMIN_PIN, adminPin, cardTest, GNUPG, READER } from "./_fixture.ts";
+import { workflow } from "./_workflows.ts";
 
 cardTest("card-status shows a fresh card's identity, attributes and counters", async (c) => {
-  const r = await c.gpg(["--card-status"]);
+  const r = await workflow(c, "card-status", () => c.gpg(["--card-status"]));
   assertEquals(r.code, 0, r.stderr);
   const aid = `D276000124010304FFFE${c.serial}0000`;
   assert(r.status.includes(`CARDCTRL 3 ${aid}`), r.status.join("\n"));
@@ -51,15 +52,16 @@ cardTest("card-status shows a fresh card's identity, attributes and counters", a
 
 cardTest("card-edit sets name, url, login, lang and salutation", async (c) => {
   await c.pins([adminPin()]);
-  const r = await c.interact(["--card-edit"], {
-    "cardedit.prompt": ["admin", "name", "url", "login", "lang", "salutation", "quit"],
-    "keygen.smartcard.surname": "Tester",
-    "keygen.smartcard.givenname": "Alice",
-    "cardedit.change_url": "https://example.org/alice.asc",
-    "cardedit.change_login": "alice",
-    "cardedit.change_lang": "de",
-    "cardedit.change_sex": "f",
-  });
+  const r = await workflow(c, "name-url-login-lang", () =>
+    c.interact(["--card-edit"], {
+      "cardedit.prompt": ["admin", "name", "url", "login", "lang", "salutation", "quit"],
+      "keygen.smartcard.surname": "Tester",
+      "keygen.smartcard.givenname": "Alice",
+      "cardedit.change_url": "https://example.org/alice.asc",
+      "cardedit.change_login": "alice",
+      "cardedit.change_lang": "de",
+      "cardedit.change_sex": "f",
+    }));
   assertEquals(r.code, 0, r.stderr);
   assertEquals(r.unanswered, undefined, r.transcript.join("\n"));
   const s = await c.cardStatus();

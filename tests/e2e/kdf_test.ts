@@ -10,7 +10,13 @@ import {
 } from "node:assert/strict";
 import { field } from "./_card_status.ts";
 import { adminPin, cardTest, USER_PIN } from "./_fixture.ts";
-import { assertGoodSignature, clearsign, encryptDecrypt, generateOnCard } from "./_workflows.ts";
+import {
+  assertGoodSignature,
+  clearsign,
+  encryptDecrypt,
+  generateOnCard,
+  workflow,
+} from "./_workflows.ts";
 
 const NEW_PIN = "246813";
 
@@ -18,9 +24,10 @@ cardTest(
   "kdf-setup: hashed PINs for generate, sign, decrypt, passwd and a wrong PIN",
   async (c) => {
     await c.pins([adminPin()]);
-    const k = await c.interact(["--card-edit"], {
-      "cardedit.prompt": ["admin", "kdf-setup", "quit"],
-    });
+    const k = await workflow(c, "kdf-setup", () =>
+      c.interact(["--card-edit"], {
+        "cardedit.prompt": ["admin", "kdf-setup", "quit"],
+      }));
     assertEquals(k.code, 0, k.stderr);
     assertEquals(field(await c.cardStatus(), "KDF setting"), "on");
 

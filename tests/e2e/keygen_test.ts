@@ -17,10 +17,11 @@ import {
   generateOnCard,
   setEccKeyAttributes,
   signatureCounter,
+  workflow,
 } from "./_workflows.ts";
 
 cardTest("generate RSA-2048 on the card, then sign, verify, encrypt and decrypt", async (c) => {
-  const keys = await generateOnCard(c);
+  const keys = await workflow(c, "generate", () => generateOnCard(c));
   const s = await c.cardStatus();
   assertEquals(field(s, "Key attributes"), "rsa2048 rsa2048 rsa2048");
   assert(new Set([keys.sign, keys.encr, keys.auth]).size === 3, "three distinct keys");
@@ -39,7 +40,11 @@ cardTest("generate RSA-2048 on the card, then sign, verify, encrypt and decrypt"
   // a fresh daemon: the PIN verified during generation is gone, so signing must ask for it
   await c.restartAgent();
   await c.pins([userPin(), userPin()]);
-  const signed = await clearsign(c, keys.primary, "hello from the virtual card\n");
+  const signed = await workflow(
+    c,
+    "clearsign",
+    () => clearsign(c, keys.primary, "hello from the virtual card\n"),
+  );
   assertMatch(signed, /^-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA(256|512)\n\nhello from/);
   await assertGoodSignature(c, [], keys.sign, signed);
   // The card asked for the user PIN, naming the card
@@ -47,19 +52,19 @@ cardTest("generate RSA-2048 on the card, then sign, verify, encrypt and decrypt"
   assert(prompts.length >= 1, "a PIN prompt");
   assertMatch(prompts[0]!.desc ?? "", /Please unlock the card/);
   assertMatch(prompts[0]!.desc ?? "", new RegExp(c.serial));
-  await detachSignVerify(c, keys.primary, keys.sign);
+  await workflow(c, "detach-sign", () => detachSignVerify(c, keys.primary, keys.sign));
   assertEquals(await signatureCounter(c), before + 2);
 
   await c.pins([userPin()]);
-  await encryptDecrypt(c, keys.primary, "secret message\nline two\n");
+  await workflow(c, "decrypt", () => encryptDecrypt(c, keys.primary, "secret message\nline two\n"));
 });
 
 cardTest(
   "generate ed25519/cv25519 on the card after key-attr, then sign and decrypt",
   async (c) => {
-    await setEccKeyAttributes(c, "1");
+    await workflow(c, "key-attr", () => setEccKeyAttributes(c, "1"));
     assertEquals(field(await c.cardStatus(), "Key attributes"), "ed25519 cv25519 ed25519");
-    const keys = await generateOnCard(c);
+    const keys = await workflow(c, "generate-ed25519", () => generateOnCard(c));
     const listing = await c.gpg(["--with-colons", "--list-keys", keys.primary]);
     const algos = listing.stdout.split("\n").filter((l) => /^(pub|sub):/.test(l)).map((l) =>
       l.split(":")[3]

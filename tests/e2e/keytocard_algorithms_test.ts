@@ -8,7 +8,7 @@ import { deepStrictEqual as assertEquals, match as assertMatch } from "node:asse
 import { field, keyFingerprint } from "./_card_status.ts";
 import { needsFor } from "./_needs.ts";
 import { adminPin, type CardContext, cardTest, userPin } from "./_fixture.ts";
-import { assertGoodSignature, clearsign, encryptDecrypt } from "./_workflows.ts";
+import { assertGoodSignature, clearsign, encryptDecrypt, sshSignVerify } from "./_workflows.ts";
 
 const LOOPBACK = ["--pinentry-mode", "loopback", "--passphrase", ""];
 
@@ -36,29 +36,6 @@ async function softwareKey(c: CardContext, algo: string) {
   );
   assertEquals(fprs.length, 3, list.stdout);
   return { primary, encr: fprs[1]!, auth: fprs[2]! };
-}
-
-/** ssh-keygen -Y sign through gpg-agent with the card's auth key, verified with its blob. */
-async function sshAuth(c: CardContext, authFpr: string): Promise<void> {
-  const sock = (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
-  const exported = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
-  assertEquals(exported.code, 0, exported.stderr);
-  const [type, blob] = exported.stdout.trim().split(" ");
-  const pub = await c.file("auth.pub", `${type} ${blob}\n`);
-  const signers = await c.file("signers", `soft@example.org ${type} ${blob}\n`);
-  const data = await c.file("msg.txt", "auth\n");
-  await Deno.remove(`${data}.sig`).catch(() => {});
-  await c.run("gpg-connect-agent", ["/bye"]);
-  await c.pins([userPin()]);
-  const env = { SSH_AUTH_SOCK: sock };
-  const s = await c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
-  assertEquals(s.code, 0, s.stderr);
-  const v = await c.run(
-    "ssh-keygen",
-    ["-Y", "verify", "-f", signers, "-I", "soft@example.org", "-n", "file", "-s", `${data}.sig`],
-    { stdin: "auth\n" },
-  );
-  assertEquals(v.code, 0, v.stderr + v.stdout);
 }
 
 for (
@@ -111,7 +88,7 @@ for (
       const d = await encryptDecrypt(c, keys.primary, `to the imported ${algo} key\n`);
       assertMatch(d.stderr, /encrypted with/);
       await c.restartAgent();
-      await sshAuth(c, keys.auth);
+      await sshSignVerify(c, keys.auth, /^(ssh-rsa|ecdsa-sha2-nistp\d+)$/);
     },
     { needs: ["keyImport", ...needsFor(algo)] },
   );

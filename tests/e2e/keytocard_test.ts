@@ -16,6 +16,7 @@ import {
   encryptDecrypt,
   generateOnCard,
   signatureCounter,
+  workflow,
 } from "./_workflows.ts";
 
 /** A software key (no passphrase): `algo` primary for signing plus an encryption subkey. */
@@ -56,9 +57,15 @@ async function moveToCard(c: CardContext, primary: string): Promise<void> {
   assertEquals(r.code, 0, r.stderr);
 }
 
-async function keytocardWorkflow(c: CardContext, algo: string, subAlgo: string, attrs: string) {
+async function keytocardWorkflow(
+  c: CardContext,
+  algo: string,
+  subAlgo: string,
+  attrs: string,
+  name: string,
+) {
   const { primary, subkey } = await softwareKey(c, algo, subAlgo);
-  await moveToCard(c, primary);
+  await workflow(c, name, () => moveToCard(c, primary));
   const s = await c.cardStatus();
   assertEquals(keyFingerprint(s, "Signature key"), primary);
   assertEquals(keyFingerprint(s, "Encryption key"), subkey);
@@ -81,11 +88,11 @@ async function keytocardWorkflow(c: CardContext, algo: string, subAlgo: string, 
 }
 
 cardTest("keytocard moves RSA-2048 software keys to the card; they sign and decrypt", async (c) => {
-  await keytocardWorkflow(c, "rsa2048", "rsa2048", "rsa2048 rsa2048 rsa2048");
+  await keytocardWorkflow(c, "rsa2048", "rsa2048", "rsa2048 rsa2048 rsa2048", "keytocard");
 }, { needs: ["keyImport"] });
 
 cardTest("keytocard moves ed25519/cv25519 software keys to the card", async (c) => {
-  await keytocardWorkflow(c, "ed25519", "cv25519", "ed25519 cv25519 rsa2048");
+  await keytocardWorkflow(c, "ed25519", "cv25519", "ed25519 cv25519 rsa2048", "keytocard-ed25519");
 }, { needs: ["keyImport", "keyAttrChangeable", "sig:ed25519", "dec:x25519"] });
 
 cardTest("factory-reset returns keys, data, PINs and counters to the initial state", async (c) => {
@@ -105,11 +112,12 @@ cardTest("factory-reset returns keys, data, PINs and counters to the initial sta
   assert(Number(field(personal, "Signature counter")) > 0);
 
   await c.pins([]);
-  const r = await c.interact(["--card-edit"], {
-    "cardedit.prompt": ["admin", "factory-reset", "quit"],
-    "cardedit.factory-reset.proceed": "y",
-    "cardedit.factory-reset.really": "yes",
-  });
+  const r = await workflow(c, "factory-reset", () =>
+    c.interact(["--card-edit"], {
+      "cardedit.prompt": ["admin", "factory-reset", "quit"],
+      "cardedit.factory-reset.proceed": "y",
+      "cardedit.factory-reset.really": "yes",
+    }));
   assertEquals(r.unanswered, undefined, r.transcript.join("\n") + r.stderr);
   assertEquals(r.code, 0, r.stderr);
   assertEquals((await c.prompts()).length, 0, "factory-reset asks for no PIN");

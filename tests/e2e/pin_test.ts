@@ -9,7 +9,7 @@ import {
 } from "node:assert/strict";
 import { field } from "./_card_status.ts";
 import { ADMIN_PIN, adminPin, type CardContext, cardTest, USER_PIN } from "./_fixture.ts";
-import { assertGoodSignature, clearsign, generateOnCard } from "./_workflows.ts";
+import { assertGoodSignature, clearsign, generateOnCard, workflow } from "./_workflows.ts";
 
 const NEW_PIN = "654321";
 const RESET_CODE = "87654321";
@@ -40,7 +40,11 @@ cardTest("passwd changes the user PIN and signing then needs the new one", async
   await c.restartAgent();
   // old PIN, new PIN, repeat of the new PIN (gpg-agent asks twice for a new card PIN)
   await c.pins([{ pin: USER_PIN }, { pin: NEW_PIN }, { pin: NEW_PIN }]);
-  const r = await c.interact(["--card-edit"], { "cardedit.prompt": ["passwd", "quit"] });
+  const r = await workflow(
+    c,
+    "passwd",
+    () => c.interact(["--card-edit"], { "cardedit.prompt": ["passwd", "quit"] }),
+  );
   assertEquals(r.code, 0, r.stderr);
   // (gpg's "PIN changed." goes to the tty; with --no-tty the status line is the outcome)
   assert(r.status.includes("SC_OP_SUCCESS"), r.stderr);
@@ -58,7 +62,7 @@ cardTest("passwd changes the user PIN and signing then needs the new one", async
 cardTest("a wrong PIN decrements the retry counter and gpg reports Bad PIN", async (c) => {
   const keys = await generateOnCard(c);
   assertEquals(await retryCounter(c), "3 0 3");
-  const bad = await trySign(c, keys.primary, "000000");
+  const bad = await workflow(c, "wrong-pin", () => trySign(c, keys.primary, "000000"));
   assertEquals(bad.code, 2, bad.stderr);
   assertMatch(bad.stderr, /gpg: signing failed: Bad PIN/);
   assert(bad.status.some((l) => l.startsWith("FAILURE sign ")), bad.stderr);
@@ -96,7 +100,11 @@ cardTest("a blocked PIN is unblocked with the Reset Code", async (c) => {
   await c.restartAgent();
   // unblock: Reset Code, new PIN, repeat
   await c.pins([{ pin: RESET_CODE }, { pin: NEW_PIN }, { pin: NEW_PIN }]);
-  const r = await c.interact(["--card-edit"], { "cardedit.prompt": ["unblock", "quit"] });
+  const r = await workflow(
+    c,
+    "unblock-reset-code",
+    () => c.interact(["--card-edit"], { "cardedit.prompt": ["unblock", "quit"] }),
+  );
   assertEquals(r.code, 0, r.stderr);
   assert(r.status.includes("SC_OP_SUCCESS"), r.stderr);
   // stock asks with "||" (no R flag), so the pinentry's prompt label stays "PIN"
@@ -118,10 +126,11 @@ cardTest("a blocked PIN is unblocked with the Admin PIN", async (c) => {
   await c.restartAgent();
   // admin → passwd → 2 (unblock PIN): Admin PIN, new PIN, repeat
   await c.pins([{ pin: ADMIN_PIN }, { pin: NEW_PIN }, { pin: NEW_PIN }]);
-  const r = await c.interact(["--card-edit"], {
-    "cardedit.prompt": ["admin", "passwd", "quit"],
-    "cardutil.change_pin.menu": ["2", "q"],
-  });
+  const r = await workflow(c, "unblock-admin-pin", () =>
+    c.interact(["--card-edit"], {
+      "cardedit.prompt": ["admin", "passwd", "quit"],
+      "cardutil.change_pin.menu": ["2", "q"],
+    }));
   assertEquals(r.code, 0, r.stderr);
   assert(r.status.includes("SC_OP_SUCCESS"), r.stderr);
   assertEquals(await retryCounter(c), "3 0 3");

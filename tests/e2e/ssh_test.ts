@@ -8,11 +8,11 @@ import { generateOnCard, setEccKeyAttributes, sshSignVerify } from "./_workflows
 
 cardTest("ssh-add lists the card's RSA auth key and ssh-keygen -Y signs with it", async (c) => {
   const keys = await generateOnCard(c);
-  await sshSignVerify(c, keys.auth, /^ssh-rsa$/);
+  await sshSignVerify(c, keys.auth, /^ssh-rsa$/, "ssh-auth");
 });
 
 cardTest("ssh-add lists the card's ed25519 auth key and ssh-keygen -Y signs with it", async (c) => {
   await setEccKeyAttributes(c, "1");
   const keys = await generateOnCard(c);
-  await sshSignVerify(c, keys.auth, /^ssh-ed25519$/);
+  await sshSignVerify(c, keys.auth, /^ssh-ed25519$/, "ssh-auth-ed25519");
 }, { needs: CURVE25519 });

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import { InvalidNameError, NoPublicKeyError } from "../../src/app/errors.ts";
+import { InvalidNameError, NoObjectError } from "../../src/app/errors.ts";
 import { keygripHex } from "../../src/formats/keygrip.ts";
 import { parsePublicKey } from "../../src/formats/public_key.ts";
 import { openFixture } from "./_openpgp_fixture.ts";
@@ -147,9 +147,9 @@ Deno.test("genKey() then learn() reports KEY-FPR, KEY-TIME and KEYPAIRINFO with 
   ]);
 });
 
-Deno.test("readKey() on an empty slot fails with NoPublicKeyError", async () => {
+Deno.test("readKey() on an empty slot fails with NoObjectError (stock: Missing item in object)", async () => {
   const f = await openFixture();
-  await assertRejects(() => f.app.readKey({ keyRef: "OPENPGP.2" }, f.ctx), NoPublicKeyError);
+  await assertRejects(() => f.app.readKey({ keyRef: "OPENPGP.2" }, f.ctx), NoObjectError);
 });
 
 const ATTR_CASES: [string, string[]][] = [

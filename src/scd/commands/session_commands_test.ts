@@ -52,7 +52,9 @@ Deno.test("READKEY returns the app's S-expression; --info-only sends no data; er
     "D (public-key %0A (ecc)%0A )%0A",
     "OK",
   ]);
-  assertEquals(await client.transact("READKEY OPENPGP.1"), ["ERR 100663305 No public key <SCD>"]);
+  assertEquals(await client.transact("READKEY OPENPGP.1"), [
+    "ERR 100663364 Missing item in object <SCD>",
+  ]);
   await client.close();
 });
 

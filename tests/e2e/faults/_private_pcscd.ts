@@ -172,6 +172,7 @@ export function privateContext(
     card,
     serial,
     aid: aidOf(profileByName(DEFAULT_PROFILE), serial), // its card has the default profile
+    capture: undefined, // the fault matrix is not part of the conformance set
     gpg: (args, options = {}) => bed.gpg(home.path, args, { ...options, timeoutMs: 120000 }),
     interact: (args, answers) => gpgInteract(bed, home.path, args, answers),
     async run(cmd, args, options = {}) {

@@ -1,0 +1,64 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { normalizeTrace, splitRaw } from "./normalize.ts";
+
+Deno.test("splitRaw() strips stock's log header and scd-ts's session number", () => {
+  const stock = "2026-12-01 23:12:14 scdaemon[9979] DBG: chan_7 -> OK GNU Privacy Guard's";
+  assertEquals(splitRaw(stock), { dir: "->", text: "OK GNU Privacy Guard's" });
+  assertEquals(splitRaw("12 <- LEARN --force"), { dir: "<-", text: "LEARN --force" });
+  assertEquals(splitRaw("2026-12-01 23:12:14 scdaemon[9979] DBG: send apdu: c=00"), undefined);
+  // libassuan's hex dump of a data line: its first 16 bytes
+  const dump = "x DBG: chan_7 -> [ 44 20 28 31 30 3a 70 75 62 6c 69 63 2d 6b 65 79 " +
+    "...(284 byte(s) skipped) ]";
+  assertEquals(splitRaw(dump), { dir: "->", text: "D (10:public-key" });
+});
+
+Deno.test("normalizeTrace() blanks random and run-specific values, keeps codes", () => {
+  const lines = [
+    "1 <- RESTART",
+    "1 -> OK",
+    "1 <- LEARN --force",
+    "1 -> S READER Virtual PCD 00 01",
+    "1 <- GENKEY --timestamp=20261201T231527 --force 1",
+    "1 -> S KEY-CREATED-AT 1796166927",
+    "1 -> S KEY-FPR DA6F5C49E6027FD3A23C3DE05F790C934A9A1AC9",
+    "1 -> S SERIALNO D276000124010304FFFE5C0000010000",
+    "1 -> D (10:public-key(3:rsa(1:n257:\x00\xc0\x36",
+    "1 -> D more\x01 bytes",
+    "1 -> OK",
+    "1 <- WRITEKEY OPENPGP.1",
+    "1 -> INQUIRE KEYDATA",
+    "1 <- [redacted 900 bytes]",
+    "1 <- END",
+    "1 -> ERR 100663364 Missing item in object <SCD>",
+    "1 <- SETATTR KDF \x81\x01\x03\x82\x01\x08",
+    "1 -> D /tmp/scd-ts-e2e/h2.2-3fa1bc199d7c3759/S.scdaemon",
+  ];
+  assertEquals(normalizeTrace(lines), [
+    "<- LEARN --force",
+    "-> S READER Virtual PCD 00 0<N>",
+    "<- GENKEY --timestamp=<TIME> --force 1",
+    "-> S KEY-CREATED-AT <TIME>",
+    "-> S KEY-FPR <HEX>",
+    "-> S SERIALNO D276000124010304FFFE5C0000010000",
+    "-> D (10:public-key<binary>",
+    "-> OK",
+    "<- WRITEKEY OPENPGP.1",
+    "-> <confidential>",
+    "<- <confidential>",
+    "-> ERR 100663364",
+    "<- SETATTR KDF <binary>",
+    "-> D <HOME>/S.scdaemon",
+  ]);
+});
+
+Deno.test("normalizeTrace() drops the tail of the exchange before the step", () => {
+  assertEquals(normalizeTrace(["1 -> OK", "1 <- SERIALNO", "1 -> OK"]), ["<- SERIALNO", "-> OK"]);
+  assertEquals(normalizeTrace(["1 <- RESTART", "1 -> OK", "1 <- SERIALNO"]), ["<- SERIALNO"]);
+});
+
+Deno.test("a random signature that starts with '(' is still just binary", () => {
+  assertEquals(normalizeTrace(["1 <- PKSIGN", "1 -> D (\x93\x11random"]), [
+    "<- PKSIGN",
+    "-> D <binary>",
+  ]);
+});
