@@ -131,6 +131,8 @@ export interface CardApplication {
   readonly serialNo: string;
   /** Human-readable serial ($DISPSERIALNO), e.g. "0006 12345678". */
   readonly displaySerialNo: string;
+  /** Stock 2.4's card type ("yubikey", "gnuk", …) when recognised; else "generic" is shown. */
+  readonly cardType?: string | undefined;
 
   learn(request: LearnRequest, ctx: OperationContext): Promise<void>;
   readKey(request: ReadKeyRequest, ctx: OperationContext): Promise<Uint8Array>;

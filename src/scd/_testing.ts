@@ -95,6 +95,7 @@ export class FakeApp implements CardApplication {
   readonly appType = "openpgp";
   readonly serialNo: string;
   readonly displaySerialNo: string;
+  cardType: string | undefined = undefined;
   calls: string[] = [];
   keys: KeyInfo[] = [];
   invalidated = 0;

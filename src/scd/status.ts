@@ -88,6 +88,10 @@ export function paddingStatus(padding: number): StatusLine {
  * `S DEVICE <cardtype> <serialno> <apptype>` (raw, DEVINFO; `app_send_devinfo`). The virtual
  * card and most OpenPGP cards are cardtype "generic" (`strcardtype`).
  */
-export function devinfoStatus(serialNo: string, appType: string): StatusLine {
-  return raw("DEVICE", `generic ${serialNo} ${appType}`);
+export function devinfoStatus(
+  serialNo: string,
+  appType: string,
+  cardType = "generic",
+): StatusLine {
+  return raw("DEVICE", `${cardType} ${serialNo} ${appType}`);
 }

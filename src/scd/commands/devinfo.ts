@@ -30,7 +30,8 @@ async function sendList(ctx: ScdContext): Promise<boolean> {
   await ctx.conn.statusRaw("DEVINFO_START", "");
   const cards = ctx.cards.cards.filter((c) => c.app);
   for (const card of cards) {
-    await sendStatus(ctx.conn, devinfoStatus(card.serialNo, card.app!.appType));
+    const app = card.app!;
+    await sendStatus(ctx.conn, devinfoStatus(card.serialNo, app.appType, app.cardType));
   }
   await ctx.conn.statusRaw("DEVINFO_END", "");
   return cards.length > 0;

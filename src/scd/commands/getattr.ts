@@ -24,7 +24,10 @@ export const getattr: Command = {
     const name = line.split(/[ \t]/, 1)[0] ?? "";
     const { card, app } = await openApp(ctx);
     if (name === "") throw new GpgError("INV_VALUE");
-    if (name === "CARDTYPE") return await ctx.conn.statusRaw("CARDTYPE", "generic");
+    // 2.4's app_getattr answers it for every app (`strcardtype`)
+    if (name === "CARDTYPE") {
+      return await ctx.conn.statusRaw("CARDTYPE", app.cardType ?? "generic");
+    }
     if (name === "APPTYPE") return await ctx.conn.statusRaw("APPTYPE", app.appType);
     if (name === "SERIALNO") return await sendStatus(ctx.conn, serialNoStatus(card.serialNo));
     await app.getAttr({ name }, ctx.operation());

@@ -34,6 +34,22 @@ Deno.test("GETATTR answers CARDTYPE/APPTYPE/SERIALNO itself and asks the app for
   await client.close();
 });
 
+Deno.test("GETATTR CARDTYPE and DEVINFO name the card type the app recognised, else generic", async () => {
+  const h = new Harness();
+  h.insert("R", aid("00000004"));
+  const { client } = await h.connect();
+  assertEquals(await client.transact("GETATTR CARDTYPE"), ["S CARDTYPE generic", "OK"]);
+  h.apps[0]!.cardType = "yubikey";
+  assertEquals(await client.transact("GETATTR CARDTYPE"), ["S CARDTYPE yubikey", "OK"]);
+  assertEquals(await client.transact("DEVINFO"), [
+    "S DEVINFO_START",
+    `S DEVICE yubikey ${aid("00000004")} openpgp`,
+    "S DEVINFO_END",
+    "OK",
+  ]);
+  await client.close();
+});
+
 Deno.test("READKEY returns the app's S-expression; --info-only sends no data; errors map", async () => {
   const h = new Harness();
   h.insert("R", aid("00000003"));
