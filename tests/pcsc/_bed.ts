@@ -14,6 +14,7 @@
 
 import { ensurePcscd, type PcscdHandle } from "../bed/pcscd.ts";
 import { startVcard, type Vcard } from "../bed/vcard.ts";
+import { PrivatePcscd, privatePcscdSocket } from "../bed/private_pcscd.ts";
 import { PcscContext } from "../../src/pcsc/mod.ts";
 
 /** The first reader of vpcd (whichever pcscd). */
@@ -42,95 +43,22 @@ export interface PcscBed {
 }
 
 const DIR = `/tmp/scd-ts-pcsc-test-${Deno.pid}`;
-const SOCKET = `${DIR}/run/pcscd.comm`;
-
-async function socketAnswers(path: string): Promise<boolean> {
-  try {
-    (await Deno.connect({ transport: "unix", path })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const SOCKET = privatePcscdSocket(DIR);
 
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-class PrivatePcscd {
-  #child: Deno.ChildProcess | undefined;
-
-  async start(): Promise<void> {
-    await Deno.mkdir(`${DIR}/run`, { recursive: true });
-    await Deno.mkdir(`${DIR}/reader.conf.d`, { recursive: true });
-    await Deno.mkdir("/run/pcscd", { recursive: true });
-    const hex = PRIVATE_PORT.toString(16).toUpperCase();
-    await Deno.writeTextFile(
-      `${DIR}/reader.conf.d/vpcd`,
-      `FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x${hex}\n` +
-        `LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x${hex}\n`,
-    );
-    await Deno.remove(SOCKET).catch(() => {});
-    const log = Deno.env.get("SCD_TS_PCSC_TEST_LOG");
-    for (const port of [PRIVATE_PORT, PRIVATE_PORT + 1]) {
-      try {
-        Deno.listen({ hostname: "0.0.0.0", port }).close();
-      } catch {
-        throw new Error(`Cannot start private pcscd: vpcd port ${port} is in use`);
-      }
-    }
-    // --auto-exit: a pcscd orphaned by a killed test run ends itself after 60 s without clients.
-    const base = "--foreground --auto-exit";
-    const flags = log === undefined ? base : `${base} --debug --apdu`;
-    const redirect = log === undefined ? ">/dev/null 2>&1" : `>>'${log}' 2>&1`;
-    // unshare execs sh, which execs pcscd: the spawned PID is pcscd's, ours to kill.
-    this.#child = new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        `mount --bind "$1" /run/pcscd && exec pcscd ${flags} -c "$2" ${redirect}`,
-        "sh",
-        `${DIR}/run`,
-        `${DIR}/reader.conf.d`,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const child = this.#child;
-    const deadline = Date.now() + 10000;
-    while (!(await socketAnswers(SOCKET))) {
-      const exited = await Promise.race([child.status, delay(100).then(() => undefined)]);
-      if (exited !== undefined) {
-        this.#child = undefined;
-        throw new Error(`Cannot start private pcscd: exited with code ${exited.code}`);
-      }
-      if (Date.now() > deadline) {
-        await this.stop();
-        throw new Error("Cannot start private pcscd: no socket within 10 s");
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (child === undefined) return;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const done = await Promise.race([child.status, delay(5000).then(() => undefined)]);
-    if (done === undefined) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-    }
-  }
+/** This bed's pcscd; --auto-exit ends an orphan of a killed run after 60 s without clients. */
+function privatePcscd(): PrivatePcscd {
+  const logFile = Deno.env.get("SCD_TS_PCSC_TEST_LOG");
+  return new PrivatePcscd({
+    dir: DIR,
+    vpcdPort: PRIVATE_PORT,
+    autoExit: true,
+    requireFreePorts: true,
+    ...(logFile === undefined ? {} : { logFile }),
+  });
 }
 
 /** Waits until pcscd lists the reader (its drivers load after the socket is up). */
@@ -204,7 +132,7 @@ async function startShared(): Promise<PcscBed> {
 /** Starts the bed (private pcscd unless impossible or `SCD_TS_PCSC_TEST_SHARED=1`). */
 export async function startBed(): Promise<PcscBed> {
   if (Deno.env.get("SCD_TS_PCSC_TEST_SHARED") === "1") return await startShared();
-  const pcscd = new PrivatePcscd();
+  const pcscd = privatePcscd();
   try {
     await pcscd.start();
   } catch (e) {

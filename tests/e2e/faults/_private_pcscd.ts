@@ -1,9 +1,6 @@
 /**
- * A pcscd of the fault suite's own, for F5 (restart, `--auto-exit`): the machine's pcscd is
- * shared with other runs and never ours to stop. As in tests/pcsc/_bed.ts, pcscd 1.9.9 runs in
- * its own mount namespace with a bind mount over /run/pcscd (it cannot be told another socket)
- * and vpcd readers on ports 35971/35972 (SCD_FAULT_PCSCD_PORT); clients reach it through
- * libpcsclite's `PCSCLITE_CSOCK_NAME`. The daemon under test gets that variable from a wrapper
+ * A pcscd of the fault suite's own, for F5 (restart, `--auto-exit`): tests/bed/private_pcscd.ts
+ * with vpcd readers on ports 35971/35972 (SCD_FAULT_PCSCD_PORT). The daemon under test gets that variable from a wrapper
  * (stock) or the scd-ts wrapper's environment. Host gnupg (2.2) only.
  *
  * @module
@@ -11,6 +8,11 @@
 import { type GnupgBed, GnupgBed as Bed } from "../../bed/gnupg.ts";
 import { GnupgHome } from "../../bed/gnupghome.ts";
 import { gpgInteract } from "../../bed/gpg_interact.ts";
+import {
+  PrivatePcscd as BedPrivatePcscd,
+  privatePcscdSocket,
+  vpcdPortsFree,
+} from "../../bed/private_pcscd.ts";
 import { startVcard, type Vcard } from "../../bed/vcard.ts";
 import { parseCardStatus } from "../_card_status.ts";
 import { aidOf, type CardContext, DAEMON } from "../_fixture.ts";
@@ -23,100 +25,18 @@ export const PRIVATE_READER = "Virtual PCD 00 00";
 
 const DIR = `/tmp/scd-ts-faults-pcscd-${Deno.pid}`;
 /** The private pcscd's socket. */
-export const SOCKET = `${DIR}/run/pcscd.comm`;
+export const SOCKET = privatePcscdSocket(DIR);
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function answering(): Promise<boolean> {
-  try {
-    (await Deno.connect({ transport: "unix", path: SOCKET })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The private pcscd; `start()` and `stop()` may be called again (restart). */
-export class PrivatePcscd {
-  #child: Deno.ChildProcess | undefined;
-  #exited = false;
-
-  /** Starts pcscd (with `--auto-exit` when asked) and waits for its socket. */
-  async start(options: { autoExit?: boolean } = {}): Promise<void> {
-    await Deno.mkdir(`${DIR}/run`, { recursive: true });
-    await Deno.mkdir(`${DIR}/reader.conf.d`, { recursive: true });
-    const hex = PRIVATE_PORT.toString(16).toUpperCase();
-    await Deno.writeTextFile(
-      `${DIR}/reader.conf.d/vpcd`,
-      `FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x${hex}\n` +
-        `LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID 0x${hex}\n`,
-    );
-    await Deno.remove(SOCKET).catch(() => {});
-    const flags = `--foreground${options.autoExit === true ? " --auto-exit" : ""}`;
-    // unshare execs sh, which execs pcscd: the PID is pcscd's, ours to end
-    const child = new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        `mount --bind "$1" /run/pcscd && exec pcscd ${flags} -c "$2" >/dev/null 2>&1`,
-        "sh",
-        `${DIR}/run`,
-        `${DIR}/reader.conf.d`,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    this.#child = child;
-    this.#exited = false;
-    child.status.then(() => (this.#exited = true));
-    const deadline = Date.now() + 10000;
-    while (!(await answering())) {
-      if (this.#exited) throw new Error("Cannot start the private pcscd: it exited");
-      if (Date.now() > deadline) throw new Error("Cannot start the private pcscd: no socket");
-      await delay(100);
-    }
-  }
-
-  /** True while the pcscd this object started runs. */
-  get running(): boolean {
-    return this.#child !== undefined && !this.#exited;
-  }
-
-  /** Ends the pcscd we started (SIGTERM, then SIGKILL). */
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (child === undefined || this.#exited) return;
-    try {
-      child.kill("SIGTERM");
-    } catch { /* gone */ }
-    const done = await Promise.race([child.status, delay(5000).then(() => undefined)]);
-    if (done === undefined) {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await child.status;
-    }
+/** The fault suite's private pcscd (`start({ autoExit })` and `stop()` may repeat). */
+export class PrivatePcscd extends BedPrivatePcscd {
+  constructor() {
+    super({ dir: DIR, vpcdPort: PRIVATE_PORT });
   }
 }
 
 /** Makes sure vpcd's ports of the private pcscd are free (another run of this suite?). */
 export function portsFree(): boolean {
-  for (const port of [PRIVATE_PORT, PRIVATE_PORT + 1]) {
-    try {
-      Deno.listen({ hostname: "0.0.0.0", port }).close();
-    } catch {
-      return false;
-    }
-  }
-  return true;
+  return vpcdPortsFree(PRIVATE_PORT);
 }
 
 /** A GNUPGHOME whose daemon talks to the private pcscd, with a card in its first reader. */
