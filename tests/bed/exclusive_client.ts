@@ -21,33 +21,50 @@ import {
 } from "../../ffi/mod.ts";
 import { PcscContext, type ReaderStateResult } from "../../src/pcsc/mod.ts";
 
-/** Tries an exclusive connect from a fresh context; returns the return code's name. */
-export async function tryExclusive(reader: string): Promise<string> {
+/**
+ * Connects to the card in `reader` exclusively from a fresh context. On success the card stays
+ * held until `release()` runs; otherwise the context is gone and `code` says why.
+ */
+export async function connectExclusively(
+  reader: string,
+): Promise<{ code: string; release: () => Promise<void> }> {
   const { symbols } = openPcsc();
   const ctxOut = allocWord();
   const rv0 = toReturnCode(
     await symbols.SCardEstablishContext(SCARD_SCOPE_SYSTEM, null, null, ctxOut),
   );
-  if (rv0 !== SCARD_S_SUCCESS) return returnCodeName(rv0);
+  if (rv0 !== SCARD_S_SUCCESS) return { code: returnCodeName(rv0), release: async () => {} };
   const ctx = readLong(ctxOut);
-  try {
-    const hCard = allocWord();
-    const proto = allocWord();
-    const rv = toReturnCode(
-      await symbols.SCardConnect(
-        ctx,
-        encodeCString(reader),
-        SCARD_SHARE_EXCLUSIVE,
-        SCARD_PROTOCOL_ANY,
-        hCard,
-        proto,
-      ),
-    );
-    if (rv === SCARD_S_SUCCESS) await symbols.SCardDisconnect(readLong(hCard), SCARD_LEAVE_CARD);
-    return returnCodeName(rv);
-  } finally {
+  const hCard = allocWord();
+  const proto = allocWord();
+  const rv = toReturnCode(
+    await symbols.SCardConnect(
+      ctx,
+      encodeCString(reader),
+      SCARD_SHARE_EXCLUSIVE,
+      SCARD_PROTOCOL_ANY,
+      hCard,
+      proto,
+    ),
+  );
+  if (rv !== SCARD_S_SUCCESS) {
     await symbols.SCardReleaseContext(ctx);
+    return { code: returnCodeName(rv), release: async () => {} };
   }
+  return {
+    code: returnCodeName(rv),
+    async release() {
+      await symbols.SCardDisconnect(readLong(hCard), SCARD_LEAVE_CARD);
+      await symbols.SCardReleaseContext(ctx);
+    },
+  };
+}
+
+/** Tries an exclusive connect from a fresh context and lets go; returns the return code's name. */
+export async function tryExclusive(reader: string): Promise<string> {
+  const { code, release } = await connectExclusively(reader);
+  await release();
+  return code;
 }
 
 /** Waits until the reader reports a card present (or absent); returns its last state. */

@@ -7,20 +7,8 @@
  */
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import {
-  allocWord,
-  encodeCString,
-  openPcsc,
-  readLong,
-  SCARD_LEAVE_CARD,
-  SCARD_PROTOCOL_ANY,
-  SCARD_S_SUCCESS,
-  SCARD_SCOPE_SYSTEM,
-  SCARD_SHARE_EXCLUSIVE,
-  toReturnCode,
-} from "../../ffi/mod.ts";
 import { withCard } from "../../src/pcsc/mod.ts";
-import { tryExclusive, waitForCard } from "../bed/exclusive_client.ts";
+import { connectExclusively, tryExclusive, waitForCard } from "../bed/exclusive_client.ts";
 import { startVcard } from "../bed/vcard.ts";
 import { CLI_READER, CLI_SOCKET, CLI_VPCD_PORT, CliPcscd } from "./_private_pcscd.ts";
 import { CLI_MAIN, scdTsJson } from "./_run.ts";
@@ -101,30 +89,9 @@ async function waitForShared(): Promise<void> {
 
 /** Holds the card in `reader` with an exclusive connect until the returned function runs. */
 async function holdExclusively(reader: string): Promise<() => Promise<void>> {
-  const { symbols } = openPcsc();
-  const ctxOut = allocWord();
-  const rv0 = toReturnCode(
-    await symbols.SCardEstablishContext(SCARD_SCOPE_SYSTEM, null, null, ctxOut),
-  );
-  assertEquals(rv0, SCARD_S_SUCCESS);
-  const ctx = readLong(ctxOut);
-  const hCard = allocWord();
-  const proto = allocWord();
-  const rv = toReturnCode(
-    await symbols.SCardConnect(
-      ctx,
-      encodeCString(reader),
-      SCARD_SHARE_EXCLUSIVE,
-      SCARD_PROTOCOL_ANY,
-      hCard,
-      proto,
-    ),
-  );
-  assertEquals(rv, SCARD_S_SUCCESS, "the test's exclusive connect");
-  return async () => {
-    await symbols.SCardDisconnect(readLong(hCard), SCARD_LEAVE_CARD);
-    await symbols.SCardReleaseContext(ctx);
-  };
+  const { code, release } = await connectExclusively(reader);
+  assertEquals(code, "SCARD_S_SUCCESS", "the test's exclusive connect");
+  return release;
 }
 
 Deno.test({
