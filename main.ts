@@ -11,7 +11,7 @@ import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
 import type { CardReaderBackend } from "./src/pcsc/mod.ts";
 import { TraceFile } from "./src/assuan/mod.ts";
-import { isUserCommand, runUserCommand } from "./src/cli/mod.ts";
+import { isUserCommand, runUserCommand, virtualBackend } from "./src/cli/mod.ts";
 import {
   type AppOpener,
   CardRegistry,
@@ -61,24 +61,13 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
   SCD_TS_DENY_ADMIN=yes
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
-  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0  SCD_TS_HOLD=0
+  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0  SCD_TS_HOLD=500ms
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
 async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
   const reader = config.reader ?? "";
-  if (reader.startsWith("virtual:")) {
-    const statePath = reader.slice("virtual:".length) || undefined;
-    const { VirtualCard } = await import("./src/virtual/mod.ts");
-    const { VirtualBackend } = await import("./src/pcsc/mod.ts");
-    // The profile is read here, not in ScdConfig: it only exists for the test-bed card.
-    const profile = Deno.env.get("SCD_TS_VIRTUAL_PROFILE") || undefined;
-    const card = await VirtualCard.open({
-      ...(statePath ? { statePath } : {}),
-      ...(profile ? { profile } : {}),
-    });
-    return new VirtualBackend(card);
-  }
+  if (reader.startsWith("virtual:")) return await virtualBackend(reader);
   const { PcscBackend, HandlePool } = await import("./src/pcsc/mod.ts");
   const poolTtl = readerSetting(config, "pool-ttl");
   return new PcscBackend({

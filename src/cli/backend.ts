@@ -8,14 +8,26 @@
 import type { CardReaderBackend } from "../pcsc/mod.ts";
 import { UsageError } from "./output.ts";
 
+/**
+ * The in-process virtual card for a `virtual:STATEFILE` reader name (the daemon's and the user
+ * commands'), with the profile SCD_TS_VIRTUAL_PROFILE names (docs/cards.md). The profile is read
+ * here, not in ScdConfig: it only exists for the built-in card.
+ */
+export async function virtualBackend(reader: string): Promise<CardReaderBackend> {
+  const statePath = reader.slice("virtual:".length) || undefined;
+  const profile = Deno.env.get("SCD_TS_VIRTUAL_PROFILE") || undefined;
+  const { VirtualCard } = await import("../virtual/mod.ts");
+  const { VirtualBackend } = await import("../pcsc/mod.ts");
+  const card = await VirtualCard.open({
+    ...(statePath ? { statePath } : {}),
+    ...(profile ? { profile } : {}),
+  });
+  return new VirtualBackend(card);
+}
+
 /** The backend for `reader` (a `virtual:` name opens the in-process card). */
 export async function backendFor(reader: string | undefined): Promise<CardReaderBackend> {
-  if (reader?.startsWith("virtual:")) {
-    const statePath = reader.slice("virtual:".length) || undefined;
-    const { VirtualCard } = await import("../virtual/mod.ts");
-    const { VirtualBackend } = await import("../pcsc/mod.ts");
-    return new VirtualBackend(await VirtualCard.open(statePath ? { statePath } : {}));
-  }
+  if (reader?.startsWith("virtual:")) return await virtualBackend(reader);
   const { PcscBackend } = await import("../pcsc/mod.ts");
   // bounded: a card another program holds gives "busy" instead of waiting forever
   return new PcscBackend({ busyTimeoutMs: 5000 });
