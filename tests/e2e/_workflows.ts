@@ -11,6 +11,49 @@ import {
 } from "node:assert/strict";
 import { field, keyFingerprint } from "./_card_status.ts";
 import { adminPin, type CardContext, userPin } from "./_fixture.ts";
+import type { GpgResult } from "../bed/gnupg.ts";
+
+/** gpg options for software keys without a passphrase (no pinentry involved). */
+export const NO_PASSPHRASE = ["--pinentry-mode", "loopback", "--passphrase", ""];
+
+/** Fingerprints and keygrips of a software key, primary first, then the subkeys in order. */
+export interface SoftwareKey {
+  primary: string;
+  fprs: string[];
+  grips: string[];
+}
+
+/**
+ * A passphrase-less software key in the home: an `algo` signing primary, then one subkey per
+ * `[algo, usage]` of `subkeys` (for keytocard tests).
+ */
+export async function softwareKey(
+  c: { gpg(args: string[]): Promise<GpgResult> },
+  algo: string,
+  subkeys: readonly (readonly [string, string])[],
+  uid = "Soft <soft@example.org>",
+): Promise<SoftwareKey> {
+  const gen = await c.gpg([...NO_PASSPHRASE, "--quick-gen-key", uid, algo, "sign", "never"]);
+  assertEquals(gen.code, 0, gen.stderr);
+  const primary = gen.status.find((l) => l.startsWith("KEY_CREATED "))!.split(" ")[2]!;
+  for (const [subAlgo, usage] of subkeys) {
+    const sub = await c.gpg([
+      ...NO_PASSPHRASE,
+      "--quick-add-key",
+      primary,
+      subAlgo,
+      usage,
+      "never",
+    ]);
+    assertEquals(sub.code, 0, sub.stderr);
+  }
+  const list = await c.gpg(["--with-colons", "--with-keygrip", "--list-secret-keys", primary]);
+  const column = (tag: string) =>
+    list.stdout.split("\n").filter((l) => l.startsWith(`${tag}:`)).map((l) => l.split(":")[9]!);
+  const fprs = column("fpr");
+  assertEquals(fprs.length, 1 + subkeys.length, list.stdout);
+  return { primary, fprs, grips: column("grp") };
+}
 
 /**
  * Runs `fn`, one named workflow of the conformance set (docs/conformance.md); with

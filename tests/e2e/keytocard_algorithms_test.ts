@@ -8,34 +8,20 @@ import { deepStrictEqual as assertEquals, match as assertMatch } from "node:asse
 import { field, keyFingerprint } from "./_card_status.ts";
 import { needsFor } from "./_needs.ts";
 import { adminPin, type CardContext, cardTest, userPin } from "./_fixture.ts";
-import { assertGoodSignature, clearsign, encryptDecrypt, sshSignVerify } from "./_workflows.ts";
+import {
+  assertGoodSignature,
+  clearsign,
+  encryptDecrypt,
+  softwareKey,
+  sshSignVerify,
+} from "./_workflows.ts";
 
-const LOOPBACK = ["--pinentry-mode", "loopback", "--passphrase", ""];
-
-/** A passphrase-less software key: primary (sign), then encryption and auth subkeys. */
-async function softwareKey(c: CardContext, algo: string) {
-  const gen = await c.gpg([
-    ...LOOPBACK,
-    "--quick-gen-key",
-    "Soft <soft@example.org>",
-    algo,
-    "sign",
-    "never",
-  ]);
-  assertEquals(gen.code, 0, gen.stderr);
-  const primary = gen.status.find((l) => l.startsWith("KEY_CREATED "))!.split(" ")[2]!;
+/** A software key for all three slots: sign primary, encryption and auth subkeys. */
+async function softwareKeys(c: CardContext, algo: string) {
   // an ECC auth subkey must be asked for as ECDSA (gpg defaults NIST curves to ECDH)
   const authAlgo = algo.startsWith("nist") ? `${algo}/ecdsa` : algo;
-  for (const [a, usage] of [[algo, "encr"], [authAlgo, "auth"]]) {
-    const sub = await c.gpg([...LOOPBACK, "--quick-add-key", primary, a!, usage!, "never"]);
-    assertEquals(sub.code, 0, sub.stderr);
-  }
-  const list = await c.gpg(["--with-colons", "--list-secret-keys", primary]);
-  const fprs = list.stdout.split("\n").filter((l) => l.startsWith("fpr:")).map((l) =>
-    l.split(":")[9]!
-  );
-  assertEquals(fprs.length, 3, list.stdout);
-  return { primary, encr: fprs[1]!, auth: fprs[2]! };
+  const k = await softwareKey(c, algo, [[algo, "encr"], [authAlgo, "auth"]]);
+  return { primary: k.primary, encr: k.fprs[1]!, auth: k.fprs[2]! };
 }
 
 for (
@@ -50,7 +36,7 @@ for (
   cardTest(
     `keytocard ${algo}: all three slots imported, then sign, decrypt, authenticate`,
     async (c) => {
-      const keys = await softwareKey(c, algo);
+      const keys = await softwareKeys(c, algo);
       // up to two Admin PIN prompts per key (stock asks again after an attribute change)
       await c.pins([adminPin(), adminPin(), adminPin(), adminPin(), adminPin(), adminPin()]);
       const r = await c.interact(["--edit-key", keys.primary], {

@@ -16,31 +16,9 @@ import {
   encryptDecrypt,
   generateOnCard,
   signatureCounter,
+  softwareKey,
   workflow,
 } from "./_workflows.ts";
-
-/** A software key (no passphrase): `algo` primary for signing plus an encryption subkey. */
-async function softwareKey(c: CardContext, algo: string, subAlgo: string) {
-  const loopback = ["--pinentry-mode", "loopback", "--passphrase", ""];
-  const gen = await c.gpg([
-    ...loopback,
-    "--quick-gen-key",
-    "Soft <soft@example.org>",
-    algo,
-    "sign",
-    "never",
-  ]);
-  assertEquals(gen.code, 0, gen.stderr);
-  const primary = gen.status.find((l) => l.startsWith("KEY_CREATED "))!.split(" ")[2]!;
-  const sub = await c.gpg([...loopback, "--quick-add-key", primary, subAlgo, "encr", "never"]);
-  assertEquals(sub.code, 0, sub.stderr);
-  const list = await c.gpg(["--with-colons", "--list-secret-keys", primary]);
-  const fprs = list.stdout.split("\n").filter((l) => l.startsWith("fpr:")).map((l) =>
-    l.split(":")[9]!
-  );
-  assertEquals(fprs.length, 2, list.stdout);
-  return { primary, subkey: fprs[1]! };
-}
 
 /** Moves the primary to slot 1 and the subkey to slot 2 with `--edit-key … keytocard`. */
 async function moveToCard(c: CardContext, primary: string): Promise<void> {
@@ -64,7 +42,7 @@ async function keytocardWorkflow(
   attrs: string,
   name: string,
 ) {
-  const { primary, subkey } = await softwareKey(c, algo, subAlgo);
+  const { primary, fprs: [, subkey] } = await softwareKey(c, algo, [[subAlgo, "encr"]]);
   await workflow(c, name, () => moveToCard(c, primary));
   const s = await c.cardStatus();
   assertEquals(keyFingerprint(s, "Signature key"), primary);

@@ -14,35 +14,23 @@ import {
 } from "node:assert/strict";
 import { ADMIN_PIN, USER_PIN } from "./_fixture.ts";
 import { GNUPG, type TwoCards, twoCardTest } from "./_two_cards.ts";
+import { NO_PASSPHRASE, softwareKey } from "./_workflows.ts";
 
-const LOOPBACK = ["--pinentry-mode", "loopback", "--passphrase", ""];
 const admin = { pin: ADMIN_PIN, when: "prompt=Admin PIN" };
 const user = { pin: USER_PIN, when: "prompt=PIN " };
 
-/** RSA-2048 software keys: primary (sign), encryption and authentication subkeys. */
+/** RSA-2048 software keys (sign primary, encryption and auth subkeys) and their export. */
 async function softwareKeys(t: TwoCards) {
-  const gen = await t.gpg([
-    ...LOOPBACK,
-    "--quick-gen-key",
+  const rsa = "rsa2048";
+  const k = await softwareKey(
+    t,
+    rsa,
+    [[rsa, "encr"], [rsa, "auth"]],
     "Backup <backup@example.org>",
-    "rsa2048",
-    "sign",
-    "never",
-  ]);
-  assertEquals(gen.code, 0, gen.stderr);
-  const primary = gen.status.find((l) => l.startsWith("KEY_CREATED "))!.split(" ")[2]!;
-  for (const usage of ["encr", "auth"]) {
-    const sub = await t.gpg([...LOOPBACK, "--quick-add-key", primary, "rsa2048", usage, "never"]);
-    assertEquals(sub.code, 0, sub.stderr);
-  }
-  const list = await t.gpg(["--with-colons", "--with-keygrip", "--list-secret-keys", primary]);
-  const col = (tag: string, n: number) =>
-    list.stdout.split("\n").filter((l) => l.startsWith(`${tag}:`)).map((l) => l.split(":")[n]!);
-  const fprs = col("fpr", 9);
-  assertEquals(fprs.length, 3, list.stdout);
-  const secret = await t.gpg([...LOOPBACK, "--armor", "--export-secret-keys", primary]);
+  );
+  const secret = await t.gpg([...NO_PASSPHRASE, "--armor", "--export-secret-keys", k.primary]);
   assertEquals(secret.code, 0, secret.stderr);
-  return { primary, auth: fprs[2]!, grips: col("grp", 9), secret: secret.stdout };
+  return { primary: k.primary, auth: k.fprs[2]!, grips: k.grips, secret: secret.stdout };
 }
 
 /** keytocard of all three keys onto the one card present. */
@@ -143,7 +131,7 @@ twoCardTest(
     for (const grip of keys.grips) {
       await Deno.remove(`${t.home.path}/private-keys-v1.d/${grip}.key`);
     }
-    const imported = await t.gpg([...LOOPBACK, "--import"], { stdin: keys.secret });
+    const imported = await t.gpg([...NO_PASSPHRASE, "--import"], { stdin: keys.secret });
     assertEquals(imported.code, 0, imported.stderr);
     await moveToCard(t, keys.primary);
     assertEquals(await stubSerials(t, keys.primary), [t.aids[0], t.aids[0], t.aids[0]]);
