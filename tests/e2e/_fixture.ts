@@ -182,7 +182,7 @@ export function cardTest(
         const capture = CAPTURE_DIR === undefined
           ? undefined
           : new Capture(CAPTURE_DIR, { bed, home, card, test: name, serial });
-        await fn(makeContext(bed, home, card, serial, capture), t);
+        await fn(makeContext(bed, home, card, serial, { capture }), t);
       } catch (e) {
         if (home !== undefined && card !== undefined) await printDiagnostics(home, card);
         throw e;
@@ -245,19 +245,24 @@ async function waitForCard(bed: GnupgBed, home: GnupgHome, serial: string): Prom
   }
 }
 
-function makeContext(
+/**
+ * The {@linkcode CardContext} of a home and its card (also the fault suite's private-pcscd
+ * homes); `aid` defaults to the card's AID under SCD_E2E_PROFILE.
+ */
+export function makeContext(
   bed: GnupgBed,
   home: GnupgHome,
   card: Vcard,
   serial: string,
-  capture: Capture | undefined,
+  options: { capture?: Capture | undefined; aid?: string } = {},
 ): CardContext {
+  const capture = options.capture;
   return {
     bed,
     home,
     card,
     serial,
-    aid: aidOf(PROFILE, serial),
+    aid: options.aid ?? aidOf(PROFILE, serial),
     capture,
     gpg: (args, options = {}) => bed.gpg(home.path, args, { ...options, timeoutMs: 120000 }),
     interact: (args, answers) => gpgInteract(bed, home.path, args, answers),

@@ -7,15 +7,13 @@
  */
 import { type GnupgBed, GnupgBed as Bed } from "../../bed/gnupg.ts";
 import { GnupgHome } from "../../bed/gnupghome.ts";
-import { gpgInteract } from "../../bed/gpg_interact.ts";
 import {
   PrivatePcscd as BedPrivatePcscd,
   privatePcscdSocket,
   vpcdPortsFree,
 } from "../../bed/private_pcscd.ts";
 import { startVcard, type Vcard } from "../../bed/vcard.ts";
-import { parseCardStatus } from "../_card_status.ts";
-import { aidOf, type CardContext, DAEMON } from "../_fixture.ts";
+import { aidOf, type CardContext, DAEMON, makeContext } from "../_fixture.ts";
 import { DEFAULT_PROFILE, profileByName } from "../../../src/virtual/profiles/mod.ts";
 
 /** First vpcd port of the private pcscd. */
@@ -86,37 +84,10 @@ export function privateContext(
   card: Vcard,
   serial: string,
 ): CardContext {
-  return {
-    bed,
-    home,
-    card,
-    serial,
-    aid: aidOf(profileByName(DEFAULT_PROFILE), serial), // its card has the default profile
-    capture: undefined, // the fault matrix is not part of the conformance set
-    gpg: (args, options = {}) => bed.gpg(home.path, args, { ...options, timeoutMs: 120000 }),
-    interact: (args, answers) => gpgInteract(bed, home.path, args, answers),
-    async run(cmd, args, options = {}) {
-      const r = await bed.run(cmd, args, { ...options, home: home.path, timeoutMs: 60000 });
-      return { ...r, status: [] };
-    },
-    async cardStatus() {
-      const r = await bed.gpg(home.path, ["--card-status"]);
-      if (r.code !== 0) throw new Error(`Cannot read card status: ${r.stderr}`);
-      return parseCardStatus(r.stdout);
-    },
-    async pins(answers) {
-      await home.pinentry.script(answers);
-      await home.pinentry.clearLog();
-    },
-    prompts: () => home.pinentry.prompts(),
-    restartAgent: () => home.killDaemons(),
-    async file(name, text) {
-      const path = `${home.path}/${name}`;
-      if (typeof text === "string") await Deno.writeTextFile(path, text);
-      else await Deno.writeFile(path, text);
-      return path;
-    },
-  };
+  // its card has the default profile; the fault matrix is not part of the conformance set
+  return makeContext(bed, home, card, serial, {
+    aid: aidOf(profileByName(DEFAULT_PROFILE), serial),
+  });
 }
 
 /** Removes the private pcscd's directory. */
