@@ -215,10 +215,16 @@ export class OpenPgpSession {
    * {@link PinBlockedError}; other status words become {@link CardStatusError}.
    */
   async verify(ref: number, value: Uint8Array): Promise<void> {
+    // touched before it is sent: if the answer is lost (reset, pcscd gone) nobody knows
+    // whether the card took the PIN, so the strict policy must clear it all the same
+    const before = this.#touched.has(ref);
+    this.#touched.add(ref);
     const r = await this.transmit(cmd.verify(ref, value));
     this.cache.noteVerify(ref === cmd.PW3 ? 6 : 4, r.sw === 0x9000);
-    if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot verify PIN");
-    this.#touched.add(ref);
+    if (r.sw !== 0x9000) {
+      if (!before) this.#touched.delete(ref); // the card answered: it did not verify
+      throw pinStatusError(r.sw, "Cannot verify PIN");
+    }
     this.#verified.add(ref);
   }
 

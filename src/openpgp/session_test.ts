@@ -121,6 +121,19 @@ Deno.test("OpenPgpSession.verify() maps 63Cx, 6982 and 6983", async () => {
   assertEquals(card.sent.at(-1), "0020FF82");
 });
 
+Deno.test("OpenPgpSession.verify() counts a VERIFY whose answer was lost as one to clear", async () => {
+  const card = new FakeCard();
+  const s = await OpenPgpSession.open(card);
+  card.answers.set("0020", () => {
+    throw new Error("reader gone while the PIN was in flight");
+  });
+  await assertRejects(() => s.verify(0x81, utf8("123456")), /reader gone/);
+  assertEquals([...s.touched], [0x81]); // the strict policy clears what it cannot rule out
+  card.answers.set("0020", "63C2");
+  await assertRejects(() => s.verify(0x82, utf8("123456")), PinError);
+  assertEquals([...s.touched], [0x81]); // an answered refusal verified nothing
+});
+
 Deno.test("OpenPgpSession.readPublicKey() reports card errors as a missing key and caches hits", async () => {
   const card = new FakeCard();
   const resp = tlv(0x7f49, tlv(0x86, fromHex("AA")));

@@ -66,6 +66,8 @@ export class FakePcsc implements PcscLibrary {
   readonly calls: string[] = [];
   /** The disposition of every SCardEndTransaction, in order. */
   readonly endDispositions: number[] = [];
+  /** The disposition of every SCardDisconnect, in order. */
+  readonly disconnectDispositions: number[] = [];
   /** APDUs transmitted, in order. */
   readonly apdus: Uint8Array[] = [];
   readonly #slots = new Map<string, Slot>();
@@ -96,6 +98,11 @@ export class FakePcsc implements PcscLibrary {
   reset(reader: string): void {
     const card = this.#slot(reader).card;
     if (card !== undefined) card.generation++;
+  }
+
+  /** pcscd forgets who holds the reader's transaction (its end then fails NOT_TRANSACTED). */
+  dropLock(reader: string): void {
+    this.#slot(reader).lock = undefined;
   }
 
   /** Open contexts. */
@@ -207,8 +214,9 @@ export class FakePcsc implements PcscLibrary {
         writeDword(bytes(proto), SCARD_PROTOCOL_T1);
         return done(SCARD_S_SUCCESS);
       },
-      SCardDisconnect(h: Int, _d: Int) {
+      SCardDisconnect(h: Int, d: Int) {
         f.calls.push("SCardDisconnect");
+        f.disconnectDispositions.push(Number(d));
         const handle = f.#handles.get(BigInt(h));
         if (handle === undefined) return done(SCARD_E_INVALID_HANDLE);
         f.#handles.delete(BigInt(h));

@@ -19,6 +19,7 @@ import {
   type PcscLibrary,
   readDword,
   SCARD_E_INSUFFICIENT_BUFFER,
+  SCARD_E_NOT_TRANSACTED,
   SCARD_LEAVE_CARD,
   SCARD_PROTOCOL_ANY,
   SCARD_RESET_CARD,
@@ -29,7 +30,7 @@ import {
 } from "../../ffi/mod.ts";
 import { wipe } from "../util/bytes.ts";
 import type { CardChannel } from "./channel.ts";
-import { check, isRetryable, PcscError } from "./errors.ts";
+import { check, findPcscError, isRetryable, PcscError } from "./errors.ts";
 
 const log = getLogger(["scd-ts", "pcsc"]);
 
@@ -343,7 +344,9 @@ export class PcscTransaction implements AsyncDisposable {
 
   /**
    * `SCardEndTransaction` (default `SCARD_LEAVE_CARD`). Idempotent; waits for an APDU in flight.
-   * Card-gone and service-gone codes are ignored; other failures throw.
+   * Card-gone and service-gone codes are ignored; other failures throw. A reset that pcscd
+   * refuses with `SCARD_E_NOT_TRANSACTED` throws too: the card may still be verified, and only
+   * the caller can still reset it (by disconnecting with `SCARD_RESET_CARD`).
    */
   async end(disposition: Disposition = "leave"): Promise<void> {
     if (!this.#active) return;
@@ -357,7 +360,8 @@ export class PcscTransaction implements AsyncDisposable {
         await this.#lib.symbols.SCardEndTransaction(this.#handle, dispositionValue(disposition)),
       );
     } catch (e) {
-      if (!isRetryable(e)) throw e;
+      const unheld = findPcscError(e)?.rv === SCARD_E_NOT_TRANSACTED;
+      if (!isRetryable(e) || (disposition === "reset" && unheld)) throw e;
     }
   }
 

@@ -68,6 +68,24 @@ async function dispose(h: Handle): Promise<void> {
   await h.context[Symbol.asyncDispose]();
 }
 
+/**
+ * Ends `tx` with `SCARD_RESET_CARD`; when that fails (the handle broke under the operation),
+ * disconnects with `SCARD_RESET_CARD` instead, so a reset asked for is never a plain LEAVE.
+ * Card-gone and service-gone errors count as done (the card lost its power and with it every
+ * verification); anything else is thrown: the caller must not pretend the card is clear.
+ */
+async function endWithReset(tx: PcscTransaction, h: Handle): Promise<void> {
+  try {
+    await tx.end("reset");
+    return;
+  } catch (e) {
+    if (!h.card.connected) throw e;
+    await h.card.disconnect("reset").catch((d) => {
+      throw new AggregateError([e, d], "Cannot reset the card after the operation");
+    });
+  }
+}
+
 /** A handle (pooled or fresh) with a transaction begun on it. */
 async function begin(reader: string, options: OpenOptions): Promise<Opened> {
   const pool = options.pool;
@@ -80,11 +98,12 @@ async function begin(reader: string, options: OpenOptions): Promise<Opened> {
     return {
       tx,
       async close(broken) {
-        if (tx.resetRequested && !broken) {
-          // strict PIN policy: the reset must happen, so its failure is the operation's
-          // (pcsc-lite then marks every handle on the card reset, ours too: never pool it)
+        if (tx.resetRequested) {
+          // strict PIN policy: the reset must happen even when the operation broke, or the
+          // card stays verified for every other client (pcsc-lite then marks every handle on
+          // the card reset, ours too: never pool it)
           try {
-            await tx.end("reset");
+            await endWithReset(tx, h);
           } finally {
             await (pool ? pool.drop(reader, h) : dispose(h));
             release();
