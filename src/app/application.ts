@@ -153,6 +153,17 @@ export interface CardApplication {
   listKeys(ctx: OperationContext): Promise<KeyInfo[]>;
   /** Forget everything cached about the card (reader event, reset, card change). */
   invalidate(): void;
+  /**
+   * The card left its reader (removal, swap): nothing secret may go to whatever card is there
+   * now on this application's behalf, not even by an operation already under way.
+   */
+  retire?(): void;
+  /**
+   * What tells this card from another of its kind, as last read (OpenPGP: AID, ATR and key
+   * fingerprints); the registry compares it when a card comes back after a pcscd restart.
+   * Undefined when unknown: the card then counts as another one.
+   */
+  identity?(): string | undefined;
   /** Milliseconds since what the application knows was last read afresh (age limit). */
   stateAgeMs?(): number;
   /** End anything kept between operations (a held transaction) now; daemon exit. */

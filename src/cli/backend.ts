@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { CardReaderBackend } from "../pcsc/mod.ts";
+import { type CardReaderBackend, matchReaders } from "../pcsc/mod.ts";
 import { UsageError } from "./output.ts";
 
 /**
@@ -33,10 +33,9 @@ export async function backendFor(reader: string | undefined): Promise<CardReader
   return new PcscBackend({ busyTimeoutMs: 5000 });
 }
 
-/** The reader named `wanted` (exact, else the only one containing it). */
+/** The one reader `wanted` names, by the daemon's rule (pcsc/reader_match.ts). */
 export function pickReader(readers: readonly string[], wanted: string): string {
-  if (readers.includes(wanted)) return wanted;
-  const matches = readers.filter((r) => r.includes(wanted));
+  const matches = matchReaders(readers, wanted);
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) {
     throw new UsageError(

@@ -106,6 +106,7 @@ export class OpenPgpApplication implements CardApplication {
   #runner: OpRunner;
   #options: OpenPgpApplicationOptions;
   #keys: { generation: number; keys: (SlotKey | undefined)[] } | undefined;
+  #atr: Uint8Array;
 
   private constructor(
     connect: CardConnector,
@@ -116,6 +117,7 @@ export class OpenPgpApplication implements CardApplication {
   ) {
     this.#cache = cache;
     this.#options = options;
+    this.#atr = card.atr;
     this.#runner = new OpRunner({
       connect,
       state: cache,
@@ -170,6 +172,19 @@ export class OpenPgpApplication implements CardApplication {
   invalidate(): void {
     this.#cache.invalidate();
     this.#keys = undefined;
+  }
+
+  /** The card left its reader: no PIN goes to any card on this application's behalf. */
+  retire(): void {
+    this.#runner.retire();
+    this.invalidate();
+  }
+
+  /** AID, ATR and the three key fingerprints as last read (hex), for the same-card check. */
+  identity(): string | undefined {
+    const ard = this.#cache.lastArd;
+    if (!ard) return undefined;
+    return [ard.aid.raw, this.#atr, ...ard.fingerprints].map(toHex).join(":");
   }
 
   /** End a held transaction now (resets the PIN status first). */

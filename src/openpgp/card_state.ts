@@ -36,6 +36,7 @@ export class CardState {
   #dos = new Map<number, Uint8Array>();
   #publicKeys = new Map<number, Uint8Array>();
   #ard: ApplicationRelatedData | undefined;
+  #lastArd: ApplicationRelatedData | undefined;
   #generation = 0;
   #since: number;
   #now: () => number;
@@ -64,6 +65,12 @@ export class CardState {
 
   set ard(value: ApplicationRelatedData | undefined) {
     this.#ard = value;
+    if (value) this.#lastArd = value;
+  }
+
+  /** The last DO 6E read, kept through invalidation: the card's identity, not an answer. */
+  get lastArd(): ApplicationRelatedData | undefined {
+    return this.#lastArd;
   }
 
   /** A DO's value; `null` when the card said it does not exist; undefined when unknown. */

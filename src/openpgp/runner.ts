@@ -8,9 +8,13 @@
  * - **Card work** runs in one transaction: SELECT, the operation, then the strict PIN
  *   policy's reset. When the operation needs a PIN that only a person can give, the
  *   transaction ends first ({@linkcode PinNeededError}), the person is asked with no
- *   transaction open, and the operation starts over in a new transaction that re-SELECTs,
- *   checks the AID is the same card's, and uses the answer. Nothing the card counts or keeps
- *   is sent before the PIN request, so starting over repeats only reads.
+ *   transaction open, and the operation starts over in a new transaction that re-SELECTs and
+ *   uses the answer. Nothing the card counts or keeps is sent before the PIN request, so
+ *   starting over repeats only reads.
+ * - **Same card before any PIN** (cached or just typed): the transaction that sends it first
+ *   reads the AID afresh and compares it and the ATR with the card the application was opened
+ *   on; once the registry retired the application (the card was removed or swapped, even
+ *   during this operation) no PIN goes out at all. docs/security.md L2.
  * @module
  */
 
@@ -73,6 +77,11 @@ export class OpRunner {
   #held: { queue: HeldTransaction<OpenPgpSession>; over: Promise<void> } | undefined;
   /** How this card's verifications are cleared (strict policy), learned once per card. */
   #pinReset = new PinResetMemo();
+  /** The card left its reader: no PIN goes out on this runner's behalf any more. */
+  #retired = false;
+  /** Sessions whose card proved to be ours in their transaction, and their channels. */
+  #proven = new WeakSet<OpenPgpSession>();
+  #channels = new WeakMap<OpenPgpSession, CardChannel>();
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -108,7 +117,7 @@ export class OpRunner {
     try {
       for (;;) {
         try {
-          return await this.#transaction({ ...ctx, pin: answers }, fn, answers.size > 0);
+          return await this.#transaction({ ...ctx, pin: answers }, fn);
         } catch (e) {
           if (!(e instanceof PinNeededError)) throw e;
           await answers.ask(e.request); // no transaction is open here
@@ -119,29 +128,24 @@ export class OpRunner {
     }
   }
 
-  async #transaction<T>(
-    ctx: OperationContext,
-    fn: (op: Op) => Promise<T>,
-    checkSameCard: boolean,
-  ): Promise<T> {
+  async #transaction<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
     const queued = this.#held?.queue.submit(
       (session) => this.#inSession(session, ctx, fn),
-      () => this.#transaction(ctx, fn, checkSameCard),
+      () => this.#transaction(ctx, fn),
     );
     if (queued) return await queued;
-    if ((this.#o.holdMs ?? 0) > 0) return await this.#holding(ctx, fn, checkSameCard);
+    if ((this.#o.holdMs ?? 0) > 0) return await this.#holding(ctx, fn);
     const signal = ctx.signal ?? this.#o.signal;
     return await this.#o.connect(
-      (channel) => this.#opened(channel, signal, checkSameCard, (s) => this.#inSession(s, ctx, fn)),
+      (channel) => this.#opened(channel, signal, (s) => this.#inSession(s, ctx, fn)),
       signal ? { signal } : {},
     );
   }
 
-  /** SELECT (and the same-card check), `body`, then the strict policy's reset. */
+  /** SELECT, `body`, then the strict policy's reset. */
   async #opened<T>(
     channel: CardChannel,
     signal: AbortSignal | undefined,
-    checkSameCard: boolean,
     body: (session: OpenPgpSession) => Promise<T>,
   ): Promise<T> {
     const session = new OpenPgpSession(channel, {
@@ -149,8 +153,8 @@ export class OpRunner {
       ...(signal ? { signal } : {}),
       ...(this.#o.observer ? { observer: this.#o.observer } : {}),
     });
+    this.#channels.set(session, channel);
     await session.select();
-    if (checkSameCard) await this.#checkSameCard(session);
     // taken now: a write in `body` empties the model, and the reset must not depend on it
     const { appVersion } = (await session.applicationRelatedData()).aid;
     let value: T;
@@ -173,7 +177,26 @@ export class OpRunner {
     fn: (op: Op) => Promise<T>,
   ): Promise<T> {
     const ard = await session.applicationRelatedData();
-    return await fn(this.#o.makeOp(session, ard, ctx));
+    const pin = this.#sameCardFirst(session, ctx.pin);
+    return await fn(this.#o.makeOp(session, ard, { ...ctx, pin }));
+  }
+
+  /** `pins`, but a PIN is handed out only once this session's card proved to be ours. */
+  #sameCardFirst(session: OpenPgpSession, pins: PinProvider): PinProvider {
+    return {
+      canAnswer: (query) => pins.canAnswer?.(query) ?? false,
+      report: (request, outcome) => pins.report?.(request, outcome),
+      get: async (request) => {
+        const pin = await pins.get(request); // may end the transaction to ask a person
+        try {
+          await this.#checkSameCard(session);
+        } catch (e) {
+          wipe(pin);
+          throw e;
+        }
+        return pin;
+      },
+    };
   }
 
   /**
@@ -182,13 +205,13 @@ export class OpRunner {
    * held operation ends the hold before its caller hears of it, so a PIN prompt that follows
    * never waits inside the transaction. No abort signal: the transaction outlives the caller.
    */
-  #holding<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>, check: boolean): Promise<T> {
+  #holding<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
     const queue = new HeldTransaction<OpenPgpSession>(this.#o.holdMs ?? 0);
     let failed: { reject: (e: unknown) => void; error: unknown } | undefined;
     return new Promise<T>((resolve, reject) => {
       let answered = false;
       const over = this.#o.connect((channel) =>
-        this.#opened(channel, undefined, check, async (session) => {
+        this.#opened(channel, undefined, async (session) => {
           resolve(await this.#inSession(session, ctx, fn));
           answered = true;
           this.#held = { queue, over };
@@ -219,13 +242,22 @@ export class OpRunner {
     await held.over;
   }
 
-  /** After a prompt: the card in the reader must still be the one the PIN is for. */
+  /** The card left its reader (registry): fail every PIN still to be sent, now or later. */
+  retire(): void {
+    this.#retired = true;
+  }
+
+  /** Before a PIN goes out: this transaction's card must be the one the application knows. */
   async #checkSameCard(session: OpenPgpSession): Promise<void> {
+    if (this.#retired) throw new CardChangedError("Cannot go on: the card was removed");
+    if (this.#proven.has(session)) return;
     const now = await session.getData(0x4f, { fresh: true }).catch(() => undefined);
-    if (!now || !equalBytes(this.#o.aid, now)) {
+    const atr = this.#channels.get(session)?.atr;
+    if (!now || !equalBytes(this.#o.aid, now) || !atr || !equalBytes(this.#o.atr, atr)) {
       this.#o.state.invalidate();
-      throw new CardChangedError("Cannot go on: another card was inserted during PIN entry");
+      throw new CardChangedError("Cannot go on: another card is in the reader");
     }
+    this.#proven.add(session);
   }
 }
 

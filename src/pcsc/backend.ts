@@ -62,12 +62,42 @@ export interface CardOperationOptions {
   retry?: boolean;
 }
 
-/** A reader or card change, as the monitor reports it. */
+/**
+ * A reader or card change, as the monitor reports it. `service-lost` says pcscd went away:
+ * nothing is known about any reader until `service-restored`, after which
+ * {@linkcode ReaderWatch.states} is current again. Neither is a card event: a pcscd restart
+ * powers cards down, but whether the card that comes back is the same one is for its
+ * application to prove (docs/reliability.md, F5a).
+ */
 export type ReaderEvent =
   | { readonly type: "reader-added"; readonly reader: string }
   | { readonly type: "reader-removed"; readonly reader: string }
   | { readonly type: "card-inserted"; readonly reader: string; readonly atr: Uint8Array }
-  | { readonly type: "card-removed"; readonly reader: string };
+  | { readonly type: "card-removed"; readonly reader: string }
+  | { readonly type: "service-lost" }
+  | { readonly type: "service-restored" };
+
+/** What a reader reports about its slot (PC/SC: one `SCardGetStatusChange` entry). */
+export interface ReaderState {
+  readonly reader: string;
+  /** `none` (EMPTY), `present` (a card that answered its reset), `mute` (one that did not). */
+  readonly card: "none" | "present" | "mute";
+  /** Another program holds the card with an exclusive connect (SCARD_STATE_EXCLUSIVE). */
+  readonly exclusive: boolean;
+  /** The card's ATR (empty without a card). */
+  readonly atr: Uint8Array;
+  /**
+   * pcsc-lite's per-reader event counter (the high word of `dwEventState`): it moves on every
+   * insertion and removal, so an unchanged counter and ATR mean the same insertion.
+   */
+  readonly counter: number;
+}
+
+/** A running watch: dispose it to stop. */
+export interface ReaderWatch extends AsyncDisposable {
+  /** The readers as last seen; undefined while the service is lost or being re-read. */
+  states(): ReaderState[] | undefined;
+}
 
 /** Options for {@linkcode CardReaderBackend.watch}. */
 export interface WatchOptions {
@@ -83,6 +113,8 @@ export interface CardReaderBackend {
   listReaders(options?: { signal?: AbortSignal }): Promise<string[]>;
   /** Runs `fn` with exclusive use of the card in `reader` (see the module invariant). */
   withCard<T>(reader: string, fn: CardOperation<T>, options?: CardOperationOptions): Promise<T>;
+  /** The state of every reader now, without waiting (PC/SC: one status call, timeout 0). */
+  readerStates(options?: { signal?: AbortSignal }): Promise<ReaderState[]>;
   /** Reports reader/card changes to `onEvent` until the returned handle is disposed. */
-  watch(onEvent: (event: ReaderEvent) => void, options?: WatchOptions): Promise<AsyncDisposable>;
+  watch(onEvent: (event: ReaderEvent) => void, options?: WatchOptions): Promise<ReaderWatch>;
 }

@@ -22,6 +22,8 @@ export {
   type CardReaderBackend,
   OperationAttempt,
   type ReaderEvent,
+  type ReaderState,
+  type ReaderWatch,
   type WatchOptions,
 } from "./backend.ts";
 export {
@@ -56,5 +58,6 @@ export {
   type ReaderSnapshot,
 } from "./monitor.ts";
 export { PcscBackend, type PcscBackendOptions } from "./pcsc_backend.ts";
+export { matchReaders } from "./reader_match.ts";
 export { type InProcessCard, VIRTUAL_READER_NAME, VirtualBackend } from "./virtual_backend.ts";
 export { PcscLibraryError } from "../../ffi/mod.ts";

@@ -3,9 +3,11 @@
  * wait must never sit in front of an APDU: pcsc-lite serializes the calls of one context).
  * Reader additions/removals come from pcsc-lite's `\\?PnP?\Notification` pseudo reader.
  *
- * If pcscd goes away the monitor reports every card and reader as removed, tells `onError` once,
- * and keeps re-establishing its context until pcscd is back. `close()` (or `await using`) stops
- * it with `SCardCancel`; nothing keeps running afterwards.
+ * If pcscd goes away the monitor reports `service-lost` (not a removal per card: whether the
+ * card that comes back is the same one is for its application to prove), tells `onError` once,
+ * and keeps re-establishing its context until pcscd is back; then it reads every reader once and
+ * reports `service-restored`, after which {@linkcode ReaderMonitor.states} is current again.
+ * `close()` (or `await using`) stops it with `SCardCancel`; nothing keeps running afterwards.
  *
  * Used for gpg-agent's card event signal (scdaemon-protocol.md §1.6): stock polls every 500 ms
  * (§8.3); this waits instead.
@@ -20,11 +22,12 @@ import {
   SCARD_E_INVALID_HANDLE,
   SCARD_E_UNKNOWN_READER,
   SCARD_STATE_CHANGED,
+  SCARD_STATE_EXCLUSIVE,
   SCARD_STATE_MUTE,
   SCARD_STATE_PRESENT,
   SCARD_STATE_UNAWARE,
 } from "../../ffi/mod.ts";
-import type { ReaderEvent } from "./backend.ts";
+import type { ReaderEvent, ReaderState, ReaderWatch } from "./backend.ts";
 import { PcscContext, type PcscOptions, type ReaderStateResult } from "./context.ts";
 import { findPcscError, isServiceGone } from "./errors.ts";
 
@@ -72,6 +75,23 @@ export function cardEvents(
   return [];
 }
 
+/** The {@linkcode ReaderState} of one `SCardGetStatusChange` answer. */
+export function readerStateOf(result: ReaderStateResult): ReaderState {
+  const bits = result.eventState;
+  const card = (bits & SCARD_STATE_PRESENT) === 0
+    ? "none"
+    : (bits & SCARD_STATE_MUTE) !== 0
+    ? "mute"
+    : "present";
+  return {
+    reader: result.reader,
+    card,
+    exclusive: (bits & SCARD_STATE_EXCLUSIVE) !== 0,
+    atr: card === "none" ? new Uint8Array(0) : result.atr,
+    counter: bits >>> 16,
+  };
+}
+
 function snapshotOf(result: ReaderStateResult): ReaderSnapshot {
   const eventState = (result.eventState & ~SCARD_STATE_CHANGED) >>> 0;
   const present = isPresent(eventState);
@@ -84,9 +104,12 @@ function snapshotOf(result: ReaderStateResult): ReaderSnapshot {
 }
 
 /** Watches readers and cards until closed. */
-export class ReaderMonitor implements AsyncDisposable {
+export class ReaderMonitor implements ReaderWatch {
   #options: ReaderMonitorOptions;
   #readers = new Map<string, ReaderSnapshot>();
+  #states = new Map<string, ReaderState>();
+  /** pcscd was lost and the readers are not read again yet: nothing is known. */
+  #resync = false;
   #pnpState = SCARD_STATE_UNAWARE;
   #ctx: PcscContext | undefined;
   #closing = false;
@@ -122,6 +145,11 @@ export class ReaderMonitor implements AsyncDisposable {
     return [...this.#readers.values()];
   }
 
+  /** Every reader's state as last seen; undefined while pcscd is lost or being re-read. */
+  states(): ReaderState[] | undefined {
+    return this.#resync ? undefined : [...this.#states.values()];
+  }
+
   #emit(event: ReaderEvent): void {
     try {
       this.#options.onEvent(event);
@@ -133,16 +161,19 @@ export class ReaderMonitor implements AsyncDisposable {
   #forget(reader: string, emit: boolean): void {
     const known = this.#readers.get(reader);
     this.#readers.delete(reader);
+    this.#states.delete(reader);
     if (!emit) return;
     if (known?.present) this.#emit({ type: "card-removed", reader });
     this.#emit({ type: "reader-removed", reader });
   }
 
-  async #step(initial: boolean): Promise<void> {
+  async #step(start: boolean): Promise<void> {
     this.#ctx ??= await PcscContext.establish(
       this.#options.library === undefined ? {} : { library: this.#options.library },
     );
     this.#serviceDown = false;
+    // the first read after start or after pcscd came back reports no per-card events
+    const initial = start || this.#resync;
     const readers = await this.#ctx.listReaders();
     for (const known of [...this.#readers.keys()]) {
       if (!readers.includes(known)) this.#forget(known, !initial);
@@ -171,6 +202,11 @@ export class ReaderMonitor implements AsyncDisposable {
         }
       }
       this.#readers.set(result.reader, now);
+      this.#states.set(result.reader, readerStateOf(result));
+    }
+    if (this.#resync) {
+      this.#resync = false;
+      this.#emit({ type: "service-restored" });
     }
   }
 
@@ -178,8 +214,12 @@ export class ReaderMonitor implements AsyncDisposable {
     const ctx = this.#ctx;
     this.#ctx = undefined;
     await ctx?.release().catch(() => {});
-    for (const reader of [...this.#readers.keys()]) this.#forget(reader, true);
+    const wasKnown = !this.#resync;
+    this.#readers.clear();
+    this.#states.clear();
+    this.#resync = true;
     this.#pnpState = SCARD_STATE_UNAWARE;
+    if (wasKnown) this.#emit({ type: "service-lost" });
     if (!this.#serviceDown) this.#options.onError?.(e);
     this.#serviceDown = true;
   }

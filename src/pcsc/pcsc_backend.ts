@@ -7,15 +7,18 @@
  * @module
  */
 
+import { SCARD_STATE_UNAWARE } from "../../ffi/mod.ts";
 import type {
   CardOperation,
   CardOperationOptions,
   CardReaderBackend,
   ReaderEvent,
+  ReaderState,
+  ReaderWatch,
   WatchOptions,
 } from "./backend.ts";
 import { PcscContext, type PcscOptions } from "./context.ts";
-import { ReaderMonitor } from "./monitor.ts";
+import { ReaderMonitor, readerStateOf } from "./monitor.ts";
 import { withCard, type WithCardOptions } from "./with_card.ts";
 
 /** Defaults applied to every operation of a {@linkcode PcscBackend}. */
@@ -39,6 +42,20 @@ export class PcscBackend implements CardReaderBackend {
     return await ctx.listReaders();
   }
 
+  /**
+   * Every reader's state from one `SCardGetStatusChange` with timeout 0 (what replaces blind
+   * connects when no monitor runs); `[]` when there is no reader.
+   */
+  async readerStates(options: { signal?: AbortSignal } = {}): Promise<ReaderState[]> {
+    options.signal?.throwIfAborted();
+    await using ctx = await PcscContext.establish(this.#libraryOption());
+    const readers = await ctx.listReaders();
+    if (readers.length === 0) return [];
+    const queries = readers.map((reader) => ({ reader, currentState: SCARD_STATE_UNAWARE }));
+    const results = await ctx.getStatusChange(queries, 0);
+    return (results ?? []).map(readerStateOf);
+  }
+
   /** {@linkcode withCard} with this backend's defaults. */
   withCard<T>(
     reader: string,
@@ -52,7 +69,7 @@ export class PcscBackend implements CardReaderBackend {
   async watch(
     onEvent: (event: ReaderEvent) => void,
     options: WatchOptions = {},
-  ): Promise<AsyncDisposable> {
+  ): Promise<ReaderWatch> {
     return await ReaderMonitor.start({
       onEvent,
       ...(options.onError === undefined ? {} : { onError: options.onError }),

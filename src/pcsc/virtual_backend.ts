@@ -15,6 +15,8 @@ import {
   type CardReaderBackend,
   OperationAttempt,
   type ReaderEvent,
+  type ReaderState,
+  type ReaderWatch,
 } from "./backend.ts";
 import type { CardChannel } from "./channel.ts";
 
@@ -98,8 +100,27 @@ export class VirtualBackend implements CardReaderBackend {
     }
   }
 
-  /** Nothing ever changes: returns a handle whose disposal does nothing. */
-  watch(_onEvent: (event: ReaderEvent) => void): Promise<AsyncDisposable> {
-    return Promise.resolve({ [Symbol.asyncDispose]: () => Promise.resolve() });
+  /** The one reader, always with its card. */
+  readerStates(options: { signal?: AbortSignal } = {}): Promise<ReaderState[]> {
+    options.signal?.throwIfAborted();
+    return Promise.resolve(this.#states());
+  }
+
+  #states(): ReaderState[] {
+    return [{
+      reader: this.reader,
+      card: "present",
+      exclusive: false,
+      atr: this.#card.atr,
+      counter: 0,
+    }];
+  }
+
+  /** Nothing ever changes: the states stay as they are, disposal does nothing. */
+  watch(_onEvent: (event: ReaderEvent) => void): Promise<ReaderWatch> {
+    return Promise.resolve({
+      states: () => this.#states(),
+      [Symbol.asyncDispose]: () => Promise.resolve(),
+    });
   }
 }

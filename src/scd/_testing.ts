@@ -20,6 +20,8 @@ import {
   OperationAttempt,
   PcscError,
   type ReaderEvent,
+  type ReaderState,
+  type ReaderWatch,
 } from "../pcsc/mod.ts";
 import { type AppOpener, CardRegistry } from "./cards.ts";
 import { resolveConfig, type ScdConfig } from "./config.ts";
@@ -37,6 +39,10 @@ export interface FakeCard {
   transmit?: (apdu: Uint8Array) => Uint8Array;
   /** A card without an OpenPGP application: opening the app fails. */
   noApp?: boolean;
+  /** The card did not answer its reset (SCARD_STATE_MUTE). */
+  mute?: boolean;
+  /** Another program holds it with an exclusive connect. */
+  exclusive?: boolean;
 }
 
 /** A reader backend whose readers and cards tests set directly. */
@@ -49,10 +55,42 @@ export class FakeBackend implements CardReaderBackend {
   /** Number of withCard calls. */
   operations = 0;
   watchFails = false;
+  /** Number of reader-state reads (`readerStates` calls; the monitor's are free). */
+  statusReads = 0;
+  /** While true the monitor is re-reading after a lost pcscd: `states()` is undefined. */
+  resyncing = false;
   #onEvent: ((event: ReaderEvent) => void) | undefined;
+  /** Per reader: the card object last seen and its event counter (moves when it changes). */
+  #counters = new Map<string, { card: FakeCard | undefined; counter: number }>();
 
   listReaders(): Promise<string[]> {
     return Promise.resolve([...this.readers]);
+  }
+
+  /** The readers as pcscd would report them: a new card object is a new insertion. */
+  states(): ReaderState[] {
+    return this.readers.map((reader) => {
+      const card = this.cards.get(reader);
+      let seen = this.#counters.get(reader);
+      if (!seen || seen.card !== card) {
+        seen = { card, counter: (seen?.counter ?? 0) + 1 };
+        this.#counters.set(reader, seen);
+      }
+      const atr = card ? card.atr ?? Uint8Array.of(0x3b, 0x00) : new Uint8Array(0);
+      const mute = card?.mute === true;
+      return {
+        reader,
+        card: card ? (mute ? "mute" : "present") : "none",
+        exclusive: card?.exclusive === true,
+        atr,
+        counter: seen.counter,
+      };
+    });
+  }
+
+  readerStates(): Promise<ReaderState[]> {
+    this.statusReads++;
+    return Promise.resolve(this.states());
   }
 
   async withCard<T>(reader: string, fn: CardOperation<T>): Promise<T> {
@@ -73,10 +111,11 @@ export class FakeBackend implements CardReaderBackend {
     return await fn(channel, new OperationAttempt(1));
   }
 
-  watch(onEvent: (event: ReaderEvent) => void): Promise<AsyncDisposable> {
+  watch(onEvent: (event: ReaderEvent) => void): Promise<ReaderWatch> {
     if (this.watchFails) return Promise.reject(new Error("Cannot watch: test says no"));
     this.#onEvent = onEvent;
     return Promise.resolve({
+      states: () => this.resyncing ? undefined : this.states(),
       [Symbol.asyncDispose]: () => {
         this.#onEvent = undefined;
         return Promise.resolve();
@@ -153,7 +192,7 @@ function unsupported(): Promise<never> {
 export function fakeOpener(apps: FakeApp[] = []): AppOpener {
   return ({ backend, reader }) =>
     backend.withCard(reader, () => {
-      const card = (backend as FakeBackend).cards.get(reader)!;
+      const card = (backend as unknown as FakeBackend).cards.get(reader)!;
       if (card.noApp) throw new Error("SELECT OpenPGP failed: 6A82");
       const app = new FakeApp(card.serialNo);
       apps.push(app);

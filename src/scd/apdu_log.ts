@@ -43,6 +43,7 @@ export function withApduLog(backend: CardReaderBackend): CardReaderBackend {
         return fn(loggingChannel(channel), attempt);
       }, options);
     },
+    readerStates: (options) => backend.readerStates(options),
     watch: (onEvent: (event: ReaderEvent) => void, options?: WatchOptions) =>
       backend.watch(onEvent, options),
   };

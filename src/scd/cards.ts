@@ -1,28 +1,44 @@
 /**
- * The process-wide card registry: which readers have which card application, the LOCK owner,
- * and card-change events from the reader backend's monitor (stock: the `card_top` list in
- * gpg/gnupg:scd/app.c plus `locked_session` in scd/command.c).
+ * The process-wide card registry: which readers have which card application, in most recently
+ * used order (stock: the `card_top` list in gpg/gnupg:scd/app.c), kept current by reader
+ * states and events.
  *
  * Invariant: **the registry holds no PC/SC handle.** A {@linkcode CardEntry} is a reader name
  * plus the card application opened on it; every card operation goes through the backend's
- * `withCard` (one transaction, the app re-SELECTs itself). An entry is dropped as soon as the
- * monitor reports a removal, a swap or pcscd going away; without a working monitor nothing is
- * cached and every SERIALNO opens the card afresh.
+ * `withCard` (one transaction, the app re-SELECTs itself).
  *
- * Several cards at once follow stock 2.4's `select_application` (gpg/gnupg:scd/app.c): a
- * scan opens the card in every reader (pcscd's order, optionally filtered by `SCD_TS_READER`,
- * like `--reader-port`); readers without a card and cards without an OpenPGP application are
- * passed over; each newly found card goes to the front of the most-recently-used list, so
- * after a scan of empty registry the card in the last reader is the current one, as with
- * stock. `--demand` picks a card by serial and moves it to the front; no card at all is
- * ENODEV. Each entry has its own cached application, PIN cache entries (keyed by the entry,
- * see operation.ts) and card facts; none holds a PC/SC handle.
+ * Reader states decide what a scan does (reader_plan.ts): an empty or mute reader is never
+ * connected to, a card is opened once per insertion, a card without an OpenPGP application is
+ * remembered as such until its reader changes. With the monitor running the states come from
+ * it, so SERIALNO costs no PC/SC call when nothing changed; without one (it could not start,
+ * or pcscd restarted and it is re-reading) one status call with timeout 0 replaces them.
+ *
+ * A removal or a swap drops the entry (and with it the PIN cache entries keyed by it). A pcscd
+ * restart does not: the card was powered down, not necessarily removed. Its entry is kept,
+ * matched by ATR, and the next scan opens the card again and keeps the entry only when the
+ * application proves it is the same card (AID, ATR, key fingerprints); docs/reliability.md F5a.
+ *
+ * Several cards follow stock 2.4's `select_application`: a scan looks at every reader (pcscd's
+ * order, filtered by the reader setting like `--reader-port`); each newly found card goes to
+ * the front of the MRU list, so after a scan of an empty registry the card in the last reader
+ * is the current one, as with stock. `--demand` picks a card by serial; no card is ENODEV.
  * @module
  */
 
 import type { CardApplication } from "../app/mod.ts";
 import { getLog } from "../log.ts";
-import type { CardOperation, CardOperationOptions, CardReaderBackend } from "../pcsc/mod.ts";
+import type {
+  CardOperation,
+  CardOperationOptions,
+  CardReaderBackend,
+  ReaderEvent,
+  ReaderState,
+  ReaderWatch,
+} from "../pcsc/mod.ts";
+import { CardBusyError, findPcscError, matchReaders } from "../pcsc/mod.ts";
+import { equalBytes } from "../util/bytes.ts";
+import { type Insertion, insertionOf, planScan, type ScanStep } from "./reader_plan.ts";
+import { SessionLock } from "./session_lock.ts";
 
 const log = getLog("scd");
 
@@ -67,7 +83,7 @@ export interface CardEntry {
   readonly slot: number;
 }
 
-/** A change the monitor saw, after the registry updated itself. */
+/** A change the monitor or a scan saw, after the registry updated itself. */
 export interface CardChange {
   readonly type: "inserted" | "removed" | "new";
   readonly reader: string;
@@ -79,10 +95,7 @@ export interface CardChange {
 export interface CardRegistryOptions {
   /** Opens the card application (OpenPGP) on a reader. */
   openApp: AppOpener;
-  /**
-   * Which reader(s), like `--reader-port`: an exact name, else an index into pcscd's list
-   * (all digits, 0-based as 2.4's `reader-port N`), else every reader containing it.
-   */
+  /** Which reader(s), like `--reader-port` (pcsc/reader_match.ts). */
   readerPort?: string | undefined;
 }
 
@@ -98,18 +111,26 @@ export interface SelectRequest {
 /** Serial stock prints for a card without an application and without EF.GDO (app.c). */
 const NO_SERIAL = "FF7F00";
 
+interface Known {
+  entry: CardEntry;
+  insertion: Insertion;
+}
+
 /** The card registry; one per process. */
 export class CardRegistry implements AsyncDisposable {
   /** Where cards live (PC/SC or in-process). */
   readonly backend: CardReaderBackend;
+  /** The Assuan LOCK (one owner per process). */
+  readonly sessionLock = new SessionLock();
   #openApp: AppOpener;
   #readerPort: string | undefined;
-  #cards = new Map<string, CardEntry>();
+  /** Known cards by reader, least recently used first. */
+  #cards = new Map<string, Known>();
+  /** Insertions found without an OpenPGP application, by reader. */
+  #noApp = new Map<string, Insertion>();
   #nextId = 1;
-  #lockOwner: object | undefined;
   #listeners = new Set<(change: CardChange) => void>();
-  #watch: AsyncDisposable | undefined;
-  #watching = false;
+  #watch: ReaderWatch | undefined;
   #scanError: unknown;
 
   constructor(backend: CardReaderBackend, options: CardRegistryOptions) {
@@ -118,50 +139,99 @@ export class CardRegistry implements AsyncDisposable {
     this.#readerPort = options.readerPort;
   }
 
-  /** True while the monitor runs, i.e. entries may be reused between commands. */
+  /** True while the monitor runs. */
   get watching(): boolean {
-    return this.#watching;
+    return this.#watch !== undefined;
   }
 
   /** Known cards, most recently selected first (stock keeps `card_top` in that order). */
   get cards(): CardEntry[] {
-    return [...this.#cards.values()].reverse();
+    return [...this.#cards.values()].map((k) => k.entry).reverse();
   }
 
-  /** Reader names after the `readerPort` filter; `[]` when none. */
+  /** Reader names after the reader setting; `[]` when none. */
   async readers(signal?: AbortSignal): Promise<string[]> {
-    const all = await this.backend.listReaders(signal ? { signal } : {});
-    const port = this.#readerPort;
-    if (!port) return all;
-    const exact = all.filter((r) => r === port);
-    if (exact.length > 0) return exact;
-    if (/^\d+$/.test(port)) return all.slice(Number(port), Number(port) + 1);
-    return all.filter((r) => r.includes(port));
+    return (await this.#states(signal)).map((s) => s.reader);
+  }
+
+  /** The wanted readers' states: the monitor's, else one status call. */
+  async #states(signal: AbortSignal | undefined): Promise<ReaderState[]> {
+    const all = this.#watch?.states() ?? await this.backend.readerStates(signal ? { signal } : {});
+    const wanted = new Set(matchReaders(all.map((s) => s.reader), this.#readerPort));
+    return all.filter((s) => wanted.has(s.reader));
   }
 
   /**
-   * Open the card in every reader not yet known (stock's device scan in
-   * `select_application`); known entries are kept while the monitor runs. Each new card goes
-   * to the front of the MRU order and is announced as a "new" change (DEVINFO --watch).
-   * Readers whose card cannot be opened (none, or no OpenPGP application) are passed over.
+   * Bring the registry up to the readers' states (stock's device scan in `select_application`):
+   * open the cards of new insertions, confirm cards after a pcscd restart, drop cards that are
+   * gone. Each new card goes to the front of the MRU order and is announced as "new".
    */
   async scan(signal?: AbortSignal): Promise<string[]> {
-    const readers = await this.readers(signal);
+    const states = await this.#states(signal);
+    const readers = states.map((s) => s.reader);
+    for (const reader of [...this.#cards.keys()]) {
+      if (!readers.includes(reader)) this.#drop(reader); // the reader was unplugged
+    }
+    const known = new Map([...this.#cards].map(([reader, k]) => [reader, k.insertion]));
     this.#scanError = undefined;
-    for (const [slot, reader] of readers.entries()) {
-      const known = this.#cards.get(reader);
-      if (known?.app && this.#watching) continue;
+    for (const step of planScan(states, known, this.#noApp)) {
+      const state = states[step.slot]!;
       try {
-        const entry = await this.#entryFor(reader, undefined, slot, signal);
-        this.#touch(entry);
-        if (entry !== known) this.#announce({ type: "new", reader });
+        await this.#apply(step, state, signal);
       } catch (e) {
         signal?.throwIfAborted();
-        log.debug("No usable card in {reader}: {error}", { reader, error: e });
+        log.debug("No usable card in {reader}: {error}", { reader: step.reader, error: e });
+        // the card answered (no OpenPGP application): not again until its reader changes
+        if (answered(e)) this.#noApp.set(step.reader, insertionOf(state));
         this.#scanError ??= e;
       }
     }
     return readers;
+  }
+
+  async #apply(step: ScanStep, state: ReaderState, signal: AbortSignal | undefined) {
+    switch (step.action) {
+      case "keep":
+        return;
+      case "drop":
+        return this.#drop(step.reader);
+      case "skip":
+        log.debug("Passing over {reader}: {why}", { reader: step.reader, why: step.why });
+        if (this.#scanError === undefined && step.why !== "empty") {
+          this.#scanError = new Error(`The card in ${step.reader} is ${step.why}`);
+        }
+        return;
+      case "open":
+      case "confirm": {
+        const before = this.#cards.get(step.reader);
+        const app = await this.#open(step.reader, signal);
+        if (step.action === "confirm" && before && sameCard(before.entry.app, app)) {
+          log.info("Card in {reader} is the same one after pcscd came back", step);
+          before.entry.app?.invalidate(); // same card, but anything may have changed meanwhile
+          void app.release?.().catch(() => {});
+          this.#cards.set(step.reader, { entry: before.entry, insertion: insertionOf(state) });
+          return;
+        }
+        if (before) this.#drop(step.reader);
+        const entry = this.#add(step.reader, app, step.slot, insertionOf(state));
+        this.#announce({ type: "new", reader: step.reader });
+        return entry;
+      }
+    }
+  }
+
+  async #open(reader: string, signal: AbortSignal | undefined): Promise<CardApplication> {
+    await this.#releaseHold(reader);
+    return await this.#openApp({ backend: this.backend, reader, signal });
+  }
+
+  #add(reader: string, app: CardApplication | undefined, slot: number, insertion: Insertion) {
+    const serialNo = app?.serialNo ?? NO_SERIAL;
+    const entry: CardEntry = { id: this.#nextId++, reader, app, serialNo, slot };
+    this.#noApp.delete(reader);
+    this.#cards.delete(reader);
+    this.#cards.set(reader, { entry, insertion });
+    return entry;
   }
 
   /** Find or open a card (SERIALNO, and the auto-select of other commands). */
@@ -188,7 +258,7 @@ export class CardRegistry implements AsyncDisposable {
 
   /** The current card without a scan (stock `open_card`): the MRU head, else a select. */
   async current(signal?: AbortSignal): Promise<CardEntry> {
-    const head = this.#watching ? this.cards.find((c) => c.app !== undefined) : undefined;
+    const head = this.watching ? this.cards.find((c) => c.app !== undefined) : undefined;
     return head ?? await this.select(signal ? { signal } : {});
   }
 
@@ -200,23 +270,32 @@ export class CardRegistry implements AsyncDisposable {
 
   /** `SERIALNO undefined`: the first reader whose card answers, without an application. */
   async #selectRaw(request: SelectRequest): Promise<CardEntry> {
-    const readers = await this.readers(request.signal);
-    if (readers.length === 0) throw new NoCardError("no-reader", "Cannot find a card reader");
+    const states = await this.#states(request.signal);
+    if (states.length === 0) throw new NoCardError("no-reader", "Cannot find a card reader");
     let firstError: unknown;
-    for (const [slot, reader] of readers.entries()) {
-      let entry: CardEntry;
-      try {
-        entry = await this.#entryFor(reader, "undefined", slot, request.signal);
-      } catch (e) {
-        request.signal?.throwIfAborted();
-        firstError ??= e;
+    for (const [slot, state] of states.entries()) {
+      if (state.card !== "present") continue;
+      const known = this.#cards.get(state.reader);
+      let entry = known?.entry;
+      if (!known || known.insertion.counter !== state.counter) {
+        try {
+          // only check that a card answers; a known application's entry stays (stock keeps it)
+          await this.#releaseHold(state.reader);
+          const options = request.signal ? { signal: request.signal } : {};
+          await this.backend.withCard(state.reader, () => Promise.resolve(), options);
+        } catch (e) {
+          request.signal?.throwIfAborted();
+          firstError ??= e;
+          continue;
+        }
+        if (known) this.#drop(state.reader);
+        entry = this.#add(state.reader, undefined, slot, insertionOf(state));
+      }
+      if (request.demand && entry!.serialNo.toUpperCase() !== request.demand.toUpperCase()) {
         continue;
       }
-      if (request.demand && entry.serialNo.toUpperCase() !== request.demand.toUpperCase()) {
-        continue;
-      }
-      this.#touch(entry);
-      return entry;
+      this.#touch(entry!);
+      return entry!;
     }
     const reason = request.demand ? "not-found" : "no-card";
     throw new NoCardError(reason, "Cannot find a usable card", { cause: firstError });
@@ -224,15 +303,15 @@ export class CardRegistry implements AsyncDisposable {
 
   /** Whether `entry` is still the card in its reader (not removed or swapped since). */
   isCurrent(entry: CardEntry): boolean {
-    return this.#cards.get(entry.reader)?.id === entry.id;
+    return this.#cards.get(entry.reader)?.entry.id === entry.id;
   }
 
   /** Forget the card in `reader` (RESET: the next use opens it afresh). */
   forget(reader: string): void {
-    const entry = this.#cards.get(reader);
-    if (!entry) return;
-    entry.app?.invalidate();
-    void entry.app?.release?.().catch(() => {});
+    const known = this.#cards.get(reader);
+    if (!known) return;
+    known.entry.app?.invalidate();
+    void known.entry.app?.release?.().catch(() => {});
     this.#cards.delete(reader);
   }
 
@@ -248,34 +327,7 @@ export class CardRegistry implements AsyncDisposable {
   }
 
   async #releaseHold(reader: string): Promise<void> {
-    await this.#cards.get(reader)?.app?.release?.().catch(() => {});
-  }
-
-  // --- LOCK / UNLOCK (one owner per process, like stock's `locked_session`) ---
-
-  /** Take the lock for `owner`; false when another owner holds it. Re-locking is fine. */
-  lock(owner: object): boolean {
-    if (this.#lockOwner !== undefined && this.#lockOwner !== owner) return false;
-    this.#lockOwner = owner;
-    return true;
-  }
-
-  /** Release `owner`'s lock: "unlocked", "not-locked" or "locked-by-other". */
-  unlock(owner: object): "unlocked" | "not-locked" | "locked-by-other" {
-    if (this.#lockOwner === undefined) return "not-locked";
-    if (this.#lockOwner !== owner) return "locked-by-other";
-    this.#lockOwner = undefined;
-    return "unlocked";
-  }
-
-  /** True when someone other than `owner` holds the lock (stock `IS_LOCKED`). */
-  lockedByOther(owner: object): boolean {
-    return this.#lockOwner !== undefined && this.#lockOwner !== owner;
-  }
-
-  /** True when `owner` holds the lock. */
-  holdsLock(owner: object): boolean {
-    return this.#lockOwner === owner;
+    await this.#cards.get(reader)?.entry.app?.release?.().catch(() => {});
   }
 
   // --- events ---
@@ -288,23 +340,17 @@ export class CardRegistry implements AsyncDisposable {
 
   /**
    * Start the backend's monitor. When it cannot start (no libpcsclite, no permission) the
-   * registry works without a cache and this returns false.
+   * registry reads reader states on each scan instead and this returns false.
    */
   async watch(): Promise<boolean> {
     if (this.#watch) return true;
     try {
-      this.#watch = await this.backend.watch((event) => {
-        if (event.type === "card-inserted") this.#changed("inserted", event.reader);
-        else if (event.type !== "reader-added") this.#changed("removed", event.reader);
-      }, {
+      this.#watch = await this.backend.watch((event) => this.#onEvent(event), {
         onError: (error) => log.warning("Reader monitor: {error}", { error }),
       });
-      this.#watching = true;
       return true;
     } catch (e) {
-      log.warning("Cannot watch readers; card changes are found on use only: {error}", {
-        error: e,
-      });
+      log.warning("Cannot watch readers; reader states are read on use: {error}", { error: e });
       return false;
     }
   }
@@ -313,7 +359,6 @@ export class CardRegistry implements AsyncDisposable {
   async close(): Promise<void> {
     const w = this.#watch;
     this.#watch = undefined;
-    this.#watching = false;
     await w?.[Symbol.asyncDispose]();
   }
 
@@ -321,23 +366,65 @@ export class CardRegistry implements AsyncDisposable {
     await this.close();
   }
 
-  /** Whether `reader` passes the `readerPort` filter (events of other readers are ignored). */
+  #onEvent(event: ReaderEvent): void {
+    switch (event.type) {
+      case "card-inserted":
+        return this.#changed("inserted", event.reader);
+      case "card-removed":
+      case "reader-removed":
+        return this.#changed("removed", event.reader);
+      case "service-lost":
+        return this.#serviceLost();
+      case "service-restored":
+        return this.#serviceRestored();
+    }
+  }
+
+  /** pcscd went away: keep the cards, but only their ATR identifies them from now on. */
+  #serviceLost(): void {
+    log.info("pcscd went away; cards are kept until they prove to be the same ones");
+    for (const [reader, k] of this.#cards) {
+      this.#cards.set(reader, {
+        entry: k.entry,
+        insertion: { atr: k.insertion.atr, counter: undefined },
+      });
+    }
+    this.#noApp.clear();
+  }
+
+  /** pcscd is back: drop the cards whose reader has none, or another ATR, now. */
+  #serviceRestored(): void {
+    const states = new Map((this.#watch?.states() ?? []).map((s) => [s.reader, s]));
+    for (const [reader, k] of [...this.#cards]) {
+      const now = states.get(reader);
+      if (now?.card === "present" && equalBytes(now.atr, k.insertion.atr)) continue;
+      this.#changed("removed", reader);
+    }
+  }
+
+  /** Whether `reader` passes the reader setting (events of other readers are ignored). */
   #wanted(reader: string): boolean {
-    const port = this.#readerPort;
-    return !port || /^\d+$/.test(port) || reader === port || reader.includes(port);
+    if (this.#cards.has(reader) || !this.#readerPort) return true;
+    const all = this.#watch?.states()?.map((s) => s.reader) ?? [];
+    return matchReaders(all, this.#readerPort).includes(reader);
   }
 
   /** Apply a monitor event: drop what was in the reader, then tell the listeners. */
   #changed(type: CardChange["type"], reader: string): void {
     if (!this.#wanted(reader)) return;
-    const dropped = this.#cards.get(reader);
+    this.#noApp.delete(reader);
+    const dropped = this.#cards.get(reader)?.entry;
     if (dropped) {
-      dropped.app?.invalidate();
-      void dropped.app?.release?.().catch(() => {});
-      this.#cards.delete(reader);
+      dropped.app?.retire?.();
+      this.forget(reader);
     }
     log.info("Card {type} in {reader}", { type, reader });
     this.#announce({ type, reader, dropped });
+  }
+
+  /** A scan found the card gone: the same as a removal event. */
+  #drop(reader: string): void {
+    this.#changed("removed", reader);
   }
 
   #announce(change: CardChange): void {
@@ -350,37 +437,23 @@ export class CardRegistry implements AsyncDisposable {
     }
   }
 
-  async #entryFor(
-    reader: string,
-    apptype: string | undefined,
-    slot: number,
-    signal: AbortSignal | undefined,
-  ): Promise<CardEntry> {
-    const known = this.#cards.get(reader);
-    // Without a monitor nobody tells us about a swap, so an entry is only good for one select.
-    if (known && this.#watching && (known.app !== undefined || apptype === "undefined")) {
-      return known;
-    }
-    if (apptype === "undefined") {
-      // Only check that a card answers; keep a known application's serial (stock keeps the card).
-      await this.#releaseHold(reader);
-      await this.backend.withCard(reader, () => Promise.resolve(), signal ? { signal } : {});
-      const entry = known && this.#watching
-        ? known
-        : { id: this.#nextId++, reader, app: undefined, serialNo: NO_SERIAL, slot };
-      this.#cards.set(reader, entry);
-      return entry;
-    }
-    known?.app?.invalidate();
-    const app = await this.#openApp({ backend: this.backend, reader, signal });
-    const entry: CardEntry = { id: this.#nextId++, reader, app, serialNo: app.serialNo, slot };
-    this.#cards.set(reader, entry);
-    return entry;
-  }
-
   /** Move `entry` to the front of the MRU order. */
   #touch(entry: CardEntry): void {
+    const known = this.#cards.get(entry.reader);
+    if (known?.entry !== entry) return;
     this.#cards.delete(entry.reader);
-    this.#cards.set(entry.reader, entry);
+    this.#cards.set(entry.reader, known);
   }
+}
+
+/** Two applications opened on the same card: both say so with the same identity. */
+function sameCard(a: CardApplication | undefined, b: CardApplication): boolean {
+  const before = a?.identity?.();
+  return before !== undefined && before === b.identity?.();
+}
+
+/** The card itself answered the open (e.g. no OpenPGP application), not PC/SC or a wait. */
+function answered(e: unknown): boolean {
+  return findPcscError(e) === undefined && !(e instanceof CardBusyError) &&
+    !(e instanceof DOMException);
 }

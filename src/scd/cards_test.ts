@@ -69,22 +69,23 @@ Deno.test("CardRegistry filters readers like --reader-port: exact name first, el
   assertEquals(await exact.cards.readers(), ["Virtual PCD 00 00"]);
 });
 
-Deno.test("CardRegistry caches apps only while watching; events drop them", async () => {
+Deno.test("CardRegistry opens a card once per insertion, monitor or not; events drop it", async () => {
   const { backend, apps, cards } = registry();
   backend.readers = ["A"];
   backend.cards.set("A", { serialNo: aid("00000001") });
-  await cards.select();
-  await cards.select();
-  assertEquals(apps.length, 2); // no monitor: every select opens the card
+  const first = await cards.select();
+  assertEquals((await cards.select()).id, first.id);
+  assertEquals([apps.length, backend.statusReads], [1, 2]); // no monitor: one status read each
+  backend.cards.set("A", { serialNo: aid("00000001") }); // re-inserted: a new insertion
+  const second = await cards.select();
+  assertEquals([apps.length, cards.isCurrent(first), apps[0]!.invalidated], [2, false, 1]);
   assertEquals(await cards.watch(), true);
-  const entry = await cards.select();
-  assertEquals((await cards.select()).id, entry.id);
+  assertEquals((await cards.select()).id, second.id);
   const changes: string[] = [];
   cards.onChange((c) => changes.push(`${c.type} ${c.reader} ${c.dropped?.id ?? "-"}`));
   backend.emit({ type: "card-removed", reader: "A" });
-  assertEquals(cards.isCurrent(entry), false);
-  assertEquals(changes, [`removed A ${entry.id}`]);
-  assertEquals(apps[1]!.invalidated, 1); // the entry opened before watching was kept
+  assertEquals(cards.isCurrent(second), false);
+  assertEquals(changes, [`removed A ${second.id}`]);
   await cards.close();
 });
 
@@ -99,13 +100,25 @@ Deno.test("CardRegistry lock has one owner", () => {
   const { cards } = registry();
   const a = {};
   const b = {};
-  assertEquals([cards.lock(a), cards.lock(a), cards.lock(b)], [true, true, false]);
-  assertEquals([cards.lockedByOther(b), cards.lockedByOther(a), cards.holdsLock(a)], [
+  assertEquals([cards.sessionLock.lock(a), cards.sessionLock.lock(a), cards.sessionLock.lock(b)], [
+    true,
+    true,
+    false,
+  ]);
+  assertEquals([
+    cards.sessionLock.lockedByOther(b),
+    cards.sessionLock.lockedByOther(a),
+    cards.sessionLock.holdsLock(a),
+  ], [
     true,
     false,
     true,
   ]);
-  assertEquals([cards.unlock(b), cards.unlock(a), cards.unlock(a)], [
+  assertEquals([
+    cards.sessionLock.unlock(b),
+    cards.sessionLock.unlock(a),
+    cards.sessionLock.unlock(a),
+  ], [
     "locked-by-other",
     "unlocked",
     "not-locked",

@@ -114,7 +114,7 @@ export function parameterError(description: string): GpgError {
  */
 export async function openCard(ctx: ScdContext): Promise<CardEntry> {
   if (ctx.state.cardRemoved) throw new GpgError("CARD_REMOVED");
-  if (ctx.cards.lockedByOther(ctx.state)) throw new GpgError("LOCKED");
+  if (ctx.cards.sessionLock.lockedByOther(ctx.state)) throw new GpgError("LOCKED");
   const bound = ctx.state.card;
   if (bound) {
     refreshIfStale(ctx, bound);
@@ -137,5 +137,5 @@ export async function openApp(
 
 /** Fail with LOCKED when another session holds the lock (stock `IS_LOCKED`). */
 export function checkNotLocked(ctx: ScdContext): void {
-  if (ctx.cards.lockedByOther(ctx.state)) throw new GpgError("LOCKED");
+  if (ctx.cards.sessionLock.lockedByOther(ctx.state)) throw new GpgError("LOCKED");
 }

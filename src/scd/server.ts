@@ -181,9 +181,11 @@ export class ScdServer implements DaemonInfo {
    */
   #reset(state: SessionState, how: { sendReset: boolean; keepLock: boolean }): void {
     const card = state.card;
-    if (card && how.sendReset && !this.cards.lockedByOther(state)) this.cards.forget(card.reader);
+    if (card && how.sendReset && !this.cards.sessionLock.lockedByOther(state)) {
+      this.cards.forget(card.reader);
+    }
     state.unbind();
-    if (!how.keepLock && this.cards.unlock(state) === "unlocked") {
+    if (!how.keepLock && this.cards.sessionLock.unlock(state) === "unlocked") {
       log.info("Implicitly unlocking due to RESET");
     }
   }

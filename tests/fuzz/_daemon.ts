@@ -18,6 +18,8 @@ import {
   type CardReaderBackend,
   type InProcessCard,
   type ReaderEvent,
+  type ReaderState,
+  type ReaderWatch,
   VirtualBackend,
 } from "../../src/pcsc/mod.ts";
 import {
@@ -87,7 +89,11 @@ export class CountingBackend implements CardReaderBackend {
     }, options);
   }
 
-  watch(onEvent: (event: ReaderEvent) => void): Promise<AsyncDisposable> {
+  readerStates(): Promise<ReaderState[]> {
+    return this.#inner.readerStates();
+  }
+
+  watch(onEvent: (event: ReaderEvent) => void): Promise<ReaderWatch> {
     return this.#inner.watch(onEvent);
   }
 }

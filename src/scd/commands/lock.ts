@@ -43,7 +43,7 @@ export const lock: Command = {
   ].join("\n"),
   async run(ctx, line) {
     const wait = parseLine(line).options.has("wait");
-    while (!ctx.cards.lock(ctx.state)) {
+    while (!ctx.cards.sessionLock.lock(ctx.state)) {
       if (!wait) throw new GpgError("LOCKED");
       await sleep(1000, ctx.signal);
       await sendStatus(ctx.conn, lockWaitProgress());
@@ -56,7 +56,7 @@ export const unlock: Command = {
   name: "UNLOCK",
   help: ["UNLOCK", "", "Release the lock taken with LOCK."].join("\n"),
   run(ctx) {
-    const result = ctx.cards.unlock(ctx.state);
+    const result = ctx.cards.sessionLock.unlock(ctx.state);
     if (result === "not-locked") throw new GpgError("NOT_LOCKED");
     if (result === "locked-by-other") throw new GpgError("LOCKED");
     return Promise.resolve();

@@ -21,7 +21,7 @@ export const restart: Command = {
   ].join("\n"),
   run(ctx) {
     ctx.state.unbind();
-    if (ctx.cards.unlock(ctx.state) === "unlocked") {
+    if (ctx.cards.sessionLock.unlock(ctx.state) === "unlocked") {
       log.info("Implicitly unlocking due to RESTART");
     }
     return Promise.resolve();

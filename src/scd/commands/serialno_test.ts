@@ -58,7 +58,13 @@ Deno.test("SERIALNO takes --all, the openpgp and undefined apptypes, and refuses
   assertEquals(await client.transact("SERIALNO --all"), [`S SERIALNO ${aid("00000003")}`, "OK"]);
   assertEquals(await client.transact("SERIALNO openpgp"), [`S SERIALNO ${aid("00000003")}`, "OK"]);
   assertEquals(await client.transact("SERIALNO piv"), ["ERR 100696144 No such device <SCD>"]);
-  // Without a monitor nothing is cached: "undefined" opens the card without an application.
+  // The same insertion (reader states say so, monitor or not): the known card stays, as stock
+  // keeps its card; "undefined" only opens a card without an application on a new insertion.
+  assertEquals(await client.transact("SERIALNO undefined"), [
+    `S SERIALNO ${aid("00000003")}`,
+    "OK",
+  ]);
+  h.insert("Reader A", aid("00000003")); // re-inserted
   assertEquals(await client.transact("SERIALNO undefined"), ["S SERIALNO FF7F00", "OK"]);
   assertEquals(await client.transact("LEARN --force"), [
     "ERR 100663420 Unsupported operation <SCD>",
