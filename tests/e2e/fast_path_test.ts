@@ -1,6 +1,7 @@
 /**
  * The fast path through a real gpg-agent (issue 8): with the PIN in scd-ts's cache a warm
- * `gpg --clearsign` costs one transaction of five APDUs (SELECT, VERIFY, PSO:CDS, VERIFY FF, VERIFY status),
+ * `gpg --clearsign` costs one transaction of six APDUs (SELECT, GET DATA 4F: the same-card check
+ * before the PIN, VERIFY, PSO:CDS, VERIFY FF, VERIFY status),
  * everything else gpg-agent asks being answered from the card-state model; with a burst hold
  * the next signature of a burst is its PSO alone, and once the hold is over the card is not
  * left verified for anyone. scd-ts only (stock's numbers are in bench/results.md).
@@ -40,13 +41,13 @@ async function keysAndFirstSign(c: CardContext, conf = ""): Promise<string> {
 }
 
 cardTest(
-  "a warm clearsign is one transaction: SELECT, VERIFY, PSO:CDS, VERIFY FF, VERIFY status",
+  "a warm clearsign is one transaction: SELECT, AID, VERIFY, PSO:CDS, VERIFY FF, VERIFY status",
   async (c) => {
     const key = await keysAndFirstSign(c, "hold 0\n"); // the strict path without a burst hold
     await c.card.control({ cmd: "log-reset" });
     await c.pins([]);
     const signed = await clearsign(c, key, "warm\n");
-    assertEquals(await apdusByIns(c), { A4: 1, "20": 3, "2A": 1 });
+    assertEquals(await apdusByIns(c), { A4: 1, CA: 1, "20": 3, "2A": 1 });
     assertEquals((await c.prompts()).length, 0, "no prompt: the PIN came from the cache");
     await assertGoodSignature(c, [], key, signed);
   },
