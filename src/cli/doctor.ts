@@ -194,7 +194,7 @@ async function gnupgFindings(
     out.push({
       id: "config-invalid",
       level: "warn",
-      detail: `${bad.key} "${bad.value}" (${where}): ${bad.invalid}; the daemon uses the default`,
+      detail: `${bad.key} "${bad.value}" (${where}): ${bad.invalid}; ${bad.fallback}`,
       fix: bad.from === "file" ? `edit ${where}` : `unset ${bad.from.split(" ")[1]}`,
     });
   }
