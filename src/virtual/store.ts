@@ -1,7 +1,11 @@
 /**
  * Persistent state of the virtual card: PINs and counters, data objects, keys. Kept as one
- * JSON-safe object and written to the state file (atomically, via a temporary file) after
- * every change, so removing and re-inserting the card keeps keys and counters.
+ * JSON-safe object and written to the state file after every change, so removing and
+ * re-inserting the card keeps keys and counters.
+ *
+ * The file holds PINs and private keys, so it is the user's alone: written to a temporary
+ * file of a fresh name in the same directory (created exclusively, mode 0600, synced), then
+ * renamed over the old one; a state file group or others can read or write is refused.
  * @module
  */
 
@@ -143,9 +147,7 @@ export class CardStore {
   /** Write the state file (no-op without a path). */
   save(): void {
     if (this.#path === undefined) return;
-    const tmp = `${this.#path}.tmp`;
-    Deno.writeTextFileSync(tmp, JSON.stringify(this.state, null, 1) + "\n");
-    Deno.renameSync(tmp, this.#path);
+    writePrivateFileSync(this.#path, JSON.stringify(this.state, null, 1) + "\n");
   }
 
   /** Back to factory defaults, keeping serial and manufacturer (ACTIVATE FILE after TERMINATE). */
@@ -181,13 +183,56 @@ function tagKey(tag: number): string {
   return tag.toString(16).toUpperCase().padStart(tag > 0xff ? 4 : 2, "0");
 }
 
+/**
+ * Replace `path` with `text` so that a reader sees the old file or the new one, never a part,
+ * and nobody but us ever could read it. The temporary name is fresh and created exclusively
+ * (a fixed `path.tmp` could be a symlink or a file someone else planted), 0600 from the start
+ * (the umask only takes bits away), and synced before the rename so a crash cannot leave an
+ * empty state file in place of the keys.
+ */
+function writePrivateFileSync(path: string, text: string): void {
+  const slash = path.lastIndexOf("/");
+  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
+  const file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+  try {
+    try {
+      const bytes = new TextEncoder().encode(text);
+      for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+      file.syncSync();
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* renamed or never written */ }
+    throw e;
+  }
+}
+
 function readState(path: string): CardState | undefined {
   let text: string;
+  let file: Deno.FsFile;
   try {
-    text = Deno.readTextFileSync(path);
+    file = Deno.openSync(path, { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
+  }
+  try {
+    // the mode of the file we read, not of whatever the path names a moment later
+    const mode = file.statSync().mode;
+    if (mode !== null && (mode & 0o077) !== 0) {
+      throw new Error(
+        `Cannot load virtual card state from ${path}: it holds PINs and keys, but group or ` +
+          `others may read or write it (mode ${(mode & 0o777).toString(8)}); ` +
+          `run chmod 600 ${path} if that is safe`,
+      );
+    }
+    text = new TextDecoder().decode(readAllSync(file));
+  } finally {
+    file.close();
   }
   let parsed: unknown;
   try {
@@ -203,4 +248,23 @@ function readState(path: string): CardState | undefined {
     throw new Error(`Cannot load virtual card state from ${path}: unknown format`);
   }
   return s as CardState;
+}
+
+function readAllSync(file: Deno.FsFile): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const buf = new Uint8Array(65536);
+    const n = file.readSync(buf);
+    if (n === null || n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    size += n;
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }
