@@ -10,6 +10,7 @@
  */
 
 import { fromHex, toHex, utf8 } from "../util/bytes.ts";
+import { replaceFileSync } from "../util/private_file.ts";
 import type { CardKey } from "./crypto.ts";
 import {
   attributesOf,
@@ -147,7 +148,7 @@ export class CardStore {
   /** Write the state file (no-op without a path). */
   save(): void {
     if (this.#path === undefined) return;
-    writePrivateFileSync(this.#path, JSON.stringify(this.state, null, 1) + "\n");
+    replaceFileSync(this.#path, utf8(JSON.stringify(this.state, null, 1) + "\n"), 0o600);
   }
 
   /** Back to factory defaults, keeping serial and manufacturer (ACTIVATE FILE after TERMINATE). */
@@ -181,34 +182,6 @@ function checkProfile(state: CardState, profile: CardProfile, path: string): voi
 
 function tagKey(tag: number): string {
   return tag.toString(16).toUpperCase().padStart(tag > 0xff ? 4 : 2, "0");
-}
-
-/**
- * Replace `path` with `text` so that a reader sees the old file or the new one, never a part,
- * and nobody but us ever could read it. The temporary name is fresh and created exclusively
- * (a fixed `path.tmp` could be a symlink or a file someone else planted), 0600 from the start
- * (the umask only takes bits away), and synced before the rename so a crash cannot leave an
- * empty state file in place of the keys.
- */
-function writePrivateFileSync(path: string, text: string): void {
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
-  const file = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
-  try {
-    try {
-      const bytes = new TextEncoder().encode(text);
-      for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
-      file.syncSync();
-    } finally {
-      file.close();
-    }
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* renamed or never written */ }
-    throw e;
-  }
 }
 
 function readState(path: string): CardState | undefined {
