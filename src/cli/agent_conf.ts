@@ -62,20 +62,19 @@ export function shellQuote(text: string): string {
 }
 
 /**
- * The wrapper script gpg-agent runs when scd-ts is not a compiled binary: deno on `main` with
- * gpg-agent's arguments. Every path is quoted, so a space, `'` or `$` in it stays a path.
- * `lines` go before the exec (the demo pins its settings there).
+ * A wrapper script for gpg-agent's `scdaemon-program` (which execs a path with no arguments of
+ * ours): `command` with gpg-agent's arguments. Every word is quoted, so a space, `'` or `$` in
+ * a path stays a path. `lines` go before the exec (the demo pins its settings there).
  */
 export function wrapperScript(
-  deno: string,
-  main: string,
-  options: { comment?: string; lines?: string[] } = {},
+  command: readonly string[],
+  options: { comment?: string; lines?: readonly string[] } = {},
 ): string {
   return [
     "#!/bin/sh",
     ...(options.comment === undefined ? [] : [`# ${options.comment}`]),
     ...(options.lines ?? []),
-    `exec ${shellQuote(deno)} run -A --quiet ${shellQuote(main)} "$@"`,
+    `exec ${command.map(shellQuote).join(" ")} "$@"`,
     "",
   ].join("\n");
 }

@@ -44,10 +44,13 @@ Deno.test("shellQuote() makes one sh word of spaces, quotes, $ and backquotes", 
   assertEquals(shellQuote("/home/o'neil/my dir/$(x)`y`"), "'/home/o'\\''neil/my dir/$(x)`y`'");
 });
 
-Deno.test("wrapperScript() quotes the deno and main paths", () => {
+Deno.test("wrapperScript() quotes every word of the command", () => {
   assertEquals(
-    wrapperScript("/usr/bin/deno", "/home/o'neil/scd ts/main.ts", { comment: "by install" }),
-    "#!/bin/sh\n# by install\n" +
-      "exec '/usr/bin/deno' run -A --quiet '/home/o'\\''neil/scd ts/main.ts' \"$@\"\n",
+    wrapperScript(["/usr/bin/deno", "run", "/home/o'neil/scd ts/main.ts"], {
+      comment: "by install",
+      lines: ["unset X"],
+    }),
+    "#!/bin/sh\n# by install\nunset X\n" +
+      "exec '/usr/bin/deno' 'run' '/home/o'\\''neil/scd ts/main.ts' \"$@\"\n",
   );
 });

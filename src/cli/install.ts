@@ -37,7 +37,7 @@ export function isCompiled(): boolean {
  */
 function programFor(homedir: string): { program: string; wrapper: boolean } {
   if (isCompiled()) return { program: Deno.execPath(), wrapper: false };
-  const script = wrapperScript(Deno.execPath(), mainPath(), {
+  const script = wrapperScript([Deno.execPath(), "run", "-A", "--quiet", mainPath()], {
     comment: "written by scd-ts install; removed by scd-ts uninstall",
   });
   const path = `${homedir}/${WRAPPER_NAME}`;
