@@ -96,6 +96,22 @@ function printVersion(config: ScdConfig | undefined): void {
   );
 }
 
+/**
+ * The Assuan trace file, or stderr with a warning when it cannot be used (a symlink, another
+ * user's file, no such directory): a daemon that does not start leaves gpg without a card.
+ */
+async function openTrace(path: string): Promise<TraceFile> {
+  try {
+    return await TraceFile.open(path);
+  } catch (e) {
+    log.warning("Cannot write the Assuan trace to {file}: {error}; tracing to stderr", {
+      file: path,
+      error: (e as Error).message,
+    });
+    return TraceFile.stderr();
+  }
+}
+
 async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Promise<number> {
   const mode = args.mode;
   if (mode === "none") {
@@ -108,7 +124,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
     readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
   });
   await cards.watch();
-  const trace = config.traceFile ? await TraceFile.open(config.traceFile) : undefined;
+  const trace = config.traceFile ? await openTrace(config.traceFile) : undefined;
   const server = new ScdServer({ config, cards, trace });
   const peer = Number(env("_assuan_pipe_connect_pid"));
   let uid: number | null = null;

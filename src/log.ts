@@ -2,7 +2,9 @@
  * Logging setup (LogTape). Every layer logs under `["scd-ts", <layer>]` (e.g. `assuan`,
  * `pcsc`, `apdu`, `scd`) with `getLogger` from `@logtape/logtape`; only `main.ts` calls
  * {@linkcode setupLogging}. Lines go to a file (`--log-file`, else `SCD_TS_LOG`) or to stderr —
- * never to stdout, which carries the Assuan pipe.
+ * never to stdout, which carries the Assuan pipe. The file is opened as a private file
+ * (util/private_file.ts: no symlink, ours, 0600); one that cannot be opened so sends the lines
+ * to stderr with a warning, because a daemon that does not start for want of a log is worse.
  *
  * Secrets: binary values must be passed as top-level properties. The sink renders a property
  * named `apdu` with {@linkcode redactApdu} (VERIFY, CHANGE REFERENCE DATA, RESET RETRY
@@ -25,6 +27,7 @@ import {
   type Sink,
 } from "@logtape/logtape";
 import { toHex } from "./util/bytes.ts";
+import { openPrivateAppend } from "./util/private_file.ts";
 
 /** The root category of every scd-ts logger. */
 export const LOG_ROOT = "scd-ts";
@@ -36,8 +39,10 @@ export function getLog(layer: string): Logger {
 
 /** Options for {@linkcode setupLogging}. */
 export interface LoggingOptions {
-  /** Log file (appended, created 0600); default `SCD_TS_LOG`, else stderr. */
+  /** Log file (appended, kept 0600); default `SCD_TS_LOG`, else stderr. */
   logFile?: string | undefined;
+  /** Where lines go without a usable log file (tests); default stderr. */
+  stderr?: WritableStream<Uint8Array> | undefined;
   /** Lowest level logged; default `SCD_TS_LOG_LEVEL`, else `"info"`. */
   level?: LogLevel | undefined;
   /** Environment lookup (tests); default `Deno.env.get`, tolerating a missing permission. */
@@ -58,11 +63,18 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
   const path = options.logFile ?? env("SCD_TS_LOG");
   const fromEnv = env("SCD_TS_LOG_LEVEL");
   const level = options.level ?? (fromEnv && isLogLevel(fromEnv) ? fromEnv : "info");
-  const stream = path
-    ? (await Deno.open(path, { append: true, create: true, mode: 0o600 })).writable
-    : Deno.stderr.writable;
+  let file: Deno.FsFile | undefined;
+  let refused: string | undefined;
+  if (path) {
+    try {
+      file = await openPrivateAppend(path);
+    } catch (e) {
+      refused = (e as Error).message;
+    }
+  }
+  const stream = file?.writable ?? options.stderr ?? Deno.stderr.writable;
   const formatter = getTextFormatter({ timestamp: "date-time-tz", value: "bare" });
-  const sink = redactingSink(getStreamSink(stream, { formatter, closeStream: Boolean(path) }));
+  const sink = redactingSink(getStreamSink(stream, { formatter, closeStream: file !== undefined }));
   await configure({
     reset: true,
     sinks: { main: sink },
@@ -71,6 +83,12 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<AsyncD
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["main"] },
     ],
   });
+  if (refused !== undefined) {
+    getLog("log").warning("Cannot log to {file}: {reason}; logging to stderr", {
+      file: path,
+      reason: refused,
+    });
+  }
   return { [Symbol.asyncDispose]: () => dispose() };
 }
 

@@ -86,6 +86,59 @@ Deno.test("setupLogging() writes redacted records to the log file", async () => 
   }
 });
 
+/** Runs setupLogging on `logFile`, logs one line, and returns what reached the stderr stand-in. */
+async function logOnce(logFile: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const stderr = new WritableStream<Uint8Array>({ write: (c) => void chunks.push(c) });
+  try {
+    {
+      await using _logging = await setupLogging({ logFile, stderr, env: () => undefined });
+      getLog("test").info("a line");
+    }
+  } finally {
+    await reset();
+  }
+  return chunks.map((c) => new TextDecoder().decode(c)).join("");
+}
+
+Deno.test("setupLogging() refuses a symlinked log file and logs to stderr instead", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/target`, "");
+    await Deno.symlink(`${dir}/target`, `${dir}/scd.log`);
+    const stderr = await logOnce(`${dir}/scd.log`);
+    assertEquals(await Deno.readTextFile(`${dir}/target`), "", "nothing through the link");
+    assertEquals(stderr.includes("is a symbolic link; logging to stderr"), true, stderr);
+    assertEquals(stderr.includes("a line"), true, stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("setupLogging() makes an existing 0644 log file 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/scd.log`, "", { mode: 0o644 });
+    await Deno.chmod(`${dir}/scd.log`, 0o644);
+    await logOnce(`${dir}/scd.log`);
+    assertEquals((await Deno.stat(`${dir}/scd.log`)).mode! & 0o777, 0o600);
+    assertEquals((await Deno.readTextFile(`${dir}/scd.log`)).includes("a line"), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("setupLogging() with a log file it cannot open logs to stderr and does not throw", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const stderr = await logOnce(`${dir}/no-such-dir/scd.log`);
+    assertEquals(stderr.includes(`Cannot log to ${dir}/no-such-dir/scd.log`), true, stderr);
+    assertEquals(stderr.includes("a line"), true, stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("redactingSink() passes redacted records to the wrapped sink", () => {
   const seen: LogRecord[] = [];
   const sink = redactingSink((r) => void seen.push(r));

@@ -2,9 +2,12 @@
  * Assuan trace tee: every line of a session, marked `<- ` (from the client) or `-> ` (to the
  * client). Data lines of a confidential inquiry (NEEDPIN, KEYDATA, …) are written as
  * `<- [redacted N bytes]`, N being the length of the line on the wire, so PINs and private
- * keys never reach the file (style.md §3.11; design.md §2 item 8, `SCD_TS_TRACE`).
+ * keys never reach the file (style.md §3.11; design.md §2 item 8, `SCD_TS_TRACE`). The file
+ * is opened as a private file (util/private_file.ts: no symlink, ours, 0600).
  * @module
  */
+
+import { openPrivateAppend } from "../util/private_file.ts";
 
 /** Receives the lines of a session (without their LF). */
 export interface TraceSink {
@@ -28,24 +31,39 @@ function record(mark: Uint8Array, line: Uint8Array): Uint8Array {
   return out;
 }
 
+/** What a {@linkcode TraceFile} writes to: a file, or stderr. */
+interface TraceOutput {
+  writeSync(p: Uint8Array): number;
+  close(): void;
+}
+
 /**
  * A trace written to a file, appending. Writes are synchronous so that the order of records
  * is the order of events even when several sessions share one file; tracing is a debugging
  * aid, not a hot path.
  */
 export class TraceFile implements TraceSink, Disposable {
-  #file: Deno.FsFile | undefined;
+  #file: TraceOutput | undefined;
   #prefix: string;
+  #owned: boolean;
 
-  private constructor(file: Deno.FsFile, prefix: string) {
+  private constructor(file: TraceOutput, prefix: string, owned: boolean) {
     this.#file = file;
     this.#prefix = prefix;
+    this.#owned = owned;
   }
 
-  /** Open (create, mode 0600, append) a trace file. `prefix` starts every record (e.g. a session id). */
+  /**
+   * Open (append; created 0600, an existing file of ours made 0600) a trace file; a symlink or
+   * another user's file is refused. `prefix` starts every record (e.g. a session id).
+   */
   static async open(path: string, options: { prefix?: string } = {}): Promise<TraceFile> {
-    const file = await Deno.open(path, { append: true, create: true, mode: 0o600 });
-    return new TraceFile(file, options.prefix ?? "");
+    return new TraceFile(await openPrivateAppend(path), options.prefix ?? "", true);
+  }
+
+  /** A trace to stderr (the fallback when the file cannot be used); close leaves stderr open. */
+  static stderr(options: { prefix?: string } = {}): TraceFile {
+    return new TraceFile(Deno.stderr, options.prefix ?? "", false);
   }
 
   /** A view of the same file whose records start with `prefix` (one per session). */
@@ -71,7 +89,7 @@ export class TraceFile implements TraceSink, Disposable {
 
   /** Close the file; later records are dropped. Safe to call twice. */
   close(): void {
-    this.#file?.close();
+    if (this.#owned) this.#file?.close();
     this.#file = undefined;
   }
 

@@ -75,3 +75,25 @@ Deno.test("TraceFile never writes the PIN to the trace file", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TraceFile.open() refuses a symlink and makes an existing 0644 trace file 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/target`, "");
+    await Deno.symlink(`${dir}/target`, `${dir}/link.log`);
+    let refused = false;
+    try {
+      (await TraceFile.open(`${dir}/link.log`)).close();
+    } catch (e) {
+      refused = /symbolic link/.test((e as Error).message);
+    }
+    assertEquals(refused, true);
+    assertEquals(await Deno.readTextFile(`${dir}/target`), "");
+    await Deno.writeTextFile(`${dir}/old.log`, "", { mode: 0o644 });
+    await Deno.chmod(`${dir}/old.log`, 0o644);
+    (await TraceFile.open(`${dir}/old.log`)).close();
+    assertEquals((await Deno.stat(`${dir}/old.log`)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

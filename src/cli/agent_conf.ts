@@ -43,6 +43,10 @@ export function withoutScdTs(text: string | null): Removed {
 
 /** The file with gpg-agent pointed at `program` (idempotent: an earlier install is replaced). */
 export function withScdTs(text: string | null, program: string): string {
+  // gpg-agent reads one option per line: a line break in the path would add options
+  if (/[\r\n\0]/.test(program)) {
+    throw new RangeError(`Cannot use ${JSON.stringify(program)} as scdaemon-program: line break`);
+  }
   const base = withoutScdTs(text).text;
   const line = `scdaemon-program ${program}`;
   if (base === null) return `${MARK_CREATED}\n${line}\n`;
@@ -50,4 +54,27 @@ export function withScdTs(text: string | null, program: string): string {
     .map((l) => /^\s*scdaemon-program(\s|$)/.test(l) ? DISABLED + l : l).join("\n");
   if (kept === "" || kept.endsWith("\n")) return `${kept}${MARK}\n${line}\n`;
   return `${kept}\n${MARK_NEWLINE}\n${line}\n`;
+}
+
+/** `text` as one POSIX sh word: single quotes, each `'` written as `'\''`. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * A wrapper script for gpg-agent's `scdaemon-program` (which execs a path with no arguments of
+ * ours): `command` with gpg-agent's arguments. Every word is quoted, so a space, `'` or `$` in
+ * a path stays a path. `lines` go before the exec (the demo pins its settings there).
+ */
+export function wrapperScript(
+  command: readonly string[],
+  options: { comment?: string; lines?: readonly string[] } = {},
+): string {
+  return [
+    "#!/bin/sh",
+    ...(options.comment === undefined ? [] : [`# ${options.comment}`]),
+    ...(options.lines ?? []),
+    `exec ${command.map(shellQuote).join(" ")} "$@"`,
+    "",
+  ].join("\n");
 }

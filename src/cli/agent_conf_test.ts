@@ -1,5 +1,9 @@
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { withoutScdTs, withScdTs } from "./agent_conf.ts";
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+  throws as assertThrows,
+} from "node:assert/strict";
+import { shellQuote, withoutScdTs, withScdTs, wrapperScript } from "./agent_conf.ts";
 
 const SHAPES: Record<string, string | null> = {
   "no file": null,
@@ -29,4 +33,24 @@ Deno.test("a second install with another path replaces the first", () => {
 
 Deno.test("uninstall without an install changes nothing", () => {
   assertEquals(withoutScdTs("x\n"), { text: "x\n", installed: false });
+});
+
+Deno.test("withScdTs() refuses a program path with a line break (it would add options)", () => {
+  assertThrows(() => withScdTs("", "/tmp/x\npinentry-program /tmp/evil"), /line break/);
+});
+
+Deno.test("shellQuote() makes one sh word of spaces, quotes, $ and backquotes", () => {
+  assertEquals(shellQuote("/opt/deno"), "'/opt/deno'");
+  assertEquals(shellQuote("/home/o'neil/my dir/$(x)`y`"), "'/home/o'\\''neil/my dir/$(x)`y`'");
+});
+
+Deno.test("wrapperScript() quotes every word of the command", () => {
+  assertEquals(
+    wrapperScript(["/usr/bin/deno", "run", "/home/o'neil/scd ts/main.ts"], {
+      comment: "by install",
+      lines: ["unset X"],
+    }),
+    "#!/bin/sh\n# by install\nunset X\n" +
+      "exec '/usr/bin/deno' 'run' '/home/o'\\''neil/scd ts/main.ts' \"$@\"\n",
+  );
 });

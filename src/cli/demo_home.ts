@@ -4,10 +4,37 @@
  * non-interactive pinentry that answers with the virtual card's factory PINs (user 123456,
  * admin 12345678) — written for the demo only; it never prints a PIN. `gpg` runs against it
  * with `--command-fd` answers for the card-edit menus.
+ *
+ * The demo generates keys and tries a wrong PIN, so it must never reach a real card: its
+ * children (gpg, gpgconf, ssh-add, git, and through gpg the agent and scd-ts) start with a
+ * cleared environment — only {@linkcode INHERITED} passes — plus the demo's own GNUPGHOME and
+ * `SCD_TS_READER`. The environment beats scd-ts.conf, so a user's exported `SCD_TS_READER`
+ * would otherwise point the demo at their token (issue 17 H1). The wrapper gpg-agent runs
+ * unsets every `SCD_TS_*` again, so a home kept with `--keep` stays on the virtual card too.
  * @module
  */
 
-import { isCompiled } from "./install.ts";
+import { SCD_TS_VARIABLES } from "../scd/mod.ts";
+import { shellQuote, wrapperScript } from "./agent_conf.ts";
+import { isCompiled, mainPath } from "./install.ts";
+
+/**
+ * What the children inherit: PATH to find gpg and friends, HOME for ssh-add and gpg's
+ * defaults, and where deno keeps its module cache (the wrapper runs deno when scd-ts is not a
+ * compiled binary). Nothing else: no SCD_TS_*, no PCSCLITE_CSOCK_NAME, no GPG_TTY.
+ */
+const INHERITED = ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"] as const;
+
+function inherited(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of INHERITED) {
+    try {
+      const value = Deno.env.get(name);
+      if (value !== undefined) out[name] = value;
+    } catch { /* not allowed: not passed */ }
+  }
+  return out;
+}
 
 /** The virtual card's factory PINs (OpenPGP card spec defaults). */
 const USER_PIN = "123456";
@@ -50,7 +77,12 @@ export class DemoHome {
 
   private constructor(path: string) {
     this.path = path;
-    this.#env = { GNUPGHOME: path, LC_ALL: "C" };
+    this.#env = { ...inherited(), ...DemoHome.#settings(path), GNUPGHOME: path, LC_ALL: "C" };
+  }
+
+  /** The demo's scd-ts settings, as environment (they beat any scd-ts.conf). */
+  static #settings(path: string): Record<string, string> {
+    return { SCD_TS_READER: `virtual:${path}/card.json`, SCD_TS_LOG: `${path}/scd-ts.log` };
   }
 
   /** Creates the home, the card state file, the pinentry and the scd-ts wrapper. */
@@ -59,7 +91,7 @@ export class DemoHome {
     await Deno.chmod(path, 0o700);
     const home = new DemoHome(path);
     await Deno.writeTextFile(`${path}/pinentry.sh`, pinentryScript(path), { mode: 0o755 });
-    const scd = program ?? await home.#wrapper();
+    const scd = await home.#wrapper(program);
     await Deno.writeTextFile(
       `${path}/gpg-agent.conf`,
       `scdaemon-program ${scd}\npinentry-program ${path}/pinentry.sh\nenable-ssh-support\n`,
@@ -72,14 +104,27 @@ export class DemoHome {
     return home;
   }
 
-  /** This program as gpg-agent should start it: the binary, or deno running this module. */
-  async #wrapper(): Promise<string> {
-    if (isCompiled()) return Deno.execPath();
-    const main = new URL(Deno.mainModule).pathname;
+  /**
+   * The script gpg-agent starts as scdaemon: `program`, else this binary, else deno running
+   * this module; with every SCD_TS_* unset but the demo's own settings.
+   */
+  async #wrapper(program: string | undefined): Promise<string> {
+    const command = program !== undefined
+      ? [program]
+      : isCompiled()
+      ? [Deno.execPath()]
+      : [Deno.execPath(), "run", "-A", "--quiet", mainPath()];
+    const settings = Object.entries(DemoHome.#settings(this.path));
     const path = `${this.path}/scd-ts`;
     await Deno.writeTextFile(
       path,
-      `#!/bin/sh\nexec '${Deno.execPath()}' run -A --quiet '${main}' "$@"\n`,
+      wrapperScript(command, {
+        comment: "scd-ts demo: only the demo's settings reach the daemon",
+        lines: [
+          `unset ${SCD_TS_VARIABLES.join(" ")}`,
+          `export ${settings.map(([k, v]) => `${k}=${shellQuote(v)}`).join(" ")}`,
+        ],
+      }),
       { mode: 0o755 },
     );
     return path;
@@ -98,6 +143,7 @@ export class DemoHome {
   ): Promise<Ran> {
     const child = new Deno.Command(program, {
       args,
+      clearEnv: true,
       env: { ...this.#env, ...options.env },
       stdin: "piped",
       stdout: "piped",
@@ -128,6 +174,7 @@ export class DemoHome {
   async interact(args: string[], answers: Record<string, string[]>): Promise<Ran> {
     const child = new Deno.Command("gpg", {
       args: ["--no-tty", "--command-fd", "0", "--status-fd", "2", ...args],
+      clearEnv: true,
       env: this.#env,
       stdin: "piped",
       stdout: "piped",

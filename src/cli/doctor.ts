@@ -17,7 +17,7 @@ import {
   stockScdaemonPath,
   stockScdaemonPids,
 } from "./gnupg.ts";
-import { paint, printJson, table } from "./output.ts";
+import { paint, printable, printJson, table } from "./output.ts";
 import { settingsInEffect } from "./settings_check.ts";
 
 /** One finding. `id` is stable (tests and scripts match it); `fix` is a command to run. */
@@ -194,7 +194,7 @@ async function gnupgFindings(
     out.push({
       id: "config-invalid",
       level: "warn",
-      detail: `${bad.key} "${bad.value}" (${where}): ${bad.invalid}; the daemon uses the default`,
+      detail: `${bad.key} "${bad.value}" (${where}): ${bad.invalid}; ${bad.fallback}`,
       fix: bad.from === "file" ? `edit ${where}` : `unset ${bad.from.split(" ")[1]}`,
     });
   }
@@ -233,8 +233,9 @@ export async function runDoctor(
     const mark = { ok: paint("green", "✓"), warn: paint("yellow", "!"), fail: paint("red", "✗") };
     const rows: string[][] = [];
     for (const f of findings) {
-      rows.push([mark[f.level], f.id, f.detail]);
-      if (f.fix !== undefined) rows.push(["", "", `fix: ${f.fix}`]);
+      // details carry reader names and card strings
+      rows.push([mark[f.level], f.id, printable(f.detail)]);
+      if (f.fix !== undefined) rows.push(["", "", `fix: ${printable(f.fix)}`]);
     }
     console.log(table(rows));
   }

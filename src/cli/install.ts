@@ -1,14 +1,17 @@
 /**
  * `scd-ts install` / `scd-ts uninstall`: point gpg-agent of `$GNUPGHOME` at scd-ts (or back at
- * stock scdaemon) by editing only the `scdaemon-program` line of gpg-agent.conf (a backup of
- * the previous file is kept), restart gpg-agent (and with it the smartcard daemon), and check through
+ * stock scdaemon) by editing only the `scdaemon-program` line of gpg-agent.conf (replaced
+ * atomically, keeping its mode; the file as it was before the first install is kept as a
+ * backup), restart gpg-agent (and with it the smartcard daemon), and check through
  * `gpg-connect-agent 'SCD GETINFO version'` which daemon answers now. Idempotent.
  * @module
  */
 
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { resolveHomedir } from "../scd/mod.ts";
-import { withoutScdTs, withScdTs } from "./agent_conf.ts";
+import { replaceFileSync } from "../util/private_file.ts";
+import { withoutScdTs, withScdTs, wrapperScript } from "./agent_conf.ts";
 import { run } from "./gnupg.ts";
 import { paint, printJson, UsageError } from "./output.ts";
 
@@ -32,14 +35,57 @@ export function isCompiled(): boolean {
  * The program gpg-agent should start: the binary itself, or a wrapper script that runs this
  * module with deno (gpg-agent execs scdaemon-program without a PATH search or arguments).
  */
-async function programFor(homedir: string): Promise<{ program: string; wrapper: boolean }> {
+function programFor(homedir: string): { program: string; wrapper: boolean } {
   if (isCompiled()) return { program: Deno.execPath(), wrapper: false };
-  const main = new URL(Deno.mainModule).pathname;
-  const script = `#!/bin/sh\n# written by scd-ts install; removed by scd-ts uninstall\n` +
-    `exec '${Deno.execPath()}' run -A --quiet '${main}' "$@"\n`;
+  const script = wrapperScript([Deno.execPath(), "run", "-A", "--quiet", mainPath()], {
+    comment: "written by scd-ts install; removed by scd-ts uninstall",
+  });
   const path = `${homedir}/${WRAPPER_NAME}`;
-  await Deno.writeTextFile(path, script, { mode: 0o755 });
+  replaceFileSync(path, new TextEncoder().encode(script), 0o755);
   return { program: path, wrapper: true };
+}
+
+/** The file deno runs as this program (a URL's pathname would keep `%20` for a space). */
+export function mainPath(): string {
+  return fileURLToPath(Deno.mainModule);
+}
+
+/**
+ * Writes gpg-agent.conf's new text (`null`: remove it) without a moment where gpg-agent could
+ * read half a file: a fresh temporary file in the same directory, synced, renamed over it.
+ * The file keeps its mode (a 0644 file stays 0644; a new one is 0600). Before the first change
+ * the old text goes to `backup`, and a backup that exists is never replaced: after several
+ * installs it still holds the file as it was before scd-ts.
+ */
+async function writeConf(
+  conf: string,
+  before: string | null,
+  after: string | null,
+): Promise<string | null> {
+  const backup = `${conf}.scd-ts-backup`;
+  const mode = before === null ? 0o600 : (await Deno.stat(conf)).mode! & 0o7777;
+  let kept = false;
+  if (before !== null) {
+    try {
+      await Deno.writeTextFile(backup, before, { createNew: true, mode: mode & 0o600 });
+      await Deno.chmod(backup, mode);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    kept = true;
+  }
+  if (after === null) await Deno.remove(conf);
+  else replaceFileSync(conf, new TextEncoder().encode(after), mode);
+  return kept || await exists(backup) ? backup : null;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function readOrNull(path: string): Promise<string | null> {
@@ -111,18 +157,14 @@ export async function runInstall(verb: "install" | "uninstall", argv: string[]):
   let after: string | null;
   let program: string | undefined;
   if (verb === "install") {
-    ({ program } = await programFor(homedir));
+    ({ program } = programFor(homedir));
     after = withScdTs(before, program);
   } else {
     after = withoutScdTs(before).text;
     await Deno.remove(`${homedir}/${WRAPPER_NAME}`).catch(() => {});
   }
   const changed = after !== before;
-  if (changed) {
-    if (before !== null) await Deno.writeTextFile(`${conf}.scd-ts-backup`, before, { mode: 0o600 });
-    if (after === null) await Deno.remove(conf);
-    else await Deno.writeTextFile(conf, after, { mode: 0o600 });
-  }
+  const backup = changed ? await writeConf(conf, before, after) : null;
   await restartAgent(homedir);
   const answer = values["no-check"] ? undefined : await askAgent(homedir);
   // undefined: no /proc to tell (macOS); then the answer itself has to do
@@ -136,7 +178,7 @@ export async function runInstall(verb: "install" | "uninstall", argv: string[]):
     conf,
     changed,
     program: program ?? null,
-    backup: changed && before !== null ? `${conf}.scd-ts-backup` : null,
+    backup,
     answered: answer ?? null,
     scdTsAnswers: answer === undefined ? null : isScdTs,
     ok,

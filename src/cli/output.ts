@@ -43,6 +43,29 @@ export function table(rows: readonly (readonly string[])[]): string {
   ).join("\n");
 }
 
+/**
+ * Characters a terminal acts on instead of showing: C0 (ESC among them), DEL and C1 (U+009B
+ * is a one-byte CSI), and the bidi overrides and isolates that reorder what follows.
+ */
+// deno-lint-ignore no-control-regex
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\\]/g;
+
+/**
+ * `text` safe to print on a terminal: what {@linkcode UNPRINTABLE} matches is shown escaped
+ * (`\x1b`, `\u202e`), and a backslash as `\\` so an escape cannot be faked. Strings from a
+ * card (holder name, URL, login) are chosen by whoever wrote the card; printed raw they could
+ * move the cursor, rewrite earlier lines or set the window title.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    if (c === "\\") return "\\\\";
+    const code = c.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 /** Prints `value` as indented JSON. */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));

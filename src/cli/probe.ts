@@ -11,7 +11,7 @@ import type { CardReaderBackend } from "../pcsc/mod.ts";
 import { backendFor, pickReader } from "./backend.ts";
 import { type CardInfo, readCardInfo } from "./card_info.ts";
 import { runLoop } from "./loop.ts";
-import { paint, printJson, table, UsageError } from "./output.ts";
+import { paint, printable, printJson, table, UsageError } from "./output.ts";
 
 export const PROBE_HELP = `Usage: scd-ts probe COMMAND [--json]
   readers                              PC/SC readers and whether a card is in each
@@ -73,6 +73,7 @@ export async function findCard(
   );
 }
 
+/** `probe info`'s text: every cell through {@linkcode printable}, card strings above all. */
 function infoText(info: CardInfo): string {
   const rows: string[][] = [
     ["Reader", info.reader],
@@ -108,7 +109,7 @@ function infoText(info: CardInfo): string {
     }
     rows.push(["  touch (UIF)", k.uif ?? "not supported"]);
   }
-  return table(rows);
+  return table(rows.map((row) => row.map(printable)));
 }
 
 /** Runs `probe ARGS`; returns the exit code. */
@@ -146,7 +147,10 @@ export async function runProbe(argv: string[]): Promise<number> {
       console.log(
         table([
           ["READER", "OPENPGP CARD"],
-          ...list.map((r) => [r.reader, r.openpgp ?? paint("dim", r.error ?? "-")]),
+          ...list.map((r) => [
+            printable(r.reader),
+            r.openpgp ?? paint("dim", printable(r.error ?? "-")),
+          ]),
         ]),
       );
     }

@@ -1,17 +1,24 @@
 /**
  * doctor's check of the scd-ts settings in effect: each key with its environment variable
- * and the values the daemon accepts (README "Configuration"). The daemon itself falls back to
- * the default and logs a warning for a bad value; doctor says so up front.
+ * and the values the daemon accepts (README "Configuration"). The daemon itself falls back
+ * (to the default, or for `pin-cache-ttl` to no cache) and logs a warning for a bad value;
+ * doctor says so up front.
  * @module
  */
 
 /** src/scd/reader_settings.ts: whole milliseconds, or a number with s/m/h/d. */
 const DURATION = /^\s*(?:\d+\s*ms|\d+(?:\.\d+)?\s*[smhd]?)\s*$/i;
-/** src/scd/pin_cache.ts `parseDuration`: no milliseconds. */
-const PIN_TTL = /^\s*\d+(?:\.\d+)?\s*[smhd]?\s*$/i;
+/** src/scd/pin_cache.ts `parseDuration` (no milliseconds), or operation.ts's words for off. */
+const PIN_TTL = /^\s*(?:\d+(?:\.\d+)?\s*[smhd]?|off|none|no)\s*$/i;
 
-/** key → [environment variable, test of a valid value, what is accepted]. */
-const SETTINGS: Record<string, [string, (v: string) => boolean, string]> = {
+/** What the daemon does with an unreadable value, unless the setting says otherwise. */
+const USES_DEFAULT = "the daemon uses the default";
+
+/**
+ * key → [environment variable, test of a valid value, what is accepted, and what the daemon
+ * does with a value it cannot read when that is not {@linkcode USES_DEFAULT}].
+ */
+const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]> = {
   "reader": ["SCD_TS_READER", () => true, "a reader name or virtual:STATEFILE"],
   "log": ["SCD_TS_LOG", () => true, "a file"],
   "log-level": [
@@ -25,7 +32,9 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string]> = {
   "pin-cache-ttl": [
     "SCD_TS_PIN_TTL",
     (v) => PIN_TTL.test(v),
-    "a duration (600, 10m, 1h; 0 = off)",
+    "a duration (600, 10m, 1h) or 0, off, none, no",
+    // src/scd/operation.ts pinTtlMs fails closed
+    "the daemon turns the PIN cache off",
   ],
   "pin-policy": [
     "SCD_TS_PIN_POLICY",
@@ -46,6 +55,8 @@ export interface SettingInEffect {
   from: string;
   /** Set when the daemon will not accept the value. */
   invalid?: string;
+  /** With `invalid`: what the daemon does instead. */
+  fallback?: string;
 }
 
 /** The settings in effect: the environment wins over the file's `values`. */
@@ -54,12 +65,19 @@ export function settingsInEffect(
   env: (name: string) => string | undefined,
 ): SettingInEffect[] {
   const out: SettingInEffect[] = [];
-  for (const [key, [variable, valid, accepted]] of Object.entries(SETTINGS)) {
+  for (const [key, [variable, valid, accepted, fallback]] of Object.entries(SETTINGS)) {
     const fromEnv = env(variable);
     const value = fromEnv || fileValues.get(key);
     if (value === undefined || value === "") continue;
     const from = fromEnv ? `environment ${variable}` : "file";
-    out.push({ key, value, from, ...(valid(value) ? {} : { invalid: `expected ${accepted}` }) });
+    out.push({
+      key,
+      value,
+      from,
+      ...(valid(value)
+        ? {}
+        : { invalid: `expected ${accepted}`, fallback: fallback ?? USES_DEFAULT }),
+    });
   }
   return out;
 }

@@ -95,6 +95,18 @@ export function envName(key: string): string {
   return `SCD_TS_${key.toUpperCase().replaceAll("-", "_")}`;
 }
 
+/**
+ * Every `SCD_TS_*` variable scd-ts reads: one per config key, plus those read elsewhere. What
+ * must not leak into a daemon that should run on its own settings only (the demo's), and the
+ * names `deno task compile` allows (config_test.ts checks the list against the sources).
+ */
+export const SCD_TS_VARIABLES: readonly string[] = [
+  ...CONFIG_KEYS.map(envName),
+  "SCD_TS_PIN_TTL", // scd/operation.ts: the PIN cache TTL (wins over pin-cache-ttl)
+  "SCD_TS_VIRTUAL_PROFILE", // cli/backend.ts: the built-in card's profile
+  "SCD_TS_PCSC_LIBRARY", // ffi/pcsclite.ts: which libpcsclite to load
+];
+
 function parseBool(value: string | undefined): boolean | undefined {
   if (value === undefined || value === "") return undefined;
   return /^(1|yes|true|on)$/i.test(value);

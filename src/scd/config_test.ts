@@ -1,4 +1,4 @@
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseArgs } from "./argv.ts";
 import {
   DEFAULT_COMPAT_VERSION,
@@ -6,6 +6,7 @@ import {
   loadConfig,
   parseConfigFile,
   resolveConfig,
+  SCD_TS_VARIABLES,
 } from "./config.ts";
 
 Deno.test("parseConfigFile() reads key value lines, comments and stock aliases", () => {
@@ -66,5 +67,36 @@ Deno.test("loadConfig() reads <homedir>/scd-ts.conf, or --options FILE, or nothi
     assertEquals((await loadConfig(`${dir}/absent`, { env, args: parseArgs([]) })).warnings, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SCD_TS_VARIABLES and deno task compile's --allow-env cover every variable the sources read", async () => {
+  const root = new URL("../../", import.meta.url);
+  const files: string[] = ["main.ts"];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(new URL(dir, root))) {
+      if (e.isDirectory) await walk(`${dir}${e.name}/`);
+      else if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) files.push(dir + e.name);
+    }
+  };
+  await walk("src/");
+  await walk("ffi/");
+  const read = new Set<string>();
+  const scdTs = new Set<string>();
+  for (const file of files) {
+    const text = await Deno.readTextFile(new URL(file, root));
+    for (const m of text.matchAll(/\benv(?:\.get)?\(\s*"([A-Za-z_][A-Za-z0-9_]*)"/g)) {
+      read.add(m[1]!);
+    }
+    for (const m of text.matchAll(/"(SCD_TS_[A-Z0-9_]+)"/g)) scdTs.add(m[1]!);
+  }
+  for (const name of scdTs) {
+    assert(SCD_TS_VARIABLES.includes(name), `${name} not in SCD_TS_VARIABLES`);
+  }
+  const compile = (await import("../../deno.json", { with: { type: "json" } })).default.tasks
+    .compile.command as string;
+  const allowed = /--allow-env=(\S+)/.exec(compile)?.[1]?.split(",") ?? [];
+  for (const name of [...SCD_TS_VARIABLES, ...read]) {
+    assert(allowed.includes(name), `deno task compile does not allow ${name}`);
   }
 });

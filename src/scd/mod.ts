@@ -30,6 +30,7 @@ export {
   loadConfig,
   parseConfigFile,
   resolveConfig,
+  SCD_TS_VARIABLES,
   type ScdConfig,
 } from "./config.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";

@@ -36,17 +36,26 @@ function envValue(name: string): string | undefined {
   }
 }
 
-/** The cache TTL in ms: `SCD_TS_PIN_TTL`, else config `pin-cache-ttl`, else 10 minutes. */
+/** Words that turn the cache off, besides a duration of `0`. */
+const PIN_CACHE_OFF = /^\s*(?:off|none|no)\s*$/i;
+
+/**
+ * The cache TTL in ms: `SCD_TS_PIN_TTL`, else config `pin-cache-ttl`, else 10 minutes. `0`,
+ * `off`, `none` and `no` turn the cache off. An unreadable value turns it off too: a user who
+ * wrote one meant to change the default, most likely to shorten it, so keeping PINs for ten
+ * minutes would fail open (issue 17 L5).
+ */
 export function pinTtlMs(
   config: ScdConfig,
   env: (name: string) => string | undefined = envValue,
 ): number {
   const text = env(PIN_TTL_ENV) || config.values.get("pin-cache-ttl");
   if (text === undefined || text === "") return DEFAULT_PIN_TTL_MS;
+  if (PIN_CACHE_OFF.test(text)) return 0;
   const ms = parseDuration(text);
   if (ms === undefined) {
-    log.warning("Cannot read PIN cache TTL {value}; using the default", { value: text });
-    return DEFAULT_PIN_TTL_MS;
+    log.warning("Cannot read PIN cache TTL {value}; the PIN cache is off", { value: text });
+    return 0;
   }
   return ms;
 }

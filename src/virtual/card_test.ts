@@ -58,12 +58,14 @@ Deno.test("VirtualCard keeps keys, counters and DOs in the state file across re-
 Deno.test("VirtualCard.open() refuses a state file it cannot read", async () => {
   const dir = await Deno.makeTempDir({ prefix: "vcard-test-" });
   try {
-    await Deno.writeTextFile(`${dir}/bad.json`, "{ not json");
+    await Deno.writeTextFile(`${dir}/bad.json`, "{ not json", { mode: 0o600 });
     await assertRejects(
       async () => await VirtualCard.open({ statePath: `${dir}/bad.json` }),
       /not JSON/,
     );
-    await Deno.writeTextFile(`${dir}/other.json`, '{"format":"something else"}');
+    await Deno.writeTextFile(`${dir}/other.json`, '{"format":"something else"}', {
+      mode: 0o600,
+    });
     await assertRejects(
       async () => await VirtualCard.open({ statePath: `${dir}/other.json` }),
       /unknown format/,

@@ -1,11 +1,16 @@
 /**
  * Persistent state of the virtual card: PINs and counters, data objects, keys. Kept as one
- * JSON-safe object and written to the state file (atomically, via a temporary file) after
- * every change, so removing and re-inserting the card keeps keys and counters.
+ * JSON-safe object and written to the state file after every change, so removing and
+ * re-inserting the card keeps keys and counters.
+ *
+ * The file holds PINs and private keys, so it is the user's alone: written to a temporary
+ * file of a fresh name in the same directory (created exclusively, mode 0600, synced), then
+ * renamed over the old one; a state file group or others can read or write is refused.
  * @module
  */
 
 import { fromHex, toHex, utf8 } from "../util/bytes.ts";
+import { replaceFileSync } from "../util/private_file.ts";
 import type { CardKey } from "./crypto.ts";
 import {
   attributesOf,
@@ -143,9 +148,7 @@ export class CardStore {
   /** Write the state file (no-op without a path). */
   save(): void {
     if (this.#path === undefined) return;
-    const tmp = `${this.#path}.tmp`;
-    Deno.writeTextFileSync(tmp, JSON.stringify(this.state, null, 1) + "\n");
-    Deno.renameSync(tmp, this.#path);
+    replaceFileSync(this.#path, utf8(JSON.stringify(this.state, null, 1) + "\n"), 0o600);
   }
 
   /** Back to factory defaults, keeping serial and manufacturer (ACTIVATE FILE after TERMINATE). */
@@ -183,11 +186,26 @@ function tagKey(tag: number): string {
 
 function readState(path: string): CardState | undefined {
   let text: string;
+  let file: Deno.FsFile;
   try {
-    text = Deno.readTextFileSync(path);
+    file = Deno.openSync(path, { read: true });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
+  }
+  try {
+    // the mode of the file we read, not of whatever the path names a moment later
+    const mode = file.statSync().mode;
+    if (mode !== null && (mode & 0o077) !== 0) {
+      throw new Error(
+        `Cannot load virtual card state from ${path}: it holds PINs and keys, but group or ` +
+          `others may read or write it (mode ${(mode & 0o777).toString(8)}); ` +
+          `run chmod 600 ${path} if that is safe`,
+      );
+    }
+    text = new TextDecoder().decode(readAllSync(file));
+  } finally {
+    file.close();
   }
   let parsed: unknown;
   try {
@@ -203,4 +221,23 @@ function readState(path: string): CardState | undefined {
     throw new Error(`Cannot load virtual card state from ${path}: unknown format`);
   }
   return s as CardState;
+}
+
+function readAllSync(file: Deno.FsFile): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const buf = new Uint8Array(65536);
+    const n = file.readSync(buf);
+    if (n === null || n === 0) break;
+    chunks.push(buf.subarray(0, n));
+    size += n;
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@
  */
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
-import { scdTs, scdTsJson } from "./_run.ts";
+import { CLI_MAIN, scdTs, scdTsJson } from "./_run.ts";
 
 interface Finding {
   id: string;
@@ -135,4 +135,53 @@ Deno.test("doctor: gpg newer than compat-version, and an invalid setting, each w
   } finally {
     await closeHome(home);
   }
+});
+
+Deno.test({
+  name: "install keeps gpg-agent.conf's mode and its first backup, and quotes paths in the wrapper",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const home = await newHome(BEFORE);
+    // scd-ts run from a directory whose name has a space and a quote: the wrapper must quote
+    const dir = await Deno.makeTempDir({ prefix: "scd-ts-cli-quote-" });
+    const linked = `${dir}/it's scd-ts`;
+    await Deno.symlink(CLI_MAIN.slice(0, CLI_MAIN.lastIndexOf("/")), linked);
+    const main = `${linked}/${CLI_MAIN.slice(CLI_MAIN.lastIndexOf("/") + 1)}`;
+    const install = async (verb: string) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", main, verb, "--homedir", home, "--json"],
+        env: { NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      try {
+        return JSON.parse(text) as InstallResult;
+      } catch {
+        throw new Error(`${verb} printed no JSON: ${text}${new TextDecoder().decode(out.stderr)}`);
+      }
+    };
+    try {
+      const conf = `${home}/gpg-agent.conf`;
+      await Deno.chmod(conf, 0o644);
+      const first = await install("install");
+      assertEquals(first.scdTsAnswers, true, JSON.stringify(first.answered));
+      assertEquals((await Deno.stat(conf)).mode! & 0o777, 0o644, "the file keeps its mode");
+      assertEquals(await Deno.readTextFile(first.backup!), BEFORE);
+      // uninstall, the user edits the file, install again: the backup still holds BEFORE
+      await install("uninstall");
+      await Deno.writeTextFile(conf, "# edited later\n");
+      const again = await install("install");
+      assertEquals([again.changed, again.scdTsAnswers], [true, true]);
+      assertEquals(await Deno.readTextFile(again.backup!), BEFORE, "the first backup is kept");
+      const leftovers: string[] = [];
+      for await (const e of Deno.readDir(home)) if (e.name.endsWith(".tmp")) leftovers.push(e.name);
+      assertEquals(leftovers, []);
+    } finally {
+      await closeHome(home);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

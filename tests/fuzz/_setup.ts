@@ -125,7 +125,8 @@ async function prepareCard(dir: string): Promise<Prepared> {
   let committed: string | undefined;
   try {
     committed = Deno.readTextFileSync(CARD_FILE);
-    Deno.writeTextFileSync(statePath, committed);
+    // the card refuses a state file others may read (issue 17 L3)
+    Deno.writeTextFileSync(statePath, committed, { mode: 0o600 });
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
