@@ -7,6 +7,7 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
+import { disableCoreDumps } from "./ffi/mod.ts";
 import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
 import type { CardReaderBackend } from "./src/pcsc/mod.ts";
@@ -50,6 +51,7 @@ Smartcard daemon for GnuPG (drop-in replacement for scdaemon).
   --log-file FILE      log to FILE (default $SCD_TS_LOG, else stderr)
   --reader-port NAME   use the reader NAME (like SCD_TS_READER)
   --deny-admin         refuse admin commands
+  --debug-allow-core-dump  leave core dumps on (else the daemon is not dumpable, core limit 0)
   -v, --verbose        log more;  -q, --quiet  log less;  --debug*  log debug output
   --version, --help
 
@@ -96,12 +98,33 @@ function printVersion(config: ScdConfig | undefined): void {
   );
 }
 
+/**
+ * Stock's `disable_core_dumps()` unless `--debug-allow-core-dump`: PINs sit in the PIN cache
+ * for minutes, so a crash must leave no core file and the process must be closed to other
+ * processes of the same user (ffi/libc.ts says why both calls). Done before the first
+ * command, so before any PIN reaches the process. Where libc cannot be used (not Linux, no
+ * --allow-ffi) the daemon still serves, with a warning.
+ */
+function hardenProcess(args: ParsedArgs): void {
+  if (args.allowCoreDump) {
+    log.warning("Core dumps allowed (--debug-allow-core-dump): cached PINs may end up in one");
+    return;
+  }
+  try {
+    disableCoreDumps();
+    log.debug("Core dumps disabled; the process is not dumpable");
+  } catch (e) {
+    log.warning("Cannot disable core dumps: {error}", { error: (e as Error).message });
+  }
+}
+
 async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Promise<number> {
   const mode = args.mode;
   if (mode === "none") {
     console.error("scd-ts: please use the option '--daemon' to run the program in the background");
     return 0;
   }
+  hardenProcess(args);
   const backend = withApduLog(await makeBackend(config));
   const cards = new CardRegistry(backend, {
     openApp: openPgpOpener(config),
