@@ -15,6 +15,7 @@ import { TraceFile } from "./src/assuan/mod.ts";
 import { isUserCommand, runUserCommand, virtualBackend } from "./src/cli/mod.ts";
 import {
   type AppOpener,
+  burstHold,
   CardRegistry,
   DEFAULT_COMPAT_VERSION,
   loadConfig,
@@ -63,7 +64,8 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
   SCD_TS_DENY_ADMIN=yes
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
-  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0  SCD_TS_HOLD=500ms
+  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
+  SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -81,12 +83,14 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
 /** Opens the OpenPGP application with the configured policies. */
 function openPgpOpener(config: ScdConfig): AppOpener {
   const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
+  const { holdMs, holdMaxMs, off } = burstHold(config);
+  if (off) log.info("Burst hold off: {why}", { why: off });
   return async ({ backend, reader }) => {
     // loaded when a card is first opened, not before the greeting
     const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");
     return await OpenPgpApplication.open(
       (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs: readerSetting(config, "hold") },
+      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs, holdMaxMs },
     );
   };
 }
