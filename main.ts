@@ -7,6 +7,7 @@
  */
 
 import denoJson from "./deno.json" with { type: "json" };
+import { disableCoreDumps } from "./ffi/mod.ts";
 import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
 import type { CardReaderBackend } from "./src/pcsc/mod.ts";
@@ -14,6 +15,7 @@ import { TraceFile } from "./src/assuan/mod.ts";
 import { isUserCommand, runUserCommand, virtualBackend } from "./src/cli/mod.ts";
 import {
   type AppOpener,
+  burstHold,
   CardRegistry,
   DEFAULT_COMPAT_VERSION,
   loadConfig,
@@ -50,6 +52,7 @@ Smartcard daemon for GnuPG (drop-in replacement for scdaemon).
   --log-file FILE      log to FILE (default $SCD_TS_LOG, else stderr)
   --reader-port NAME   use the reader NAME (like SCD_TS_READER)
   --deny-admin         refuse admin commands
+  --debug-allow-core-dump  leave core dumps on (else the daemon is not dumpable, core limit 0)
   -v, --verbose        log more;  -q, --quiet  log less;  --debug*  log debug output
   --version, --help
 
@@ -61,7 +64,8 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
   SCD_TS_DENY_ADMIN=yes
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
-  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0  SCD_TS_HOLD=500ms
+  SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
+  SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -79,12 +83,14 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
 /** Opens the OpenPGP application with the configured policies. */
 function openPgpOpener(config: ScdConfig): AppOpener {
   const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
+  const { holdMs, holdMaxMs, off } = burstHold(config);
+  if (off) log.info("Burst hold off: {why}", { why: off });
   return async ({ backend, reader }) => {
     // loaded when a card is first opened, not before the greeting
     const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");
     return await OpenPgpApplication.open(
       (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs: readerSetting(config, "hold") },
+      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs, holdMaxMs },
     );
   };
 }
@@ -112,12 +118,33 @@ async function openTrace(path: string): Promise<TraceFile> {
   }
 }
 
+/**
+ * Stock's `disable_core_dumps()` unless `--debug-allow-core-dump`: PINs sit in the PIN cache
+ * for minutes, so a crash must leave no core file and the process must be closed to other
+ * processes of the same user (ffi/libc.ts says why both calls). Done before the first
+ * command, so before any PIN reaches the process. Where libc cannot be used (not Linux, no
+ * --allow-ffi) the daemon still serves, with a warning.
+ */
+function hardenProcess(args: ParsedArgs): void {
+  if (args.allowCoreDump) {
+    log.warning("Core dumps allowed (--debug-allow-core-dump): cached PINs may end up in one");
+    return;
+  }
+  try {
+    disableCoreDumps();
+    log.debug("Core dumps disabled; the process is not dumpable");
+  } catch (e) {
+    log.warning("Cannot disable core dumps: {error}", { error: (e as Error).message });
+  }
+}
+
 async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Promise<number> {
   const mode = args.mode;
   if (mode === "none") {
     console.error("scd-ts: please use the option '--daemon' to run the program in the background");
     return 0;
   }
+  hardenProcess(args);
   const backend = withApduLog(await makeBackend(config));
   const cards = new CardRegistry(backend, {
     openApp: openPgpOpener(config),

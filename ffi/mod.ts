@@ -1,7 +1,8 @@
 /**
- * The FFI binding to pcsc-lite: the only folder that knows C. Importing it loads nothing;
- * {@linkcode openPcsc} dlopens `libpcsclite.so.1` on first use (override with
- * `SCD_TS_PCSC_LIBRARY`). Other folders import from here only.
+ * The FFI bindings to pcsc-lite and to the few libc calls the daemon makes on itself
+ * (libc.ts): the only folder that knows C. Importing it loads nothing; {@linkcode openPcsc}
+ * dlopens `libpcsclite.so.1` on first use (override with `SCD_TS_PCSC_LIBRARY`), and
+ * {@linkcode openLibc} `libc.so.6`. Other folders import from here only.
  *
  * @module
  */
@@ -42,3 +43,15 @@ export {
   type PcscSymbols,
 } from "./pcsclite.ts";
 export { decodeCString, decodeMultiString, encodeCString, encodeMultiString } from "./cstring.ts";
+export {
+  decodeRlimit,
+  disableCoreDumps,
+  encodeRlimit,
+  getCoreLimit,
+  getDumpable,
+  LIBC_SYMBOLS,
+  LibcError,
+  type LibcSymbols,
+  openLibc,
+  type Rlimit,
+} from "./libc.ts";

@@ -2,12 +2,13 @@
  * `scd-ts probe doctor` (also `scd-ts doctor`): says *why* a card does not work and the exact
  * command that fixes it — pcscd reachable, readers and cards, the OpenPGP application, a card
  * held exclusively (by stock scdaemon?), which scdaemon gpg-agent runs, gnupg's version vs
- * `compat-version`, and the scd-ts settings in effect. Reads only; never stops anything.
+ * `compat-version`, the scd-ts settings in effect and the burst hold they give. Reads only;
+ * never stops anything.
  * @module
  */
 
 import { findPcscError, PcscContext } from "../pcsc/mod.ts";
-import { loadConfig, parseArgs as parseScdArgs, resolveHomedir } from "../scd/mod.ts";
+import { burstHold, loadConfig, parseArgs as parseScdArgs, resolveHomedir } from "../scd/mod.ts";
 import { backendFor } from "./backend.ts";
 import { readCardInfo } from "./card_info.ts";
 import {
@@ -200,6 +201,15 @@ async function gnupgFindings(
   }
   const list = settings.map((x) => `${x.key}=${x.value}`).join(" ");
   out.push({ id: "config", level: "ok", detail: `settings in effect: ${list || "defaults"}` });
+  const hold = burstHold(config, env);
+  out.push({
+    id: "hold",
+    level: "ok",
+    detail: hold.off
+      ? `burst hold off: ${hold.off}`
+      : `burst hold ${hold.holdMs} ms after an operation, hold-max ${hold.holdMaxMs} ms and ` +
+        `${hold.holdMaxOps} operations at most`,
+  });
   return out;
 }
 

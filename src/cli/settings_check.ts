@@ -45,6 +45,7 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]
   "busy-timeout": ["SCD_TS_BUSY_TIMEOUT", (v) => DURATION.test(v), "a duration"],
   "pool-ttl": ["SCD_TS_POOL_TTL", (v) => DURATION.test(v), "a duration"],
   "hold": ["SCD_TS_HOLD", (v) => DURATION.test(v), "a duration (500ms; 0 = off)"],
+  "hold-max": ["SCD_TS_HOLD_MAX", (v) => DURATION.test(v), "a duration (2s; 0 = no hold)"],
 };
 
 /** One setting in effect. */

@@ -76,6 +76,8 @@ export interface OpenPgpApplicationOptions {
   allowAdmin?: boolean;
   /** Burst hold in ms (burst_hold.ts): keep the transaction for the next operation. */
   holdMs?: number;
+  /** The burst hold's cap in ms (burst_hold.ts `maxMs`; its default when unset). */
+  holdMaxMs?: number;
   /** APDU trace hook (callers redact VERIFY/CHANGE/RESET bodies). */
   observer?: ExchangeObserver;
   signal?: AbortSignal;
@@ -127,6 +129,7 @@ export class OpenPgpApplication implements CardApplication {
       makeOp: (session, ard, ctx) => this.#makeOp(session, ard, ctx),
       strict: (options.pinPolicy ?? "strict") === "strict",
       holdMs: options.holdMs ?? 0,
+      ...(options.holdMaxMs !== undefined ? { holdMaxMs: options.holdMaxMs } : {}),
       observer: options.observer,
       signal: options.signal,
     });

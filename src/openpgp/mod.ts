@@ -26,6 +26,7 @@ export { kdfPin, parseKdfDo } from "./kdf.ts";
 export { parsePwStatus, type PwStatus } from "./pw_status.ts";
 export { CardCache, OpenPgpSession, type OpenPgpSessionOptions } from "./session.ts";
 export { isKeygrip, openPgpSlot } from "./key_ref.ts";
+export { HOLD_MAX_MS, HOLD_MAX_OPS } from "./burst_hold.ts";
 export {
   type CardConnector,
   cardTypeFromAtr,

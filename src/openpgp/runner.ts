@@ -57,6 +57,8 @@ export interface RunnerOptions {
   strict: boolean;
   /** Burst hold: keep the transaction this long after an operation (0: end it at once). */
   holdMs?: number;
+  /** Burst hold: end it this long after it began, however busy (default burst_hold.ts's). */
+  holdMaxMs?: number;
   observer?: ExchangeObserver | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -206,7 +208,10 @@ export class OpRunner {
    * never waits inside the transaction. No abort signal: the transaction outlives the caller.
    */
   #holding<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
-    const queue = new HeldTransaction<OpenPgpSession>(this.#o.holdMs ?? 0);
+    const queue = new HeldTransaction<OpenPgpSession>(
+      this.#o.holdMs ?? 0,
+      this.#o.holdMaxMs !== undefined ? { maxMs: this.#o.holdMaxMs } : {},
+    );
     let failed: { reject: (e: unknown) => void; error: unknown } | undefined;
     return new Promise<T>((resolve, reject) => {
       let answered = false;

@@ -26,8 +26,13 @@ export interface ParsedArgs {
   readerPort: string | undefined;
   verbose: number;
   quiet: boolean;
-  /** Any `--debug*` option was given (log at debug level). */
+  /** Any `--debug*` option was given (log at debug level); not `--debug-allow-core-dump`. */
   debug: boolean;
+  /**
+   * `--debug-allow-core-dump`: leave core dumps and ptrace alone. Without it the daemon makes
+   * itself non-dumpable with no core limit at start (stock's `disable_core_dumps()`).
+   */
+  allowCoreDump: boolean;
   denyAdmin: boolean | undefined;
   /** `--sh`/`--csh` style for `--daemon`'s SCDAEMON_INFO line. */
   csh: boolean;
@@ -115,6 +120,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     verbose: 0,
     quiet: false,
     debug: false,
+    allowCoreDump: false,
     denyAdmin: undefined,
     csh: false,
     ignored: [],
@@ -202,6 +208,10 @@ function apply(out: ParsedArgs, name: string, value: string | undefined, as: str
       return;
     case "deny-admin":
       out.denyAdmin = true;
+      return;
+    case "debug-allow-core-dump":
+      // stock's flag only allows the dump; it does not turn on debug output
+      out.allowCoreDump = true;
       return;
     case "version":
     case "help":

@@ -34,3 +34,9 @@ Deno.test("parseArgs() picks the mode like stock", () => {
   assertEquals(parseArgs(["--homedir"]).unknown, ["--homedir"]); // missing value
   assertEquals(parseArgs(["--server", "--", "prog", "x"]).rest, ["prog", "x"]);
 });
+
+Deno.test("parseArgs() reads --debug-allow-core-dump as the core-dump switch, not as debug", () => {
+  assertEquals(parseArgs(["--server"]).allowCoreDump, false);
+  const a = parseArgs(["--server", "--debug-allow-core-dump"]);
+  assertEquals([a.allowCoreDump, a.debug, a.ignored, a.unknown], [true, false, [], []]);
+});

@@ -54,6 +54,7 @@ export const CONFIG_KEYS = [
   "busy-timeout",
   "card-state-ttl",
   "hold",
+  "hold-max",
 ] as const;
 
 const ALIASES: Record<string, string> = { "log-file": "log", "reader-port": "reader" };

@@ -1,7 +1,7 @@
 /**
  * Durations that shape how scd-ts uses readers, from `scd-ts.conf` or the environment (the
  * config loader merges both, the environment winning): `pool-ttl` (SCD_TS_POOL_TTL), `hold`
- * (SCD_TS_HOLD),
+ * (SCD_TS_HOLD), `hold-max` (SCD_TS_HOLD_MAX),
  * `busy-timeout` (SCD_TS_BUSY_TIMEOUT), `card-state-ttl` (SCD_TS_CARD_STATE_TTL). Values are
  * seconds or a number with `ms`/`s`/`m`/`h`/`d`; an unreadable value is warned about and the
  * default used.
@@ -9,7 +9,9 @@
  */
 
 import { getLog } from "../log.ts";
+import { HOLD_MAX_MS, HOLD_MAX_OPS } from "../openpgp/mod.ts";
 import type { ScdConfig } from "./config.ts";
+import { pinTtlMs } from "./operation.ts";
 import { parseDuration } from "./pin_cache.ts";
 
 const log = getLog("scd");
@@ -27,6 +29,11 @@ export const READER_DEFAULTS = {
    * and 0.97x (nitrokey3) with it, 1.25x and 2.57x without (the VERIFY of every operation).
    */
   "hold": 500,
+  /**
+   * The burst hold ends 2 s after it began however busy the client keeps it (and after
+   * burst_hold.ts's 16 operations): another program waits at most about that long.
+   */
+  "hold-max": HOLD_MAX_MS,
 } as const;
 
 /** One of the durations in ms. */
@@ -39,4 +46,37 @@ export function readerSetting(config: ScdConfig, key: keyof typeof READER_DEFAUL
     return READER_DEFAULTS[key];
   }
   return ms;
+}
+
+/** The burst hold in effect (openpgp/burst_hold.ts). */
+export interface BurstHold {
+  /** `hold`; 0 when the hold is off. */
+  holdMs: number;
+  /** `hold-max`. */
+  holdMaxMs: number;
+  /** Operations in one hold at most (a constant; burst_hold.ts says why 16). */
+  holdMaxOps: number;
+  /** Why the hold is off, when it is. */
+  off: string | undefined;
+}
+
+/**
+ * `hold` and `hold-max`, and the rule that the hold is off while the PIN cache is
+ * (`pin-cache-ttl 0`): a user who turned the cache off expects every operation to ask for the
+ * PIN, and a held transaction would run the next ones on the verification of the first.
+ */
+export function burstHold(
+  config: ScdConfig,
+  env?: (name: string) => string | undefined,
+): BurstHold {
+  const holdMs = readerSetting(config, "hold");
+  const holdMaxMs = readerSetting(config, "hold-max");
+  const off = holdMs === 0
+    ? "hold is 0"
+    : holdMaxMs === 0
+    ? "hold-max is 0"
+    : pinTtlMs(config, env) === 0
+    ? "pin-cache-ttl is 0 (every operation asks for the PIN)"
+    : undefined;
+  return { holdMs: off ? 0 : holdMs, holdMaxMs, holdMaxOps: HOLD_MAX_OPS, off };
 }

@@ -185,3 +185,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test("doctor: shows the burst hold with hold-max, and the hold off when pin-cache-ttl is 0", async () => {
+  const home = await newHome(undefined);
+  try {
+    const doctor = async () =>
+      (await scdTsJson<{ findings: Finding[] }>(
+        ["probe", "doctor", "--homedir", home, "--reader", "virtual:"],
+      )).json.findings.find((f) => f.id === "hold")?.detail;
+    await Deno.writeTextFile(`${home}/scd-ts.conf`, "hold-max 3s\n");
+    assertEquals(
+      await doctor(),
+      "burst hold 500 ms after an operation, hold-max 3000 ms and 16 operations at most",
+    );
+    await Deno.writeTextFile(`${home}/scd-ts.conf`, "hold-max 3s\npin-cache-ttl 0\n");
+    assertEquals(
+      await doctor(),
+      "burst hold off: pin-cache-ttl is 0 (every operation asks for the PIN)",
+    );
+  } finally {
+    await closeHome(home);
+  }
+});

@@ -57,7 +57,8 @@ cardTest(
 cardTest(
   "burst hold: the next clearsign within the hold is its PSO alone; afterwards nothing is verified",
   async (c) => {
-    const key = await keysAndFirstSign(c, "hold 4s\n");
+    // hold-max above the default 2 s: the next gpg process may take that long on a loaded CI
+    const key = await keysAndFirstSign(c, "hold 4s\nhold-max 10s\n");
     await c.card.control({ cmd: "log-reset" });
     await c.pins([]);
     const signed = await clearsign(c, key, "in the burst\n");

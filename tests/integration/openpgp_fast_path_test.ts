@@ -195,6 +195,46 @@ Deno.test("burst hold: an operation that needs the person ends the hold before t
   assertEquals(reader.open, false);
 });
 
+/** Resolves once the reader's transaction has ended. */
+async function ended(reader: Reader): Promise<void> {
+  for (let i = 0; reader.open && i < 200; i++) await new Promise((r) => setTimeout(r, 5));
+}
+
+Deno.test("burst hold: a client that never pauses gets a new transaction after 16 operations", async () => {
+  const reader = new Reader(await VirtualCard.open({ autoTouchMs: 0, serial: 5 }));
+  const app = await OpenPgpApplication.open(reader.connect, { holdMs: 5000, holdMaxMs: 60_000 });
+  const pins = new Pins(reader);
+  const ctx = { pin: pins, status: new StatusRecorder() };
+  await app.genKey({ keyRef: "OPENPGP.1", algo: "ed25519", force: true, timestamp: 1 }, ctx);
+  await app.release();
+  pins.cached = true;
+  const before = reader.transactions;
+  for (let i = 0; i < 16; i++) await app.sign(SIGN, ctx);
+  assertEquals(reader.transactions, before + 1, "16 operations in one transaction");
+  await ended(reader);
+  assertEquals(reader.open, false, "the hold ended after its 16th operation, not after 5 s");
+  await app.sign(SIGN, ctx);
+  assertEquals(reader.transactions, before + 2, "the 17th opens a transaction of its own");
+  await app.release();
+});
+
+Deno.test("burst hold: hold-max ends the hold although the hold time has not run out", async () => {
+  const reader = new Reader(await VirtualCard.open({ autoTouchMs: 0, serial: 6 }));
+  const app = await OpenPgpApplication.open(reader.connect, { holdMs: 5000, holdMaxMs: 100 });
+  const pins = new Pins(reader);
+  const ctx = { pin: pins, status: new StatusRecorder() };
+  await app.genKey({ keyRef: "OPENPGP.1", algo: "ed25519", force: true, timestamp: 1 }, ctx);
+  assert(reader.open, "held after the operation");
+  await new Promise((r) => setTimeout(r, 50));
+  assert(reader.open, "still held within hold-max");
+  await new Promise((r) => setTimeout(r, 200));
+  assertEquals(reader.open, false, "ended at hold-max, not at the 5 s hold");
+  const pso = await reader.channel.transmit(
+    Uint8Array.of(0x00, 0x2a, 0x9e, 0x9a, 0x20, ...new Uint8Array(32), 0x00),
+  );
+  assertEquals(pso.slice(-2), Uint8Array.of(0x69, 0x82), "and the PIN was reset");
+});
+
 Deno.test("strict policy: after a write (which empties the model) the Admin PIN is reset", async () => {
   const { reader, app, ctx } = await setup();
   await app.setAttr({ name: "DISP-NAME", value: utf8("B<<A") }, ctx); // PUT DATA drops the model
