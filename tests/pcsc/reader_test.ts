@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { toHex } from "../../src/util/bytes.ts";
 import {
   isCardGone,
+  PcscBackend,
   PcscContext,
   PcscError,
   type ReaderEvent,
@@ -57,6 +58,18 @@ Deno.test("reader layer against pcscd + vpcd + virtual card", async (t) => {
       assert.ok(readers.includes("Virtual PCD 00 00"), readers.join(", "));
       assert.ok(readers.includes("Virtual PCD 00 01"), readers.join(", "));
     });
+
+    await t.step(
+      "PcscBackend.readerStates(): the card's reader present, the empty one none",
+      async () => {
+        const states = await new PcscBackend().readerStates();
+        const byName = new Map(states.map((s) => [s.reader, s]));
+        assert.equal(byName.get(R)?.card, "present");
+        assert.ok((byName.get(R)?.atr.length ?? 0) > 0);
+        assert.equal(byName.get("Virtual PCD 00 01")?.card, "none");
+        assert.equal(byName.get("Virtual PCD 00 01")?.atr.length, 0);
+      },
+    );
 
     await t.step("withCard() selects OpenPGP and reads the AID in one transaction", async () => {
       const aid = await withCard(R, async (channel) => {
