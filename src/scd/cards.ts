@@ -196,10 +196,9 @@ export class CardRegistry implements AsyncDisposable {
       case "drop":
         return this.#drop(step.reader);
       case "skip":
+        if (step.why === "empty") return; // the everyday case: nothing to say
         log.debug("Passing over {reader}: {why}", { reader: step.reader, why: step.why });
-        if (this.#scanError === undefined && step.why !== "empty") {
-          this.#scanError = new Error(`The card in ${step.reader} is ${step.why}`);
-        }
+        this.#scanError ??= new Error(`The card in ${step.reader} is ${step.why}`);
         return;
       case "open":
       case "confirm": {
