@@ -68,6 +68,7 @@ export class Capture {
     try {
       const result = await fn();
       await this.#sync();
+      await this.#settle();
       await this.#write(name, await this.#traceFrom(offset));
       return result;
     } finally {
@@ -104,6 +105,17 @@ export class Capture {
     }
   }
 
+  /** Waits (at most 3 s) until the trace stopped growing for 300 ms: late BYEs of the step. */
+  async #settle(): Promise<void> {
+    let size = await this.#traceSize();
+    for (let quiet = 0, waited = 0; quiet < 300 && waited < 3000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await this.#traceSize();
+      quiet = now === size ? quiet + 100 : 0;
+      size = now;
+    }
+  }
+
   #tracePath(): string {
     return `${this.#home.path}/${this.#home.daemon === "stock" ? "scdaemon.log" : "scd-ts.trace"}`;
   }
@@ -121,6 +133,15 @@ export class Capture {
     let lines = text.split("\n").filter((l) => l !== "");
     if (this.#home.daemon === "stock") lines = lines.filter((l) => STOCK_ASSUAN.test(l));
     const last = lines.findLastIndex((l) => / <- GETINFO version$/.test(l));
-    return last < 0 ? lines : lines.slice(0, last);
+    if (last < 0) return lines;
+    // drop the closing sync's own exchange, but keep what other sessions wrote after it: a
+    // session of the step may end (BYE, OK) a moment after the sync was answered
+    const sync = sessionOf(lines[last]!);
+    return [...lines.slice(0, last), ...lines.slice(last + 1).filter((l) => sessionOf(l) !== sync)];
   }
+}
+
+/** The session a trace line belongs to: scd-ts's `N <-`, stock's `chan_N <-`. */
+function sessionOf(line: string): string | undefined {
+  return /^(\d+) (?:<-|->) /.exec(line)?.[1] ?? /chan_(\d+) (?:<-|->) /.exec(line)?.[1];
 }
