@@ -47,6 +47,15 @@ export class CardStatusError extends CardAppError {
   }
 }
 
+/**
+ * The card says it has no such application: its SELECT answered 6A82 ("file or application not
+ * found", ISO 7816-4 §5.1.3). A definite answer, unlike a garbled one: the registry remembers it
+ * until the card leaves its reader.
+ */
+export class NoApplicationError extends CardStatusError {
+  override name = "NoApplicationError";
+}
+
 /** The card or this application lacks the feature. gpg-error: NOT_SUPPORTED. */
 export class NotSupportedError extends CardAppError {
   override name = "NotSupportedError";

@@ -11,7 +11,13 @@
  * @module
  */
 
-import { CardStatusError, NoObjectError, PinBlockedError, PinError } from "../app/mod.ts";
+import {
+  CardStatusError,
+  NoApplicationError,
+  NoObjectError,
+  PinBlockedError,
+  PinError,
+} from "../app/mod.ts";
 import type { CardChannel, CommandApdu, ResponseApdu } from "../iso7816/mod.ts";
 import {
   ApduTransport,
@@ -121,6 +127,7 @@ export class OpenPgpSession {
     this.#touched.clear();
     let r = await this.transmit(cmd.select());
     if (r.sw === 0x6a86 || r.sw === 0x6b00) r = await this.transmit(cmd.select({ fci: true }));
+    if (r.sw === 0x6a82) throw new NoApplicationError(r.sw, "The card has no OpenPGP application");
     if (r.sw !== 0x9000) throw statusError(r.sw, "Cannot select OpenPGP application");
   }
 

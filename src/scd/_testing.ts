@@ -9,6 +9,7 @@ import type { SessionEnd } from "../assuan/mod.ts";
 import {
   type CardApplication,
   type KeyInfo,
+  NoApplicationError,
   NoObjectError,
   NotSupportedError,
   type OperationContext,
@@ -193,7 +194,7 @@ export function fakeOpener(apps: FakeApp[] = []): AppOpener {
   return ({ backend, reader }) =>
     backend.withCard(reader, () => {
       const card = (backend as unknown as FakeBackend).cards.get(reader)!;
-      if (card.noApp) throw new Error("SELECT OpenPGP failed: 6A82");
+      if (card.noApp) throw new NoApplicationError(0x6a82, "SELECT OpenPGP failed: 6A82");
       const app = new FakeApp(card.serialNo);
       apps.push(app);
       return Promise.resolve(app);

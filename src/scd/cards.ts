@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { CardApplication } from "../app/mod.ts";
+import { type CardApplication, NoApplicationError } from "../app/mod.ts";
 import { getLog } from "../log.ts";
 import type {
   CardOperation,
@@ -35,7 +35,7 @@ import type {
   ReaderState,
   ReaderWatch,
 } from "../pcsc/mod.ts";
-import { CardBusyError, findPcscError, matchReaders } from "../pcsc/mod.ts";
+import { matchReaders } from "../pcsc/mod.ts";
 import { equalBytes } from "../util/bytes.ts";
 import { type Insertion, insertionOf, planScan, type ScanStep } from "./reader_plan.ts";
 import { SessionLock } from "./session_lock.ts";
@@ -181,8 +181,8 @@ export class CardRegistry implements AsyncDisposable {
       } catch (e) {
         signal?.throwIfAborted();
         log.debug("No usable card in {reader}: {error}", { reader: step.reader, error: e });
-        // the card answered (no OpenPGP application): not again until its reader changes
-        if (answered(e)) this.#noApp.set(step.reader, insertionOf(state));
+        // the card said it has no OpenPGP application: not again until its reader changes
+        if (e instanceof NoApplicationError) this.#noApp.set(step.reader, insertionOf(state));
         this.#scanError ??= e;
       }
     }
@@ -198,7 +198,7 @@ export class CardRegistry implements AsyncDisposable {
       case "skip":
         if (step.why === "empty") return; // the everyday case: nothing to say
         log.debug("Passing over {reader}: {why}", { reader: step.reader, why: step.why });
-        this.#scanError ??= new Error(`The card in ${step.reader} is ${step.why}`);
+        this.#scanError ??= new NoCardError("no-card", `The card in ${step.reader}: ${step.why}`);
         return;
       case "open":
       case "confirm": {
@@ -243,9 +243,19 @@ export class CardRegistry implements AsyncDisposable {
     const readers = await this.scan(request.signal);
     if (readers.length === 0) throw new NoCardError("no-reader", "Cannot find a card reader");
     const demand = request.demand?.toUpperCase();
-    const entry = this.cards.find((c) =>
-      c.app !== undefined && (demand === undefined || c.serialNo.toUpperCase() === demand)
-    );
+    const find = () =>
+      this.cards.find((c) =>
+        c.app !== undefined && (demand === undefined || c.serialNo.toUpperCase() === demand)
+      );
+    let entry = find();
+    if (!entry && this.#noApp.size > 0) {
+      // nothing usable: ask the cards that said "no OpenPGP application" once more, as stock
+      // asks on every SERIALNO (one answer may have been a glitch); with a usable card they
+      // cost nothing
+      this.#noApp.clear();
+      await this.scan(request.signal);
+      entry = find();
+    }
     if (entry) {
       this.#touch(entry);
       return entry;
@@ -449,10 +459,4 @@ export class CardRegistry implements AsyncDisposable {
 function sameCard(a: CardApplication | undefined, b: CardApplication): boolean {
   const before = a?.identity?.();
   return before !== undefined && before === b.identity?.();
-}
-
-/** The card itself answered the open (e.g. no OpenPGP application), not PC/SC or a wait. */
-function answered(e: unknown): boolean {
-  return findPcscError(e) === undefined && !(e instanceof CardBusyError) &&
-    !(e instanceof DOMException);
 }

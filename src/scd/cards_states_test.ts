@@ -127,3 +127,15 @@ Deno.test("pcscd restart: a card gone when pcscd is back is dropped at once", as
   assertEquals(cards.isCurrent(entry), false);
   await cards.close();
 });
+
+Deno.test('with no usable card, a card that said "no OpenPGP application" is asked again', async () => {
+  const { backend, cards } = registry();
+  backend.readers = ["A"];
+  const card = { serialNo: aid("0000000A"), noApp: true };
+  backend.cards.set("A", card);
+  await cards.watch();
+  await cards.select().catch(() => {}); // 6A82: remembered
+  card.noApp = false; // the answer was a glitch (or the application was enabled meanwhile)
+  assertEquals((await cards.select()).reader, "A");
+  await cards.close();
+});
