@@ -102,7 +102,8 @@ function splitApdu(apdu: Uint8Array): { head: Uint8Array; body: Uint8Array; rest
   };
 }
 
-function isSecretCommand(apdu: Uint8Array): boolean {
+/** Whether a command APDU's data is a secret (a PIN, a key, a private DO), by INS and tag. */
+export function isSecretCommand(apdu: Uint8Array): boolean {
   const ins = apdu[1];
   if (ins === undefined) return false;
   if (SECRET_INS.has(ins)) return true;

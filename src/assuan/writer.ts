@@ -13,6 +13,11 @@
  *   reached 998, it is sent. A full line is therefore 998–1000 bytes before its LF (an
  *   escape that starts at 997 completes), i.e. 996 raw bytes when nothing needs escaping.
  *   A partial line waits for more data or for {@linkcode AssuanWriter.flushData}.
+ *
+ * Confidential output (libassuan's `assuan_begin_confidential`): between
+ * {@linkcode AssuanWriter.beginConfidential} and {@linkcode AssuanWriter.endConfidential} the
+ * D lines are traced as `[redacted N bytes]`. Only D lines: a handler's secret is its data,
+ * and the status and OK/ERR lines around it stay readable in the trace.
  * @module
  */
 
@@ -77,6 +82,7 @@ export class AssuanWriter {
   #trace: TraceSink | undefined;
   #data: number[] = [];
   #failed: unknown = undefined;
+  #confidential = false;
 
   constructor(sink: WritableStream<Uint8Array>, options: AssuanWriterOptions = {}) {
     this.#writer = sink.getWriter();
@@ -86,6 +92,24 @@ export class AssuanWriter {
   /** The first write error, if any; after one, every write rejects with it. */
   get failure(): unknown {
     return this.#failed;
+  }
+
+  /** Whether D lines are written as confidential (redacted in the trace). */
+  get confidential(): boolean {
+    return this.#confidential;
+  }
+
+  /** From now on, D lines are confidential; buffered data becomes confidential too. */
+  beginConfidential(): void {
+    this.#confidential = true;
+  }
+
+  /**
+   * Back to traced D lines. Call after {@linkcode flushData}: a partial line still buffered
+   * would otherwise go out in the clear.
+   */
+  endConfidential(): void {
+    this.#confidential = false;
   }
 
   /** Write one line (`assuan_write_line`). */
@@ -158,7 +182,8 @@ export class AssuanWriter {
   async #sendDataLine(): Promise<void> {
     const line = Uint8Array.from(this.#data);
     this.discardData();
-    this.#trace?.outgoing(line);
+    if (this.#confidential) this.#trace?.outgoingRedacted(line.length);
+    else this.#trace?.outgoing(line);
     await this.#send(join(line, "\n"));
   }
 

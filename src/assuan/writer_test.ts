@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, rejects } from "node:assert";
 import { GpgError } from "../gpg_error/mod.ts";
 import { unescapeData } from "./escape.ts";
+import { MemoryTrace } from "./trace.ts";
 import { AssuanWriter, formatErrLine, limitLine } from "./writer.ts";
 
 const enc = new TextEncoder();
@@ -116,4 +117,32 @@ Deno.test("AssuanWriter rejects every write after the first failure", async () =
   await rejects(w.ok(), /EPIPE/);
   await rejects(w.status("X"), /EPIPE/);
   assertEquals((w.failure as Error).message, "EPIPE");
+});
+
+Deno.test("AssuanWriter.beginConfidential() traces D lines by length only, other lines in full", async () => {
+  const { chunks, stream } = collector();
+  const trace = new MemoryTrace();
+  const w = new AssuanWriter(stream, { trace });
+  const secret = enc.encode("session-key-%-0123456789");
+  await w.status("PADDING", "0");
+  w.beginConfidential();
+  await w.data(secret);
+  await w.flushData();
+  w.endConfidential();
+  await w.data(enc.encode("public"));
+  await w.flushData();
+  await w.ok();
+  // the client still gets the data
+  assertEquals(linesOf(chunks).map((l) => dec.decode(l)), [
+    "S PADDING 0",
+    "D session-key-%25-0123456789",
+    "D public",
+    "OK",
+  ]);
+  assertEquals(trace.lines, [
+    "-> S PADDING 0",
+    "-> [redacted 28 bytes]",
+    "-> D public",
+    "-> OK",
+  ]);
 });

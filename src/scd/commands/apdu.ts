@@ -8,6 +8,7 @@
  */
 
 import type { CardChannel } from "../../pcsc/mod.ts";
+import { isSecretCommand } from "../../log.ts";
 import { toHex } from "../../util/bytes.ts";
 import { type Command, openCard, parseLine } from "../command.ts";
 import { cardAtrStatus, sendStatus } from "../status.ts";
@@ -24,6 +25,40 @@ export function parseApduHex(text: string): Uint8Array {
     i++;
   }
   return Uint8Array.from(out);
+}
+
+/**
+ * Where the secret of an APDU line starts, for the trace (`Command.secretArgs`): after the
+ * four header bytes of a command whose data is a PIN or a key (VERIFY, CHANGE REFERENCE
+ * DATA, RESET RETRY COUNTER, key import, secret PUT DATA), so Lc and the data are redacted.
+ */
+export function secretApduStart(args: Uint8Array): number | undefined {
+  const blank = (b: number | undefined) => b === 0x20 || b === 0x09;
+  const hex = (b: number | undefined) =>
+    b !== undefined && ((b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x66));
+  let i = 0;
+  while (blank(args[i])) i++;
+  while (args[i] === 0x2d && args[i + 1] === 0x2d) { // the options, as parseLine skips them
+    while (i < args.length && !blank(args[i])) i++;
+    while (blank(args[i])) i++;
+  }
+  // only the header is decoded (the rest may be the PIN); the count tells whether data follows
+  const header: number[] = [];
+  let count = 0;
+  let afterHeader = 0;
+  while (i < args.length) {
+    if (blank(args[i]) || args[i] === 0x3a) {
+      i++;
+      continue;
+    }
+    if (!hex(args[i]) || !hex(args[i + 1])) break;
+    if (count < 4) header.push(parseInt(String.fromCharCode(args[i]!, args[i + 1]!), 16));
+    i += 2;
+    if (++count === 4) afterHeader = i;
+  }
+  // a header, Lc and at least one data byte; `00200081` alone asks the PIN's status
+  if (count <= 5) return undefined;
+  return isSecretCommand(Uint8Array.from(header)) ? afterHeader : undefined;
 }
 
 /** Send `apdu`; with `more`, follow 61xx with GET RESPONSE and join the data (`--more`). */
@@ -67,6 +102,7 @@ export const apdu: Command = {
     "--exlen is accepted for compatibility (responses are never truncated).",
     "Without HEXSTRING only the card is checked.",
   ].join("\n"),
+  secretArgs: secretApduStart,
   async run(ctx, line) {
     const { options, rest } = parseLine(line);
     const card = await openCard(ctx);

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { aid, Harness, transactData } from "../_testing.ts";
-import { parseApduHex } from "./apdu.ts";
+import { parseApduHex, secretApduStart } from "./apdu.ts";
 
 Deno.test("parseApduHex() allows blanks and colons and stops at other characters", () => {
   assertEquals([...parseApduHex("00 a4:04 00")], [0x00, 0xa4, 0x04, 0x00]);
@@ -44,4 +44,22 @@ Deno.test("APDU without a card is ENODEV", async () => {
     "ERR 100696144 No such device <SCD>",
   ]);
   await client.close();
+});
+
+Deno.test("secretApduStart() redacts the data of PIN- and key-carrying APDUs after the header", () => {
+  const at = (line: string) => {
+    const from = secretApduStart(new TextEncoder().encode(line));
+    return from === undefined ? undefined : line.slice(0, from);
+  };
+  assertEquals(at("00200081 06 313233343536"), "00200081");
+  assertEquals(at("--more 00:24:00:83:10:31323334353637383132333435363738"), "--more 00:24:00:83");
+  assertEquals(at("00 2C 02 81 06 313233343536"), "00 2C 02 81");
+  assertEquals(at("00DA00D510" + "00".repeat(16)), "00DA00D5"); // AES key
+  assertEquals(at("00DB3FFF0A" + "00".repeat(10)), "00DB3FFF"); // key import
+  // no data: the PIN status query; other commands; no APDU at all
+  assertEquals(at("0020008100"), undefined);
+  assertEquals(at("00200081"), undefined);
+  assertEquals(at("00CA006E00"), undefined);
+  assertEquals(at("002A9E9A0401020304"), undefined);
+  assertEquals(at("--atr"), undefined);
 });
