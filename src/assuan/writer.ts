@@ -15,9 +15,11 @@
  *   A partial line waits for more data or for {@linkcode AssuanWriter.flushData}.
  *
  * Confidential output (libassuan's `assuan_begin_confidential`): between
- * {@linkcode AssuanWriter.beginConfidential} and {@linkcode AssuanWriter.endConfidential} the
- * D lines are traced as `[redacted N bytes]`. Only D lines: a handler's secret is its data,
- * and the status and OK/ERR lines around it stay readable in the trace.
+ * {@linkcode AssuanWriter.beginConfidential} and {@linkcode AssuanWriter.endConfidential}
+ * every line is traced as `[redacted N bytes]`, as libassuan logs every line of a
+ * confidential context as "[Confidential data not shown]". A handler begins it right before
+ * its secret (PKDECRYPT after `S PADDING`), and the server ends it before the OK/ERR reply, so
+ * the lines around the secret stay readable.
  * @module
  */
 
@@ -94,12 +96,12 @@ export class AssuanWriter {
     return this.#failed;
   }
 
-  /** Whether D lines are written as confidential (redacted in the trace). */
+  /** Whether lines are written as confidential (redacted in the trace). */
   get confidential(): boolean {
     return this.#confidential;
   }
 
-  /** From now on, D lines are confidential; buffered data becomes confidential too. */
+  /** From now on, lines are confidential; buffered data becomes confidential too. */
   beginConfidential(): void {
     this.#confidential = true;
   }
@@ -115,7 +117,7 @@ export class AssuanWriter {
   /** Write one line (`assuan_write_line`). */
   async line(text: string | Uint8Array): Promise<void> {
     const line = limitLine(bytesOf(text));
-    this.#trace?.outgoing(line);
+    this.#traceOut(line);
     await this.#send(join(line, "\n"));
   }
 
@@ -182,9 +184,13 @@ export class AssuanWriter {
   async #sendDataLine(): Promise<void> {
     const line = Uint8Array.from(this.#data);
     this.discardData();
+    this.#traceOut(line);
+    await this.#send(join(line, "\n"));
+  }
+
+  #traceOut(line: Uint8Array): void {
     if (this.#confidential) this.#trace?.outgoingRedacted(line.length);
     else this.#trace?.outgoing(line);
-    await this.#send(join(line, "\n"));
   }
 
   async #send(bytes: Uint8Array): Promise<void> {

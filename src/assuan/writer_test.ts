@@ -119,7 +119,7 @@ Deno.test("AssuanWriter rejects every write after the first failure", async () =
   assertEquals((w.failure as Error).message, "EPIPE");
 });
 
-Deno.test("AssuanWriter.beginConfidential() traces D lines by length only, other lines in full", async () => {
+Deno.test("AssuanWriter.beginConfidential() traces lines by length only until endConfidential()", async () => {
   const { chunks, stream } = collector();
   const trace = new MemoryTrace();
   const w = new AssuanWriter(stream, { trace });
@@ -128,6 +128,7 @@ Deno.test("AssuanWriter.beginConfidential() traces D lines by length only, other
   w.beginConfidential();
   await w.data(secret);
   await w.flushData();
+  await w.status("PRIVATE-DO-3", "note");
   w.endConfidential();
   await w.data(enc.encode("public"));
   await w.flushData();
@@ -136,12 +137,14 @@ Deno.test("AssuanWriter.beginConfidential() traces D lines by length only, other
   assertEquals(linesOf(chunks).map((l) => dec.decode(l)), [
     "S PADDING 0",
     "D session-key-%25-0123456789",
+    "S PRIVATE-DO-3 note",
     "D public",
     "OK",
   ]);
   assertEquals(trace.lines, [
     "-> S PADDING 0",
     "-> [redacted 28 bytes]",
+    "-> [redacted 19 bytes]",
     "-> D public",
     "-> OK",
   ]);

@@ -74,8 +74,8 @@ function normalizeText(text: string): string {
 
 /** Normalizes one line of known direction. */
 export function normalizeLine(dir: "<-" | "->", text: string): NormalLine {
-  // scd-ts redacts only D lines on output (PKDECRYPT's plaintext), which stock logs as a hex
-  // dump of random bytes: both are binary data
+  // scd-ts's redacted output is PKDECRYPT's plaintext (or an APDU's / GETATTR PRIVATE-DO-3's
+  // secret, which no workflow reads); stock logs that D line as a hex dump of random bytes
   if (dir === "->" && TRACE_REDACTED.test(text)) return "-> D <binary>";
   if (text === STOCK_CONFIDENTIAL || TRACE_REDACTED.test(text)) return `${dir} <confidential>`;
   // inquiries whose answer is secret (PIN, private key): stock hides the INQUIRE line itself

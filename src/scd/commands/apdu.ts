@@ -8,7 +8,7 @@
  */
 
 import type { CardChannel } from "../../pcsc/mod.ts";
-import { isSecretCommand } from "../../log.ts";
+import { isSecretCommand, isSecretResponse } from "../../log.ts";
 import { toHex } from "../../util/bytes.ts";
 import { type Command, openCard, parseLine } from "../command.ts";
 import { cardAtrStatus, sendStatus } from "../status.ts";
@@ -122,6 +122,10 @@ export const apdu: Command = {
     if (wantAtr === "status") await sendStatus(ctx.conn, cardAtrStatus(toHex(atr)));
     else if (wantAtr === "data") await ctx.conn.data(atr);
     else if (wantAtr === "dump") await ctx.conn.data(atrDump(atr));
-    if (response) await ctx.conn.data(response);
+    if (response) {
+      // a decrypted session key or a PIN-protected DO: kept out of the trace like PKDECRYPT's
+      if (isSecretResponse(bytes)) ctx.conn.beginConfidential();
+      await ctx.conn.data(response);
+    }
   },
 };

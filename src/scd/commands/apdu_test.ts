@@ -1,4 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { MemoryTrace } from "../../assuan/mod.ts";
 import { aid, Harness, transactData } from "../_testing.ts";
 import { parseApduHex, secretApduStart } from "./apdu.ts";
 
@@ -62,4 +63,24 @@ Deno.test("secretApduStart() redacts the data of PIN- and key-carrying APDUs aft
   assertEquals(at("00CA006E00"), undefined);
   assertEquals(at("002A9E9A0401020304"), undefined);
   assertEquals(at("--atr"), undefined);
+});
+
+Deno.test("APDU traces the answer of GET DATA 0103 or PSO:DECIPHER as redacted, still sends it", async () => {
+  const h = new Harness();
+  h.insert("R", aid("00000003"), {
+    transmit: (apdu) =>
+      apdu[1] === 0xca || apdu[1] === 0x2a
+        ? Uint8Array.of(0x6e, 0x6f, 0x74, 0x65, 0x90, 0x00)
+        : Uint8Array.of(0x90, 0x00),
+  });
+  const trace = new MemoryTrace();
+  const { client } = await h.connect({ trace });
+  const r = await transactData(client, "APDU 00CA010300");
+  assertEquals([...r.data], [0x6e, 0x6f, 0x74, 0x65, 0x90, 0x00]);
+  await transactData(client, "APDU 002A80860401020304");
+  await transactData(client, "APDU 00CA010100"); // PRIVATE-DO-1: readable by anyone
+  await client.close();
+  const text = trace.lines.join("\n");
+  assertEquals(trace.lines.filter((l) => l === "-> [redacted 8 bytes]").length, 2, text);
+  assertEquals(trace.lines.filter((l) => l.startsWith("-> D note")).length, 1, text);
 });
