@@ -19,6 +19,7 @@ import {
   loadConfig,
   parseArgs,
   type ParsedArgs,
+  pinPolicyOf,
   readerSetting,
   resolveHomedir,
   runDaemon,
@@ -78,7 +79,7 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
 
 /** Opens the OpenPGP application with the configured policies. */
 function openPgpOpener(config: ScdConfig): AppOpener {
-  const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
+  const pinPolicy = pinPolicyOf(config);
   return async ({ backend, reader }) => {
     // loaded when a card is first opened, not before the greeting
     const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");

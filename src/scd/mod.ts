@@ -29,6 +29,7 @@ export {
   envName,
   loadConfig,
   parseConfigFile,
+  pinPolicyOf,
   resolveConfig,
   type ScdConfig,
 } from "./config.ts";

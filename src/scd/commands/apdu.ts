@@ -4,13 +4,24 @@
  * card status words are data, not errors. Each APDU is its own transaction and is sent
  * verbatim: no application is re-selected (gpg's factory reset sends its own SELECT), and a
  * VERIFY is never repeated by the reader layer's retry.
+ *
+ * Strict PIN policy (docs/pin-policy.md): a raw VERIFY, CHANGE REFERENCE DATA or RESET RETRY
+ * COUNTER with data may leave a PIN verified, and scd-ts does not know which application it
+ * was for, so the transaction ends with a card reset (`SCARD_RESET_CARD`), which clears every
+ * security status. Only a refusal (63Cx, or an error 64xx–6Fxx: ISO 7816-4 §5.6, the command
+ * was not executed) skips the reset: gpg's factory reset blocks the PINs with wrong VERIFYs
+ * and needs the application to stay selected between them. An answer lost on the way counts
+ * as accepted. A reader that cannot reset refuses the APDU instead of sending it.
+ * `pin-policy session` sends it without a reset, as stock does.
  * @module
  */
 
 import type { CardChannel } from "../../pcsc/mod.ts";
 import { isSecretCommand, isSecretResponse } from "../../log.ts";
 import { toHex } from "../../util/bytes.ts";
+import { GpgError } from "../../gpg_error/mod.ts";
 import { type Command, openCard, parseLine } from "../command.ts";
+import { pinPolicyOf } from "../config.ts";
 import { cardAtrStatus, sendStatus } from "../status.ts";
 
 /** Hex digits in pairs, blanks and colons between them; stops at anything else (`hex_to_buffer`). */
@@ -59,6 +70,21 @@ export function secretApduStart(args: Uint8Array): number | undefined {
   // a header, Lc and at least one data byte; `00200081` alone asks the PIN's status
   if (count <= 5) return undefined;
   return isSecretCommand(Uint8Array.from(header)) ? afterHeader : undefined;
+}
+
+/** INS of the commands that carry a PIN or reset code (ISO 7816-4 §11.5.6–11.5.10). */
+const PIN_INS = new Set([0x20, 0x24, 0x2c]);
+
+/** Whether `apdu` may leave a PIN verified: VERIFY / CHANGE / RESET RETRY COUNTER with data. */
+export function carriesPin(apdu: Uint8Array): boolean {
+  return apdu.length > 5 && PIN_INS.has(apdu[1] ?? -1);
+}
+
+/** Whether the card refused the command: 63Cx (wrong PIN) or an error 64xx–6Fxx. */
+export function refused(response: Uint8Array): boolean {
+  const sw1 = response[response.length - 2] ?? 0;
+  const sw2 = response[response.length - 1] ?? 0;
+  return (sw1 === 0x63 && (sw2 & 0xf0) === 0xc0) || (sw1 >= 0x64 && sw1 <= 0x6f);
 }
 
 /** Send `apdu`; with `more`, follow 61xx with GET RESPONSE and join the data (`--more`). */
@@ -115,10 +141,28 @@ export const apdu: Command = {
       ? "status"
       : undefined;
     const more = options.has("more");
-    const { atr, response } = await ctx.cards.withCard(card, async (channel) => ({
-      atr: channel.atr,
-      response: bytes.length > 0 ? await exchange(channel, bytes, more) : undefined,
-    }), { signal: ctx.signal });
+    const reset = carriesPin(bytes) && pinPolicyOf(ctx.daemon.config) === "strict";
+    const { atr, response } = await ctx.cards.withCard(card, async (channel) => {
+      if (!reset) {
+        const response = bytes.length > 0 ? await exchange(channel, bytes, more) : undefined;
+        return { atr: channel.atr, response };
+      }
+      const resetOnEnd = channel.resetOnEnd?.bind(channel);
+      if (!resetOnEnd) {
+        throw new GpgError("NOT_SUPPORTED", {
+          description: "the reader cannot reset the card after a raw PIN command",
+        });
+      }
+      let response;
+      try {
+        response = await exchange(channel, bytes, more);
+      } catch (e) {
+        resetOnEnd(); // the card may have accepted it
+        throw e;
+      }
+      if (!refused(response)) resetOnEnd();
+      return { atr: channel.atr, response };
+    }, { signal: ctx.signal });
     if (wantAtr === "status") await sendStatus(ctx.conn, cardAtrStatus(toHex(atr)));
     else if (wantAtr === "data") await ctx.conn.data(atr);
     else if (wantAtr === "dump") await ctx.conn.data(atrDump(atr));

@@ -1,7 +1,8 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { MemoryTrace } from "../../assuan/mod.ts";
 import { aid, Harness, transactData } from "../_testing.ts";
-import { parseApduHex, secretApduStart } from "./apdu.ts";
+import { carriesPin, parseApduHex, refused, secretApduStart } from "./apdu.ts";
+import { fromHex } from "../../util/bytes.ts";
 
 Deno.test("parseApduHex() allows blanks and colons and stops at other characters", () => {
   assertEquals([...parseApduHex("00 a4:04 00")], [0x00, 0xa4, 0x04, 0x00]);
@@ -83,4 +84,18 @@ Deno.test("APDU traces the answer of GET DATA 0103 or PSO:DECIPHER as redacted, 
   const text = trace.lines.join("\n");
   assertEquals(trace.lines.filter((l) => l === "-> [redacted 8 bytes]").length, 2, text);
   assertEquals(trace.lines.filter((l) => l.startsWith("-> D note")).length, 1, text);
+});
+
+Deno.test("carriesPin() and refused(): which raw APDUs end in the strict reset", () => {
+  assertEquals(carriesPin(fromHex("0020008106313233343536")), true);
+  assertEquals(carriesPin(fromHex("002400810C313233343536313233343536")), true);
+  assertEquals(carriesPin(fromHex("002C028106313233343536")), true);
+  assertEquals(carriesPin(fromHex("0020008100")), false); // status query
+  assertEquals(carriesPin(fromHex("002A9E9A0401020304")), false);
+  // accepted (or unknown) → reset; a wrong PIN or an error → the card stays as it was
+  for (const sw of ["9000", "6100", "6283"]) assertEquals(refused(fromHex(sw)), false, sw);
+  for (const sw of ["63C2", "6983", "6982", "6A80", "6D00", "6700"]) {
+    assertEquals(refused(fromHex(sw)), true, sw);
+  }
+  assertEquals(refused(fromHex("6310")), false); // a warning, not a refusal
 });
