@@ -185,7 +185,18 @@ export class AssuanWriter {
     const line = Uint8Array.from(this.#data);
     this.discardData();
     this.#traceOut(line);
-    await this.#send(join(line, "\n"));
+    const wire = join(line, "\n");
+    try {
+      await this.#send(wire);
+    } finally {
+      // A confidential line is a secret (a session key): wipe our copies once the sink has
+      // taken it. Sinks must be done with a chunk when its write resolves, as a socket is
+      // (Deno writes it to the kernel first); TestClient copies for the same reason.
+      if (this.#confidential) {
+        line.fill(0);
+        wire.fill(0);
+      }
+    }
   }
 
   #traceOut(line: Uint8Array): void {

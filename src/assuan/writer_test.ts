@@ -9,7 +9,8 @@ const dec = new TextDecoder();
 
 function collector(): { chunks: Uint8Array[]; stream: WritableStream<Uint8Array> } {
   const chunks: Uint8Array[] = [];
-  return { chunks, stream: new WritableStream({ write: (c) => void chunks.push(c) }) };
+  // copies, as a socket does: the writer wipes confidential lines once written
+  return { chunks, stream: new WritableStream({ write: (c) => void chunks.push(c.slice()) }) };
 }
 
 function linesOf(chunks: Uint8Array[]): Uint8Array[] {
@@ -148,4 +149,26 @@ Deno.test("AssuanWriter.beginConfidential() traces lines by length only until en
     "-> D public",
     "-> OK",
   ]);
+});
+
+Deno.test("AssuanWriter wipes a confidential D line once the sink has taken it", async () => {
+  const taken: Uint8Array[] = [];
+  const copies: string[] = [];
+  const w = new AssuanWriter(
+    new WritableStream({
+      write: (c) => {
+        taken.push(c);
+        copies.push(dec.decode(c));
+      },
+    }),
+  );
+  w.beginConfidential();
+  await w.data(enc.encode("session-key"));
+  await w.flushData();
+  w.endConfidential();
+  await w.data(enc.encode("public"));
+  await w.flushData();
+  assertEquals(copies, ["D session-key\n", "D public\n"]);
+  assertEquals(taken[0]!.every((b) => b === 0), true); // our buffer, wiped after the write
+  assertEquals(dec.decode(taken[1]!), "D public\n"); // not a secret: left alone
 });

@@ -142,6 +142,7 @@ export const apdu: Command = {
       : undefined;
     const more = options.has("more");
     const reset = carriesPin(bytes) && pinPolicyOf(ctx.daemon.config) === "strict";
+    const header = bytes.slice(0, 4);
     const { atr, response } = await ctx.cards.withCard(card, async (channel) => {
       if (!reset) {
         const response = bytes.length > 0 ? await exchange(channel, bytes, more) : undefined;
@@ -166,10 +167,15 @@ export const apdu: Command = {
     if (wantAtr === "status") await sendStatus(ctx.conn, cardAtrStatus(toHex(atr)));
     else if (wantAtr === "data") await ctx.conn.data(atr);
     else if (wantAtr === "dump") await ctx.conn.data(atrDump(atr));
+    bytes.fill(0); // may hold a PIN
     if (response) {
-      // a decrypted session key or a PIN-protected DO: kept out of the trace like PKDECRYPT's
-      if (isSecretResponse(bytes)) ctx.conn.beginConfidential();
-      await ctx.conn.data(response);
+      try {
+        // a decrypted session key or a PIN-protected DO: kept out of the trace like PKDECRYPT's
+        if (isSecretResponse(header)) ctx.conn.beginConfidential();
+        await ctx.conn.data(response);
+      } finally {
+        response.fill(0);
+      }
     }
   },
 };
