@@ -21,6 +21,7 @@ import {
   loadConfig,
   parseArgs,
   type ParsedArgs,
+  pinPolicyOf,
   readerSetting,
   resolveHomedir,
   runDaemon,
@@ -82,7 +83,7 @@ async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
 
 /** Opens the OpenPGP application with the configured policies. */
 function openPgpOpener(config: ScdConfig): AppOpener {
-  const pinPolicy = config.values.get("pin-policy") === "session" ? "session" : "strict";
+  const pinPolicy = pinPolicyOf(config);
   const { holdMs, holdMaxMs, off } = burstHold(config);
   if (off) log.info("Burst hold off: {why}", { why: off });
   return async ({ backend, reader }) => {

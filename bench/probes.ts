@@ -1,7 +1,8 @@
 /**
  * Daemon-level numbers, without gpg: time from start to the Assuan greeting (main.ts, the
  * bundle, stock scdaemon), scd-ts's RSS idle and after many signs, and the time per PKSIGN
- * over Assuan with a zero-latency card (the daemon's own cost plus pcscd/vpcd transport).
+ * over Assuan with a zero-latency card (the daemon's own cost plus pcscd/vpcd transport), and
+ * the Assuan line reader on 1 MiB of short lines.
  * @module
  */
 
@@ -10,6 +11,7 @@ import { fromHex } from "../src/util/bytes.ts";
 import { STOCK_SCDAEMON } from "../tests/bed/gnupg.ts";
 import { REPO_ROOT } from "../tests/bed/vcard.ts";
 import { AssuanChild, rssMib } from "./assuan.ts";
+import { lineReaderMs, type LineReaderNumbers } from "./line_reader.ts";
 import { type BenchBed, benchCard, benchHome, type Template, USER_PIN } from "./bed.ts";
 import { p50p95, percentile, round } from "./stats.ts";
 
@@ -125,6 +127,8 @@ export interface ProbeNumbers {
   signs: number;
   scdTsSignMs: { p50: number; p95: number };
   stockSignMs: { p50: number; p95: number };
+  /** The Assuan line reader alone, in process (bench/line_reader.ts). */
+  lineReader: LineReaderNumbers;
 }
 
 async function settle(ms: number): Promise<void> {
@@ -184,6 +188,7 @@ export async function probeDaemons(
       signs: options.signs,
       scdTsSignMs: p50p95(s.times),
       stockSignMs: p50p95(stockTimes),
+      lineReader: await lineReaderMs(),
     };
   } finally {
     await home.close();

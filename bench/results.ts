@@ -34,6 +34,8 @@ function probeLines(p: ProbeNumbers | undefined): string {
     `- PKSIGN over Assuan, zero-latency card (daemon + pcscd/vpcd, no gpg): scd-ts p50` +
     ` ${p.scdTsSignMs.p50} ms / p95 ${p.scdTsSignMs.p95} ms; stock p50 ${p.stockSignMs.p50} ms /` +
     ` p95 ${p.stockSignMs.p95} ms`,
+    `- Assuan line reader, in process, 1 MiB in 64 KiB chunks (p50): empty lines` +
+    ` ${p.lineReader.newlinesMs} ms, \`NOP\` lines ${p.lineReader.nopsMs} ms`,
   ].join("\n");
 }
 

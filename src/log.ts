@@ -9,8 +9,9 @@
  * Secrets: binary values must be passed as top-level properties. The sink renders a property
  * named `apdu` with {@linkcode redactApdu} (VERIFY, CHANGE REFERENCE DATA, RESET RETRY
  * COUNTER, key-import and secret-key PUT DATA bodies are replaced by their length — by INS,
- * not by luck; style.md §3.11), `response` with {@linkcode redactResponse} (PSO:DECIPHER
- * results hidden), and any other byte array only as `[N bytes]`.
+ * not by luck; style.md §3.11), `response` with {@linkcode redactResponse} (the answers of
+ * PSO:DECIPHER and of GET DATA 0103/0104 hidden; `answers`, when given, names the command a
+ * GET RESPONSE continues), and any other byte array only as `[N bytes]`.
  * @module
  */
 
@@ -99,8 +100,17 @@ const SECRET_INS = new Set([
   0x2c, // RESET RETRY COUNTER: reset code ‖ new PIN
   0xdb, // PUT DATA (odd): private key import (3FFF extended header list)
 ]);
-/** PUT DATA (DA) tags holding secrets: D1/D2 SM keys, D3 reset code, D5 AES key. */
-const SECRET_PUT_DATA = new Set([0xd1, 0xd2, 0xd3, 0xd5]);
+/**
+ * PUT DATA (DA) tags holding secrets: D1/D2 SM keys, D3 reset code, D5 AES key, and the
+ * private use DOs 0103/0104, which only PW1 (82) and PW3 may read (OpenPGP card 3.4 §4.4.1).
+ */
+const SECRET_PUT_DATA = new Set([0x00d1, 0x00d2, 0x00d3, 0x00d5, 0x0103, 0x0104]);
+/** GET DATA (CA) tags whose value is secret: the PIN-protected private use DOs. */
+const SECRET_GET_DATA = new Set([0x0103, 0x0104]);
+
+function tagOf(apdu: Uint8Array): number {
+  return ((apdu[2] ?? 0) << 8) | (apdu[3] ?? 0);
+}
 
 /** Split a command APDU into header+Lc and body (short or extended length). */
 function splitApdu(apdu: Uint8Array): { head: Uint8Array; body: Uint8Array; rest: Uint8Array } {
@@ -120,11 +130,22 @@ function splitApdu(apdu: Uint8Array): { head: Uint8Array; body: Uint8Array; rest
   };
 }
 
-function isSecretCommand(apdu: Uint8Array): boolean {
+/** Whether a command APDU's data is a secret (a PIN, a key, a private DO), by INS and tag. */
+export function isSecretCommand(apdu: Uint8Array): boolean {
   const ins = apdu[1];
   if (ins === undefined) return false;
   if (SECRET_INS.has(ins)) return true;
-  return ins === 0xda && apdu[2] === 0x00 && SECRET_PUT_DATA.has(apdu[3] ?? -1);
+  return ins === 0xda && apdu.length >= 4 && SECRET_PUT_DATA.has(tagOf(apdu));
+}
+
+/**
+ * Whether the answer to a command APDU is a secret: PSO:DECIPHER (a session key or shared
+ * point) and GET DATA of 0103/0104. Only the header (CLA INS P1 P2) is looked at.
+ */
+export function isSecretResponse(command: Uint8Array | undefined): boolean {
+  if (command === undefined || command.length < 4) return false;
+  if (command[1] === 0x2a) return command[2] === 0x80 && command[3] === 0x86;
+  return command[1] === 0xca && SECRET_GET_DATA.has(tagOf(command));
 }
 
 /** Hex of a command APDU with the body of secret-bearing commands replaced by its length. */
@@ -135,20 +156,23 @@ export function redactApdu(apdu: Uint8Array): string {
   return `${toHex(head)} [redacted ${body.length} bytes]${rest.length ? " " + toHex(rest) : ""}`;
 }
 
-/** Hex of a response APDU; the data of a PSO:DECIPHER result (a session key) is hidden. */
+/**
+ * Hex of a response APDU to `command` (for a GET RESPONSE: the command whose answer it
+ * continues); the data of a secret answer ({@linkcode isSecretResponse}) is hidden.
+ */
 export function redactResponse(command: Uint8Array | undefined, response: Uint8Array): string {
-  const decipher = command?.[1] === 0x2a && command[2] === 0x80 && command[3] === 0x86;
-  if (!decipher || response.length <= 2) return toHex(response);
+  if (!isSecretResponse(command) || response.length <= 2) return toHex(response);
   return `[redacted ${response.length - 2} bytes] ${toHex(response.subarray(response.length - 2))}`;
 }
 
 function renderProperties(props: Record<string, unknown>): Map<unknown, string> {
   const out = new Map<unknown, string>();
   const apdu = props.apdu instanceof Uint8Array ? props.apdu : undefined;
+  const answers = props.answers instanceof Uint8Array ? props.answers : apdu;
   for (const [key, value] of Object.entries(props)) {
     if (!(value instanceof Uint8Array)) continue;
-    if (key === "apdu") out.set(value, redactApdu(value));
-    else if (key === "response") out.set(value, redactResponse(apdu, value));
+    if (key === "apdu" || key === "answers") out.set(value, redactApdu(value));
+    else if (key === "response") out.set(value, redactResponse(answers, value));
     else out.set(value, `[${value.length} bytes]`);
   }
   return out;

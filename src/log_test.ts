@@ -146,3 +146,34 @@ Deno.test("redactingSink() passes redacted records to the wrapped sink", () => {
   sink(record(["x ", apdu, ""], { apdu }));
   assertEquals(seen[0]!.message[1], "0024008302 [redacted 2 bytes]");
 });
+
+Deno.test("redactApdu() hides PUT DATA of the private DOs 0103/0104, not 0101/0102", () => {
+  assertEquals(redactApdu(fromHex("00DA0103046E6F7465")), "00DA010304 [redacted 4 bytes]");
+  assertEquals(redactApdu(fromHex("00DA0104046E6F7465")), "00DA010404 [redacted 4 bytes]");
+  assertEquals(redactApdu(fromHex("00DA0101046E6F7465")), "00DA0101046E6F7465");
+});
+
+Deno.test("redactResponse() hides GET DATA of 0103/0104, not 0101/0102", () => {
+  assertEquals(
+    redactResponse(fromHex("00CA010300"), fromHex("6E6F74659000")),
+    "[redacted 4 bytes] 9000",
+  );
+  assertEquals(
+    redactResponse(fromHex("00CA010400"), fromHex("6E6F74659000")),
+    "[redacted 4 bytes] 9000",
+  );
+  assertEquals(redactResponse(fromHex("00CA010100"), fromHex("6E6F74659000")), "6E6F74659000");
+  assertEquals(redactResponse(fromHex("00CA010300"), fromHex("6982")), "6982");
+});
+
+Deno.test("redactRecord() judges a response by `answers` when given (a GET RESPONSE continuation)", () => {
+  const apdu = fromHex("00C0000010");
+  const response = fromHex("0102030405069000");
+  const out = redactRecord(record([apdu, " -> ", response], {
+    apdu,
+    response,
+    answers: fromHex("002A8086"),
+  }));
+  assertEquals(out.message, ["00C0000010", " -> ", "[redacted 6 bytes] 9000"]);
+  assertEquals(redactRecord(record([response], { apdu, response })).message, ["0102030405069000"]);
+});

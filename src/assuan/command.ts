@@ -17,6 +17,13 @@ export interface Command<Ctx> {
   readonly help?: string;
   /** `args` is the text after the verb; `rawArgs` the same as sent, for binary values. */
   run(ctx: Ctx, args: string, rawArgs?: Uint8Array): Promise<void>;
+  /**
+   * Where a secret starts in `rawArgs` (the argument bytes as sent), or undefined when the
+   * line holds none. The trace then records the line up to there and `[redacted N bytes]`
+   * for the rest: SETATTR AESKEY's value, a raw VERIFY's PIN. Decided from the line alone,
+   * before `run`, since the line is traced when it is taken.
+   */
+  secretArgs?(rawArgs: Uint8Array): number | undefined;
 }
 
 /** Why a session ended. */

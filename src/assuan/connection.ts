@@ -49,6 +49,11 @@ export interface Connection {
   data(bytes: Uint8Array | string): Promise<void>;
   /** Send buffered data now as a (short) D line. */
   flushData(): Promise<void>;
+  /**
+   * Mark this command's data output confidential (libassuan's `assuan_begin_confidential`):
+   * its D lines are traced as `[redacted N bytes]`. Lasts until the command's reply is sent.
+   */
+  beginConfidential(): void;
   /** `INQUIRE <KEYWORD>[ <args>]`; resolves with the client's data after END. */
   inquire(keyword: string, args?: string, options?: InquireOptions): Promise<Uint8Array>;
   /** `# <text>`. */
@@ -178,6 +183,10 @@ export class AssuanConnection implements Connection {
     await this.writer.flushData();
   }
 
+  beginConfidential(): void {
+    this.writer.beginConfidential();
+  }
+
   async comment(text: string): Promise<void> {
     await this.writer.comment(text);
   }
@@ -238,11 +247,20 @@ export class AssuanConnection implements Connection {
     }
   }
 
-  /** Next line for the server loop (traced), or the end of input / an over-long line. */
+  /**
+   * Next line for the server loop, or the end of input / an over-long line. The server
+   * traces the line with {@linkcode traceLine} once it knows the command (its secret part).
+   */
   async readLine(): Promise<ReadResult> {
-    const r = await this.#next(this.#session.signal);
-    if (r.kind === "line") this.#trace?.incoming(r.bytes);
-    return r;
+    return await this.#next(this.#session.signal);
+  }
+
+  /** Trace a line the server loop took; bytes from `secretFrom` on are redacted. */
+  traceLine(bytes: Uint8Array, secretFrom?: number): void {
+    if (secretFrom === undefined || secretFrom >= bytes.length) this.#trace?.incoming(bytes);
+    else {
+      this.#trace?.incomingRedacted(bytes.length - secretFrom, bytes.subarray(0, secretFrom));
+    }
   }
 
   /** Start a command: a fresh signal, already aborted if the session is. */
@@ -251,6 +269,7 @@ export class AssuanConnection implements Connection {
     if (this.#session.signal.aborted) controller.abort(this.#session.signal.reason);
     this.#command = controller;
     this.#okText = undefined;
+    this.writer.endConfidential(); // each command starts in the clear
     return controller.signal;
   }
 

@@ -12,6 +12,11 @@
  * libassuan does (`GPG_ERR_ASS_INCOMPLETE_LINE`).
  *
  * Consumed bytes are zeroed in the internal buffer, since inquiry replies carry PINs.
+ *
+ * Cost is linear in the input: the buffer keeps a read offset, a line is taken by moving it,
+ * and the unread rest (less than one line when more input is needed) is moved to the front
+ * only when a chunk does not fit behind it. {@linkcode LineReader.bytesMoved} counts every
+ * byte copied inside the reader so that tests can check this without timing.
  * @module
  */
 
@@ -40,21 +45,30 @@ const CR = 0x0d;
 export class LineReader {
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #max: number;
+  /** Unread bytes are `#buf[#start..#end)`; bytes outside that range are zero. */
   #buf = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
   #eof = false;
+  #moved = 0;
 
   constructor(source: ReadableStream<Uint8Array>, options: LineReaderOptions = {}) {
     this.#reader = source.getReader();
     this.#max = options.maxLineLength ?? ASSUAN_LINELENGTH;
   }
 
+  /** Bytes copied inside the reader so far (chunks taken in, compaction, growth, lines out). */
+  get bytesMoved(): number {
+    return this.#moved;
+  }
+
   /** Read the next line, an over-long line report, or end of input. */
   async read(): Promise<ReadResult> {
     for (;;) {
-      const lf = this.#buf.indexOf(LF);
+      const lf = this.#indexOfLf();
       if (lf >= 0 && lf < this.#max) return { kind: "line", bytes: this.#take(lf) };
-      if (lf >= 0 || this.#buf.length >= this.#max) return await this.#skipLongLine();
-      if (this.#eof) return { kind: "eof", partial: this.#drop(this.#buf.length) };
+      if (lf >= 0 || this.#length >= this.#max) return await this.#skipLongLine();
+      if (this.#eof) return { kind: "eof", partial: this.#drop(this.#length) };
       await this.#fill();
     }
   }
@@ -62,7 +76,7 @@ export class LineReader {
   /** Stop reading and release the source. */
   async cancel(): Promise<void> {
     this.#eof = true;
-    this.#drop(this.#buf.length);
+    this.#drop(this.#length);
     try {
       await this.#reader.cancel();
     } catch {
@@ -70,33 +84,46 @@ export class LineReader {
     }
   }
 
+  get #length(): number {
+    return this.#end - this.#start;
+  }
+
+  /** Offset of the first LF from the read offset, or -1. */
+  #indexOfLf(): number {
+    if (this.#start === this.#end) return -1;
+    const at = this.#buf.indexOf(LF, this.#start); // bytes past #end are zero, never LF
+    return at >= 0 && at < this.#end ? at - this.#start : -1;
+  }
+
   async #skipLongLine(): Promise<ReadResult> {
     let skipped = 0;
     for (;;) {
-      const lf = this.#buf.indexOf(LF);
+      const lf = this.#indexOfLf();
       if (lf >= 0) {
         skipped += this.#drop(lf + 1) - 1;
         return { kind: "too-long", length: skipped };
       }
-      skipped += this.#drop(this.#buf.length);
+      skipped += this.#drop(this.#length);
       if (this.#eof) return { kind: "eof", partial: skipped };
       await this.#fill();
     }
   }
 
-  /** Remove the line ending at `lf` from the buffer and return it without CR/LF. */
+  /** Remove the line ending at `lf` (from the read offset) and return it without CR/LF. */
   #take(lf: number): Uint8Array {
-    const end = lf > 0 && this.#buf[lf - 1] === CR ? lf - 1 : lf;
-    const line = this.#buf.slice(0, end);
+    const at = this.#start + lf;
+    const end = lf > 0 && this.#buf[at - 1] === CR ? at - 1 : at;
+    const line = this.#buf.slice(this.#start, end);
+    this.#moved += line.length;
     this.#drop(lf + 1);
     return line;
   }
 
-  /** Drop `n` bytes from the front of the buffer, zeroing them; returns `n`. */
+  /** Drop `n` bytes at the read offset, zeroing them; returns `n`. */
   #drop(n: number): number {
-    const rest = this.#buf.slice(n);
-    this.#buf.fill(0);
-    this.#buf = rest;
+    this.#buf.fill(0, this.#start, this.#start + n);
+    this.#start += n;
+    if (this.#start === this.#end) this.#start = this.#end = 0;
     return n;
   }
 
@@ -113,11 +140,28 @@ export class LineReader {
       this.#eof = true;
       return;
     }
-    const next = new Uint8Array(this.#buf.length + chunk.value.length);
-    next.set(this.#buf);
-    next.set(chunk.value, this.#buf.length);
-    this.#buf.fill(0);
+    this.#makeRoom(chunk.value.length);
+    this.#buf.set(chunk.value, this.#end);
+    this.#end += chunk.value.length;
+    this.#moved += chunk.value.length;
     chunk.value.fill(0);
-    this.#buf = next;
+  }
+
+  /** Room for `n` more bytes behind the unread ones: compact, or grow when that is not enough. */
+  #makeRoom(n: number): void {
+    if (this.#end + n <= this.#buf.length) return;
+    const length = this.#length;
+    if (length + n <= this.#buf.length) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#buf.fill(0, length, this.#end);
+    } else {
+      const next = new Uint8Array(Math.max(2 * this.#buf.length, length + n, 4096));
+      next.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf.fill(0);
+      this.#buf = next;
+    }
+    this.#moved += length;
+    this.#start = 0;
+    this.#end = length;
   }
 }

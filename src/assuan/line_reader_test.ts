@@ -80,3 +80,33 @@ Deno.test("LineReader honours a smaller maxLineLength", async () => {
     { kind: "eof", partial: 0 },
   ]);
 });
+
+Deno.test("LineReader copies each byte a bounded number of times (linear in the input)", async () => {
+  // 1 MiB of empty lines in 64 KiB chunks: copying the rest of the buffer per line, as the
+  // reader once did, moves about 34 GB here; a read offset moves each byte in and no more
+  const size = 1 << 20;
+  const chunks = Array.from({ length: size / 65536 }, () => new Uint8Array(65536).fill(0x0a));
+  const reader = new LineReader(ReadableStream.from(chunks));
+  let lines = 0;
+  for (let r = await reader.read(); r.kind === "line"; r = await reader.read()) lines++;
+  assertEquals(lines, size);
+  assertEquals(reader.bytesMoved <= 2 * size, true, `${reader.bytesMoved} bytes moved`);
+});
+
+Deno.test("LineReader gives the same lines whatever the chunking (compaction and growth)", async () => {
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const lines = Array.from({ length: 400 }, (_, i) => "x".repeat(rand(900)) + `#${i}`);
+  const all = enc.encode(lines.join("\n") + "\n");
+  for (const max of [1, 7, 100, 1500, 70000]) {
+    const chunks: Uint8Array[] = [];
+    for (let off = 0; off < all.length;) {
+      const n = 1 + rand(max);
+      chunks.push(all.slice(off, off + n));
+      off += n;
+    }
+    const got = await readAll(new LineReader(ReadableStream.from(chunks)));
+    assertEquals(got.slice(0, -1), lines, `chunks up to ${max} bytes`);
+    assertEquals(got.at(-1), { kind: "eof", partial: 0 });
+  }
+});

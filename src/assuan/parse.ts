@@ -88,10 +88,17 @@ export function parseLine(line: Uint8Array, options: ParseOptions = {}): ClientL
 export function commandArgBytes(line: Uint8Array): Uint8Array {
   const nul = line.indexOf(0);
   const text = nul >= 0 ? line.subarray(0, nul) : line;
+  return text.slice(commandArgStart(line));
+}
+
+/** Where {@linkcode commandArgBytes} starts in `line` (after the verb and its blanks). */
+export function commandArgStart(line: Uint8Array): number {
+  const nul = line.indexOf(0);
+  const end = nul >= 0 ? nul : line.length;
   let start = 0;
-  while (start < text.length && !isBlank(text[start])) start++;
-  while (isBlank(text[start])) start++;
-  return text.slice(start);
+  while (start < end && !isBlank(line[start])) start++;
+  while (start < end && isBlank(line[start])) start++;
+  return start;
 }
 
 function parseCommand(line: Uint8Array, strict: boolean): ClientLine {

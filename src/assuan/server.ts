@@ -23,7 +23,7 @@ import { GpgError } from "../gpg_error/mod.ts";
 import { asciiUpper, BUILTIN_NAMES, helpLines, parseOption } from "./builtins.ts";
 import type { Command, Session, SessionEnd, SessionEndReason } from "./command.ts";
 import { AssuanConnection, type Connection } from "./connection.ts";
-import { AssuanSyntaxError, commandArgBytes, parseLine } from "./parse.ts";
+import { AssuanSyntaxError, commandArgBytes, commandArgStart, parseLine } from "./parse.ts";
 import type { TraceSink } from "./trace.ts";
 
 /** Options for {@linkcode AssuanServer}. */
@@ -161,27 +161,41 @@ export class AssuanServer<Ctx> {
       line = parseLine(bytes);
     } catch (e) {
       if (!(e instanceof AssuanSyntaxError)) throw e;
+      conn.traceLine(bytes);
       return await this.#finish(conn, new GpgError("ASS_SYNTAX", { description: e.description }));
     }
+    const entry = line.kind === "command" ? this.#lookup(line.verb) : undefined;
+    const rawArgs = entry?.command ? commandArgBytes(bytes) : undefined;
+    conn.traceLine(bytes, this.#secretFrom(entry, bytes, rawArgs));
     if (line.kind === "empty" || line.kind === "comment") return undefined;
     if (line.kind !== "command") {
       // A D line outside an inquiry (`handle_data_line`).
       return await this.#finish(conn, new GpgError("NOT_IMPLEMENTED"));
     }
-    const entry = this.#lookup(line.verb);
     if (!entry) return await this.#finish(conn, new GpgError("ASS_UNKNOWN_CMD"));
     const call: Call<Ctx> = { conn, session, args: line.args, bye: false };
     const signal = conn.beginCommand();
     let error: unknown;
     try {
       if (entry.command) {
-        await entry.command.run(session.context(signal), line.args, commandArgBytes(bytes));
+        await entry.command.run(session.context(signal), line.args, rawArgs);
       } else await this.#builtin(entry.name, call);
     } catch (e) {
       error = e ?? new Error("Command failed without a reason");
     }
     const okText = conn.endCommand();
     return await this.#finish(conn, error, okText, call.bye, entry.name);
+  }
+
+  /** Where the command's secret starts in the whole line, if it declares one. */
+  #secretFrom(
+    entry: Entry<Ctx> | undefined,
+    bytes: Uint8Array,
+    rawArgs: Uint8Array | undefined,
+  ): number | undefined {
+    if (!entry?.command?.secretArgs || !rawArgs) return undefined;
+    const from = entry.command.secretArgs(rawArgs);
+    return from === undefined ? undefined : commandArgStart(bytes) + from;
   }
 
   #lookup(verb: string): Entry<Ctx> | undefined {
@@ -230,6 +244,8 @@ export class AssuanServer<Ctx> {
     const force = conn.forceCloseRequested;
     try {
       await conn.writer.flushData();
+      // the reply itself is never secret (assuan_process_done ends confidential mode too)
+      conn.writer.endConfidential();
       if (error === undefined) {
         if (bye || force) {
           await conn.writer.ok("closing connection").catch(() => {}); // the peer may be gone

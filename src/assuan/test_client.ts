@@ -19,7 +19,10 @@ export class TestClient {
 
   constructor() {
     const toServer = new TransformStream<Uint8Array, Uint8Array>();
-    const toClient = new TransformStream<Uint8Array, Uint8Array>();
+    // copies each chunk, as a socket does: the server may wipe what it wrote (secrets)
+    const toClient = new TransformStream<Uint8Array, Uint8Array>({
+      transform: (chunk, c) => c.enqueue(chunk.slice()),
+    });
     this.server = { readable: toServer.readable, writable: toClient.writable };
     this.#writer = toServer.writable.getWriter();
     this.#reader = new LineReader(toClient.readable, { maxLineLength: 1 << 20 });

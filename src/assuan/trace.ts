@@ -1,9 +1,18 @@
 /**
  * Assuan trace tee: every line of a session, marked `<- ` (from the client) or `-> ` (to the
- * client). Data lines of a confidential inquiry (NEEDPIN, KEYDATA, …) are written as
- * `<- [redacted N bytes]`, N being the length of the line on the wire, so PINs and private
- * keys never reach the file (style.md §3.11; design.md §2 item 8, `SCD_TS_TRACE`). The file
- * is opened as a private file (util/private_file.ts: no symlink, ours, 0600).
+ * client). Secrets are replaced by `[redacted N bytes]`, N being the length of what was left
+ * out as it travelled on the wire, so PINs, keys and decrypted session keys never reach the
+ * file (style.md §3.11; design.md §2 item 8, `SCD_TS_TRACE`):
+ *
+ * - the D lines answering a confidential inquiry (NEEDPIN, KEYDATA, VALUE): `<- [redacted N bytes]`;
+ * - D lines written while the handler has marked its output confidential
+ *   (`Connection.beginConfidential`, PKDECRYPT's plaintext): `-> [redacted N bytes]`;
+ * - the secret tail of a command line (`Command.secretArgs`: SETATTR AESKEY's value, a raw
+ *   VERIFY's PIN): `<- SETATTR AESKEY [redacted N bytes]`.
+ *
+ * Everything else (status lines, OK/ERR, INQUIRE, other data) is recorded as sent.
+ *
+ * The file is opened as a private file (util/private_file.ts: no symlink, ours, 0600).
  * @module
  */
 
@@ -13,15 +22,31 @@ import { openPrivateAppend } from "../util/private_file.ts";
 export interface TraceSink {
   /** A line read from the client. */
   incoming(line: Uint8Array): void;
-  /** A confidential line read from the client: only its length may be recorded. */
-  incomingRedacted(length: number): void;
+  /**
+   * A confidential line read from the client: only `head` (the part before the secret, e.g.
+   * `SETATTR AESKEY `) and the length of the rest may be recorded.
+   */
+  incomingRedacted(length: number, head?: Uint8Array): void;
   /** A line written to the client. */
   outgoing(line: Uint8Array): void;
+  /** A confidential line written to the client: only its length may be recorded. */
+  outgoingRedacted(length: number): void;
 }
 
 const encoder = new TextEncoder();
 const IN = encoder.encode("<- ");
 const OUT = encoder.encode("-> ");
+
+/** `head` (a blank added unless it ends in one) and `[redacted N bytes]`. */
+function redacted(length: number, head: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const last = head[head.length - 1];
+  const gap = head.length > 0 && last !== 0x20 && last !== 0x09 ? " " : "";
+  const tail = encoder.encode(`${gap}[redacted ${length} bytes]`);
+  const out = new Uint8Array(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
+}
 
 function record(mark: Uint8Array, line: Uint8Array): Uint8Array {
   const out = new Uint8Array(mark.length + line.length + 1);
@@ -70,8 +95,9 @@ export class TraceFile implements TraceSink, Disposable {
   withPrefix(prefix: string): TraceSink {
     return {
       incoming: (line) => this.#write(prefix, IN, line),
-      incomingRedacted: (n) => this.#write(prefix, IN, encoder.encode(`[redacted ${n} bytes]`)),
+      incomingRedacted: (n, head) => this.#write(prefix, IN, redacted(n, head)),
       outgoing: (line) => this.#write(prefix, OUT, line),
+      outgoingRedacted: (n) => this.#write(prefix, OUT, redacted(n)),
     };
   }
 
@@ -79,12 +105,16 @@ export class TraceFile implements TraceSink, Disposable {
     this.#write(this.#prefix, IN, line);
   }
 
-  incomingRedacted(length: number): void {
-    this.#write(this.#prefix, IN, encoder.encode(`[redacted ${length} bytes]`));
+  incomingRedacted(length: number, head?: Uint8Array): void {
+    this.#write(this.#prefix, IN, redacted(length, head));
   }
 
   outgoing(line: Uint8Array): void {
     this.#write(this.#prefix, OUT, line);
+  }
+
+  outgoingRedacted(length: number): void {
+    this.#write(this.#prefix, OUT, redacted(length));
   }
 
   /** Close the file; later records are dropped. Safe to call twice. */
@@ -121,11 +151,15 @@ export class MemoryTrace implements TraceSink {
     this.lines.push("<- " + this.#decoder.decode(line));
   }
 
-  incomingRedacted(length: number): void {
-    this.lines.push(`<- [redacted ${length} bytes]`);
+  incomingRedacted(length: number, head?: Uint8Array): void {
+    this.lines.push("<- " + this.#decoder.decode(redacted(length, head)));
   }
 
   outgoing(line: Uint8Array): void {
     this.lines.push("-> " + this.#decoder.decode(line));
+  }
+
+  outgoingRedacted(length: number): void {
+    this.lines.push("-> " + this.#decoder.decode(redacted(length)));
   }
 }

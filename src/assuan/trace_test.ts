@@ -97,3 +97,81 @@ Deno.test("TraceFile.open() refuses a symlink and makes an existing 0644 trace f
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A server whose SECRET command takes a key inline and whose DECRYPT answers confidentially. */
+function secretServer() {
+  return new AssuanServer<Connection>({
+    hello: "ready",
+    commands: [{
+      name: "SECRET",
+      run: async () => {},
+      // `SECRET <name> <value>`: the value is the secret
+      secretArgs: (raw) => {
+        const blank = raw.indexOf(0x20);
+        return blank < 0 ? undefined : blank + 1;
+      },
+    }, {
+      name: "DECRYPT",
+      async run(conn, args) {
+        await conn.status("PADDING", "0");
+        if (args !== "--public") conn.beginConfidential();
+        await conn.data("plaintext-3141");
+      },
+    }],
+    createSession: (conn) => ({ context: () => conn }),
+  });
+}
+
+Deno.test("Trace redacts a command's secret arguments and confidential output until its reply", async () => {
+  const trace = new MemoryTrace();
+  const client = new TestClient();
+  const ended = secretServer().serve(client.server, { trace });
+  await client.line();
+  assertEquals(await client.transact("SECRET AESKEY 00112233"), ["OK"]);
+  assertEquals(await client.transact("SECRET bare"), ["OK"]);
+  assertEquals(await client.transact("DECRYPT"), ["S PADDING 0", "D plaintext-3141", "OK"]);
+  assertEquals(await client.transact("DECRYPT --public"), [
+    "S PADDING 0",
+    "D plaintext-3141",
+    "OK",
+  ]);
+  await client.close();
+  await ended;
+  assertEquals(trace.lines, [
+    "-> OK ready",
+    "<- SECRET AESKEY [redacted 8 bytes]",
+    "-> OK",
+    "<- SECRET bare",
+    "-> OK",
+    "<- DECRYPT",
+    "-> S PADDING 0",
+    "-> [redacted 16 bytes]",
+    "-> OK",
+    "<- DECRYPT --public",
+    "-> S PADDING 0",
+    "-> D plaintext-3141",
+    "-> OK",
+  ]);
+});
+
+Deno.test("TraceFile writes redacted command lines and output with the session prefix", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/trace.log`;
+    using file = await TraceFile.open(path);
+    const client = new TestClient();
+    const ended = secretServer().serve(client.server, { trace: file.withPrefix("[2] ") });
+    await client.line();
+    await client.transact("SECRET AESKEY 00112233");
+    await client.transact("DECRYPT");
+    await client.close();
+    await ended;
+    file.close();
+    const text = await Deno.readTextFile(path);
+    assertEquals(text.includes("00112233") || text.includes("plaintext-3141"), false);
+    assertEquals(text.includes("[2] <- SECRET AESKEY [redacted 8 bytes]\n"), true);
+    assertEquals(text.includes("[2] -> [redacted 16 bytes]\n"), true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

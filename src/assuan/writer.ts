@@ -13,6 +13,13 @@
  *   reached 998, it is sent. A full line is therefore 998–1000 bytes before its LF (an
  *   escape that starts at 997 completes), i.e. 996 raw bytes when nothing needs escaping.
  *   A partial line waits for more data or for {@linkcode AssuanWriter.flushData}.
+ *
+ * Confidential output (libassuan's `assuan_begin_confidential`): between
+ * {@linkcode AssuanWriter.beginConfidential} and {@linkcode AssuanWriter.endConfidential}
+ * every line is traced as `[redacted N bytes]`, as libassuan logs every line of a
+ * confidential context as "[Confidential data not shown]". A handler begins it right before
+ * its secret (PKDECRYPT after `S PADDING`), and the server ends it before the OK/ERR reply, so
+ * the lines around the secret stay readable.
  * @module
  */
 
@@ -77,6 +84,7 @@ export class AssuanWriter {
   #trace: TraceSink | undefined;
   #data: number[] = [];
   #failed: unknown = undefined;
+  #confidential = false;
 
   constructor(sink: WritableStream<Uint8Array>, options: AssuanWriterOptions = {}) {
     this.#writer = sink.getWriter();
@@ -88,10 +96,28 @@ export class AssuanWriter {
     return this.#failed;
   }
 
+  /** Whether lines are written as confidential (redacted in the trace). */
+  get confidential(): boolean {
+    return this.#confidential;
+  }
+
+  /** From now on, lines are confidential; buffered data becomes confidential too. */
+  beginConfidential(): void {
+    this.#confidential = true;
+  }
+
+  /**
+   * Back to traced D lines. Call after {@linkcode flushData}: a partial line still buffered
+   * would otherwise go out in the clear.
+   */
+  endConfidential(): void {
+    this.#confidential = false;
+  }
+
   /** Write one line (`assuan_write_line`). */
   async line(text: string | Uint8Array): Promise<void> {
     const line = limitLine(bytesOf(text));
-    this.#trace?.outgoing(line);
+    this.#traceOut(line);
     await this.#send(join(line, "\n"));
   }
 
@@ -158,8 +184,24 @@ export class AssuanWriter {
   async #sendDataLine(): Promise<void> {
     const line = Uint8Array.from(this.#data);
     this.discardData();
-    this.#trace?.outgoing(line);
-    await this.#send(join(line, "\n"));
+    this.#traceOut(line);
+    const wire = join(line, "\n");
+    try {
+      await this.#send(wire);
+    } finally {
+      // A confidential line is a secret (a session key): wipe our copies once the sink has
+      // taken it. Sinks must be done with a chunk when its write resolves, as a socket is
+      // (Deno writes it to the kernel first); TestClient copies for the same reason.
+      if (this.#confidential) {
+        line.fill(0);
+        wire.fill(0);
+      }
+    }
+  }
+
+  #traceOut(line: Uint8Array): void {
+    if (this.#confidential) this.#trace?.outgoingRedacted(line.length);
+    else this.#trace?.outgoing(line);
   }
 
   async #send(bytes: Uint8Array): Promise<void> {

@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, rejects } from "node:assert";
 import { GpgError } from "../gpg_error/mod.ts";
 import { unescapeData } from "./escape.ts";
+import { MemoryTrace } from "./trace.ts";
 import { AssuanWriter, formatErrLine, limitLine } from "./writer.ts";
 
 const enc = new TextEncoder();
@@ -8,7 +9,8 @@ const dec = new TextDecoder();
 
 function collector(): { chunks: Uint8Array[]; stream: WritableStream<Uint8Array> } {
   const chunks: Uint8Array[] = [];
-  return { chunks, stream: new WritableStream({ write: (c) => void chunks.push(c) }) };
+  // copies, as a socket does: the writer wipes confidential lines once written
+  return { chunks, stream: new WritableStream({ write: (c) => void chunks.push(c.slice()) }) };
 }
 
 function linesOf(chunks: Uint8Array[]): Uint8Array[] {
@@ -116,4 +118,57 @@ Deno.test("AssuanWriter rejects every write after the first failure", async () =
   await rejects(w.ok(), /EPIPE/);
   await rejects(w.status("X"), /EPIPE/);
   assertEquals((w.failure as Error).message, "EPIPE");
+});
+
+Deno.test("AssuanWriter.beginConfidential() traces lines by length only until endConfidential()", async () => {
+  const { chunks, stream } = collector();
+  const trace = new MemoryTrace();
+  const w = new AssuanWriter(stream, { trace });
+  const secret = enc.encode("session-key-%-0123456789");
+  await w.status("PADDING", "0");
+  w.beginConfidential();
+  await w.data(secret);
+  await w.flushData();
+  await w.status("PRIVATE-DO-3", "note");
+  w.endConfidential();
+  await w.data(enc.encode("public"));
+  await w.flushData();
+  await w.ok();
+  // the client still gets the data
+  assertEquals(linesOf(chunks).map((l) => dec.decode(l)), [
+    "S PADDING 0",
+    "D session-key-%25-0123456789",
+    "S PRIVATE-DO-3 note",
+    "D public",
+    "OK",
+  ]);
+  assertEquals(trace.lines, [
+    "-> S PADDING 0",
+    "-> [redacted 28 bytes]",
+    "-> [redacted 19 bytes]",
+    "-> D public",
+    "-> OK",
+  ]);
+});
+
+Deno.test("AssuanWriter wipes a confidential D line once the sink has taken it", async () => {
+  const taken: Uint8Array[] = [];
+  const copies: string[] = [];
+  const w = new AssuanWriter(
+    new WritableStream({
+      write: (c) => {
+        taken.push(c);
+        copies.push(dec.decode(c));
+      },
+    }),
+  );
+  w.beginConfidential();
+  await w.data(enc.encode("session-key"));
+  await w.flushData();
+  w.endConfidential();
+  await w.data(enc.encode("public"));
+  await w.flushData();
+  assertEquals(copies, ["D session-key\n", "D public\n"]);
+  assertEquals(taken[0]!.every((b) => b === 0), true); // our buffer, wiped after the write
+  assertEquals(dec.decode(taken[1]!), "D public\n"); // not a secret: left alone
 });

@@ -71,9 +71,17 @@ export class ChannelSender implements ApduSender {
   async send(cmd: CommandApdu, options: SendOptions = {}): Promise<ResponseApdu> {
     options.signal?.throwIfAborted();
     const raw = encodeCommandApdu(cmd, { extended: needsExtendedLength(cmd) });
-    const response = await this.#channel.transmit(raw, options.signal);
-    this.#observer?.(raw, response, cmd);
-    return parseResponseApdu(response);
+    let response: Uint8Array | undefined;
+    try {
+      response = await this.#channel.transmit(raw, options.signal);
+      this.#observer?.(raw, response, cmd);
+      return parseResponseApdu(response);
+    } finally {
+      // both are copies made for this exchange (a VERIFY's PIN, a decrypted key): the parsed
+      // response holds its own copy of the data
+      raw.fill(0);
+      response?.fill(0);
+    }
   }
 }
 
@@ -118,7 +126,9 @@ export class GetResponse implements ApduSender {
       );
       parts.push(response.data);
     }
-    return { data: concat(...parts), sw: response.sw };
+    const data = concat(...parts);
+    for (const p of parts) p.fill(0); // the pieces of what may be a session key
+    return { data, sw: response.sw };
   }
 }
 

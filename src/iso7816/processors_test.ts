@@ -141,3 +141,30 @@ Deno.test("ApduTransport honours an aborted signal before sending", async () => 
   );
   assertEquals(ch.sent.length, 0);
 });
+
+Deno.test("ApduTransport wipes the encoded command and the raw responses after the exchange", async () => {
+  const sent: Uint8Array[] = [];
+  const answered: Uint8Array[] = [];
+  const answers = ["0102030405066104", "070809109000"];
+  const channel: CardChannel = {
+    reader: "R",
+    atr: Uint8Array.of(0x3b),
+    transmit: (apdu) => {
+      sent.push(apdu);
+      const r = fromHex(answers.shift()!);
+      answered.push(r);
+      return Promise.resolve(r);
+    },
+  };
+  const pin = fromHex("313233343536");
+  const r = await new ApduTransport(channel).send({
+    cla: 0,
+    ins: 0x20,
+    p1: 0,
+    p2: 0x82,
+    data: pin,
+  });
+  assertEquals([toHex(r.data), r.sw], ["0102030405060708091" + "0", 0x9000]);
+  assertEquals(toHex(pin), "313233343536"); // the caller's PIN is the caller's to wipe
+  for (const b of [...sent, ...answered]) assertEquals(b.every((x) => x === 0), true, toHex(b));
+});

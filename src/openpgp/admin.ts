@@ -137,18 +137,28 @@ async function prepareKdfChange(
   const old = await askPin(op.pin, request);
   const kdf = op.ard.extendedCapabilities.kdf ? await op.session.getData(0xf9) : undefined;
   const oldValue = kdfPin(kdf, 3, old);
+  const body = concat(oldValue, adminPin);
   try {
-    await op.session.changeReferenceData(PW3, concat(oldValue, adminPin));
+    await op.session.changeReferenceData(PW3, body);
     op.pin.report?.(request, "accepted");
   } catch (e) {
     op.pin.report?.(request, "rejected");
+    wipe(user);
+    wipe(adminPin);
     throw e;
   } finally {
     wipe(old);
     wipe(oldValue);
+    wipe(body);
   }
-  await op.session.verify(PW3, adminPin);
-  await op.session.resetRetryCounter(0x02, user);
+  try {
+    await op.session.verify(PW3, adminPin);
+    await op.session.resetRetryCounter(0x02, user);
+  } finally {
+    // the new default PINs (or their KDF hashes): copies of `value`, which the caller wipes
+    wipe(user);
+    wipe(adminPin);
+  }
   await op.session.putData(0xd3, new Uint8Array(0));
   return value;
 }

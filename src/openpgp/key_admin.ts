@@ -33,7 +33,7 @@ import {
   v4Fingerprint,
 } from "../formats/mod.ts";
 import { findTlv } from "../iso7816/mod.ts";
-import { concat, toHex, uintBE } from "../util/bytes.ts";
+import { concat, toHex, uintBE, wipe } from "../util/bytes.ts";
 import {
   type AdminOptions,
   changeKeyAttr,
@@ -144,8 +144,12 @@ async function writeRsa(
     throw new BadSecretKeyError(`Cannot write key: primes are not ${attr.nBits / 2} bits`);
   }
   const template = rsaImportTemplate(slot, attr, key);
-  await requireAdmin(op, options);
-  await op.session.importKey(template);
+  try {
+    await requireAdmin(op, options);
+    await op.session.importKey(template);
+  } finally {
+    wipe(template); // the private key in the card's import format
+  }
   const pk = { type: "rsa" as const, n: key.n, e: key.e };
   await storeFingerprint(
     op,
@@ -185,8 +189,12 @@ async function writeEcc(
   }
   if (!key.q) throw new BadSecretKeyError("Cannot write key: public point q missing");
   const template = eccImportTemplate(slot, attr, key);
-  await requireAdmin(op, options);
-  await op.session.importKey(template);
+  try {
+    await requireAdmin(op, options);
+    await op.session.importKey(template);
+  } finally {
+    wipe(template); // the private key in the card's import format
+  }
   const pk = { type: "ecc" as const, curve: key.curve, q: key.q };
   // gpg 2.4 always sends the key's own ecdh-params (g10/card-util.c `card_store_subkey`);
   // without them the client is gpg 2.2, whose ECDH keys carry 2.2's parameters.

@@ -113,6 +113,9 @@ export async function changePin(
   if (op.ard.aid.appVersion < 0x0200) throw new NotSupportedError("Cannot change PINs of v1 cards");
   const kdf = op.ard.extendedCapabilities.kdf ? await op.session.getData(0xf9) : undefined;
   const secrets: Uint8Array[] = [];
+  // every derived copy (KDF hash, old ‖ new) is a secret too: kept for the final wipe
+  const keep = (bytes: Uint8Array): Uint8Array => (secrets.push(bytes), bytes);
+  const hashed = (chv: 0 | 1 | 3, pin: Uint8Array) => keep(kdfPin(kdf, chv, pin));
   try {
     if (request.reset) {
       await requireAdmin(op, options);
@@ -124,7 +127,7 @@ export async function changePin(
           true,
         );
         secrets.push(rc);
-        await op.session.putData(0xd3, rc.length ? kdfPin(kdf, 0, rc) : rc);
+        await op.session.putData(0xd3, rc.length ? hashed(0, rc) : rc);
         return;
       }
       if (chvNo !== 1) throw new InvalidIdError(`Cannot reset PIN ${chvNo}`);
@@ -134,7 +137,7 @@ export async function changePin(
         tooShort("PIN", 6),
       );
       secrets.push(pin);
-      await op.session.resetRetryCounter(0x02, kdfPin(kdf, 1, pin));
+      await op.session.resetRetryCounter(0x02, hashed(1, pin));
       return;
     }
     if (chvNo === 2) {
@@ -163,7 +166,7 @@ export async function changePin(
       await reported(
         op,
         rcRequest,
-        op.session.resetRetryCounter(0x00, concat(kdfPin(kdf, 0, rc), kdfPin(kdf, 1, pin))),
+        op.session.resetRetryCounter(0x00, keep(concat(hashed(0, rc), hashed(1, pin)))),
       );
       return;
     }
@@ -179,8 +182,7 @@ export async function changePin(
     const pin = await ask(op, newRequest, tooShort("PIN", newRequest.minLength));
     secrets.push(pin);
     const ref = chvNo === 3 ? cmd.PW3 : cmd.PW1_SIGN;
-    const body = concat(kdfPin(kdf, chvNo as 1 | 3, old), kdfPin(kdf, chvNo as 1 | 3, pin));
-    secrets.push(body);
+    const body = keep(concat(hashed(chvNo as 1 | 3, old), hashed(chvNo as 1 | 3, pin)));
     await reported(op, oldRequest, op.session.changeReferenceData(ref, body));
   } finally {
     for (const s of secrets) wipe(s);

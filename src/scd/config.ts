@@ -40,6 +40,14 @@ export interface ScdConfig {
   values: ReadonlyMap<string, string>;
 }
 
+/**
+ * `pin-policy`: `strict` (default; no PIN stays verified after a transaction) or `session`
+ * (the card stays verified, like stock; docs/pin-policy.md). Anything but `session` is strict.
+ */
+export function pinPolicyOf(config: Pick<ScdConfig, "values">): "strict" | "session" {
+  return config.values.get("pin-policy") === "session" ? "session" : "strict";
+}
+
 /** Keys scd-ts knows; others are warned about. */
 export const CONFIG_KEYS = [
   "reader",

@@ -29,6 +29,7 @@ export {
   envName,
   loadConfig,
   parseConfigFile,
+  pinPolicyOf,
   resolveConfig,
   SCD_TS_VARIABLES,
   type ScdConfig,

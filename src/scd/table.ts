@@ -47,6 +47,7 @@ export function withErrorMapping(command: Command): Command {
   return {
     name: command.name,
     ...(command.help === undefined ? {} : { help: command.help }),
+    ...(command.secretArgs === undefined ? {} : { secretArgs: command.secretArgs }),
     async run(ctx, line, rawArgs) {
       try {
         await command.run(ctx, line, rawArgs);

@@ -74,6 +74,9 @@ function normalizeText(text: string): string {
 
 /** Normalizes one line of known direction. */
 export function normalizeLine(dir: "<-" | "->", text: string): NormalLine {
+  // scd-ts's redacted output is PKDECRYPT's plaintext (or an APDU's / GETATTR PRIVATE-DO-3's
+  // secret, which no workflow reads); stock logs that D line as a hex dump of random bytes
+  if (dir === "->" && TRACE_REDACTED.test(text)) return "-> D <binary>";
   if (text === STOCK_CONFIDENTIAL || TRACE_REDACTED.test(text)) return `${dir} <confidential>`;
   // inquiries whose answer is secret (PIN, private key): stock hides the INQUIRE line itself
   if (dir === "->" && /^INQUIRE (NEEDPIN|KEYDATA)\b/.test(text)) return "-> <confidential>";

@@ -62,3 +62,20 @@ Deno.test("a random signature that starts with '(' is still just binary", () => 
     "-> D <binary>",
   ]);
 });
+
+Deno.test("normalizeTrace() takes scd-ts's redacted PKDECRYPT data for stock's binary D line", () => {
+  const stock = [
+    "x DBG: chan_7 <- PKDECRYPT OPENPGP.2",
+    "x DBG: chan_7 -> S PADDING 0",
+    "x DBG: chan_7 -> [ 44 20 09 8f 11 a2 00 01 02 03 04 05 06 07 08 09 ...(20 byte(s) skipped) ]",
+    "x DBG: chan_7 -> OK",
+  ];
+  const scdTs = [
+    "1 <- PKDECRYPT OPENPGP.2",
+    "1 -> S PADDING 0",
+    "1 -> [redacted 37 bytes]",
+    "1 -> OK",
+  ];
+  assertEquals(normalizeTrace(scdTs), normalizeTrace(stock));
+  assertEquals(normalizeTrace(scdTs)[2], "-> D <binary>");
+});

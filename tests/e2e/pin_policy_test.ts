@@ -5,6 +5,7 @@
  *   (6982); stock in `pcsc-shared` mode leaves it verified, and in its default mode keeps
  *   the card to itself;
  * - `pin-policy session` keeps the card verified (the documented risk);
+ * - a VERIFY sent raw with `SCD APDU` follows the same policy (strict: the card is reset);
  * - PINs never appear in scd-ts's debug log or Assuan trace;
  * - a blocked PIN is reported as such, exactly as with stock, and costs nothing more;
  * - with UIF on, gpg-agent shows "Push ACK button" while the card waits (scd-ts only:
@@ -105,6 +106,52 @@ cardTest(
     assertEquals(await otherClient(c, [PSO_CDS]), ["9000"]);
   },
   { ignore: DAEMON !== "scd-ts", needs: CURVE25519 },
+);
+
+/** `gpg-connect-agent` lines, `SCD APDU` each, through the agent to the daemon under test. */
+async function scdApdus(c: CardContext, ...apdus: string[]): Promise<string> {
+  const r = await c.run("gpg-connect-agent", [
+    "SCD SERIALNO",
+    ...apdus.map((a) => `SCD APDU ${a}`),
+    "/bye",
+  ]);
+  assertEquals(/^ERR/m.test(r.stdout), false, r.stdout + r.stderr);
+  return r.stdout;
+}
+
+/** VERIFY PW1 82 with the factory user PIN, and the same VERIFY without data (status query). */
+const VERIFY_82 = "00 20 00 82 06 313233343536";
+const STATUS_82 = "0020008200";
+
+cardTest(
+  "strict: a VERIFY sent with SCD APDU does not leave the card verified for another client",
+  async (c) => {
+    await scdApdus(c, SELECT_OPENPGP, VERIFY_82);
+    const [direct] = await otherClient(c, [STATUS_82]);
+    assert(direct !== "9000", `status query without SELECT answered ${direct}`);
+    const [select, status, decipher] = await otherClient(c, [
+      SELECT_OPENPGP,
+      STATUS_82,
+      "002A8086050011223344" + "00",
+    ]);
+    assertEquals(select, "9000");
+    assertMatch(status!, /^(63C.|6982)$/);
+    assertEquals(decipher, "6982");
+  },
+  { ignore: DAEMON !== "scd-ts" },
+);
+
+cardTest(
+  "pin-policy session: a VERIFY sent with SCD APDU stays verified (the documented risk)",
+  async (c) => {
+    await Deno.writeTextFile(`${c.home.path}/scd-ts.conf`, "pin-policy session\n", {
+      append: true,
+    });
+    await c.restartAgent();
+    await scdApdus(c, SELECT_OPENPGP, VERIFY_82);
+    assertEquals(await otherClient(c, [STATUS_82]), ["9000"]);
+  },
+  { ignore: DAEMON !== "scd-ts" },
 );
 
 cardTest("PINs never show in scd-ts's debug log or Assuan trace", async (c) => {

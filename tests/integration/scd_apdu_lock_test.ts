@@ -1,10 +1,13 @@
 /**
  * APDU, LOCK/UNLOCK, RESET and SERIALNO undefined over the real OpenPGP application and the
  * in-process virtual card, driven by the sequence gpg's `--card-edit factory-reset` sends
- * (gpg/gnupg:g10/card-util.c `factory_reset`, call-agent.c `agent_scd_apdu`).
+ * (gpg/gnupg:g10/card-util.c `factory_reset`, call-agent.c `agent_scd_apdu`). Its wrong
+ * VERIFYs leave the application selected (a refused VERIFY needs no reset under the strict
+ * policy), so the PINs block and TERMINATE DF finds the application.
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { toHex, utf8 } from "../../src/util/bytes.ts";
+import { ADMIN_PIN, run } from "./_scd_client.ts";
 import { ScdFixture, type Session } from "./_scd_fixture.ts";
 
 /** The status word of an APDU reply (its D data is response ‖ SW1 SW2), as hex. */
@@ -24,9 +27,13 @@ Deno.test("scd: factory reset through LOCK, RESET --keep-lock, SERIALNO undefine
   const f = await ScdFixture.open({ serial: 0x5c0000f0 });
   const gpg = await f.connect({ pipe: true });
   const other = await f.connect();
-  // Give the card a cardholder name with raw APDUs: VERIFY PW3, PUT DATA 5B.
+  // Give the card a cardholder name. Not with a raw VERIFY PW3 and a raw PUT DATA 5B: under the
+  // strict policy the VERIFY's transaction ends with a card reset (issue 17 L7).
   assertEquals(await sw(gpg, `00200083 08 ${toHex(utf8("12345678"))}`), "9000");
-  assertEquals(await sw(gpg, `00DA005B 09 ${toHex(utf8("Doe<<Jane"))}`), "9000");
+  assertEquals(await sw(gpg, "00A4040006D27600012401"), "9000");
+  assertEquals(await sw(gpg, `00DA005B 09 ${toHex(utf8("Doe<<Jane"))}`), "6982");
+  const named = await run(gpg, "SETATTR DISP-NAME Doe<<Jane", { NEEDPIN: [ADMIN_PIN] });
+  assertEquals(named.err, undefined, named.end);
   assertEquals(await gpg.transact("RESET"), ["OK"]); // the app must not serve a stale cache
   assertEquals(
     learnLine(await gpg.transact("LEARN --force"), "DISP-NAME"),

@@ -11,6 +11,9 @@ import { GpgError } from "../../gpg_error/mod.ts";
 import { type Command, openApp } from "../command.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
 
+/** Attributes whose value is secret (OpenPGP card 3.4 §4.4.1, private use DOs 3 and 4). */
+const SECRET_NAMES = new Set(["PRIVATE-DO-3", "PRIVATE-DO-4"]);
+
 /** GETATTR: one card attribute as status lines. */
 export const getattr: Command = {
   name: "GETATTR",
@@ -30,6 +33,8 @@ export const getattr: Command = {
     }
     if (name === "APPTYPE") return await ctx.conn.statusRaw("APPTYPE", app.appType);
     if (name === "SERIALNO") return await sendStatus(ctx.conn, serialNoStatus(card.serialNo));
+    // 0103/0104 are readable only after PW1/PW3: their value stays out of the trace
+    if (SECRET_NAMES.has(name)) ctx.conn.beginConfidential();
     await app.getAttr({ name }, ctx.operation());
   },
 };

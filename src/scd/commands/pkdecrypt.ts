@@ -35,6 +35,8 @@ export const pkdecrypt: Command = {
     }
     try {
       if (result.padding !== undefined) await sendStatus(ctx.conn, paddingStatus(result.padding));
+      // the plaintext is the session key (or ECDH point): never in the trace
+      ctx.conn.beginConfidential();
       await ctx.conn.data(result.plaintext);
     } finally {
       result.plaintext.fill(0);

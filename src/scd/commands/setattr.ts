@@ -22,10 +22,20 @@ export const MAX_SETATTR_DATA = 16384;
 const RESETS_PINS = new Set(["KEY-ATTR", "KDF"]);
 
 /**
- * The value part of SETATTR's argument bytes (after options, the name and blanks), taken
- * from the bytes as sent: values such as KDF are binary, which a text line would mangle.
+ * Names whose inline value is a secret key or a PIN-protected DO (OpenPGP card 3.4 §4.4.1:
+ * D1/D2 SM keys, D5 AES key; 0103 needs PW1 and 0104 PW3 to be read): the trace shows their
+ * value only as `[redacted N bytes]`.
  */
-export function valueBytes(args: Uint8Array): Uint8Array {
+const SECRET_VALUES = new Set([
+  "AESKEY",
+  "SM-KEY-ENC",
+  "SM-KEY-MAC",
+  "PRIVATE-DO-3",
+  "PRIVATE-DO-4",
+]);
+
+/** Where the name and the value start in SETATTR's argument bytes (after the options). */
+function splitArgs(args: Uint8Array): { name: Uint8Array; value: number } {
   const blank = (b: number | undefined) => b === 0x20 || b === 0x09;
   let i = 0;
   const skipBlanks = () => {
@@ -39,9 +49,26 @@ export function valueBytes(args: Uint8Array): Uint8Array {
     skipToken();
     skipBlanks();
   }
-  skipToken(); // the name
+  const start = i;
+  skipToken();
+  const name = args.subarray(start, i);
   skipBlanks();
-  return args.subarray(i);
+  return { name, value: i };
+}
+
+/**
+ * The value part of SETATTR's argument bytes (after options, the name and blanks), taken
+ * from the bytes as sent: values such as KDF are binary, which a text line would mangle.
+ */
+export function valueBytes(args: Uint8Array): Uint8Array {
+  return args.subarray(splitArgs(args).value);
+}
+
+/** Where the secret value of a SETATTR line starts, for the trace (`Command.secretArgs`). */
+export function secretValueStart(args: Uint8Array): number | undefined {
+  const { name, value } = splitArgs(args);
+  const upper = new TextDecoder().decode(name).toUpperCase();
+  return SECRET_VALUES.has(upper) && value < args.length ? value : undefined;
 }
 
 export const setattr: Command = {
@@ -54,6 +81,7 @@ export const setattr: Command = {
     "UIF-n, KDF.  VALUE must be percent and '+' escaped.  With --inquire the",
     "value is asked for with  INQUIRE VALUE  (confidential).",
   ].join("\n"),
+  secretArgs: secretValueStart,
   async run(ctx, line, rawArgs) {
     const { tokens, rest } = optionTokens(line);
     const { card, app } = await openApp(ctx);
