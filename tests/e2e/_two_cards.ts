@@ -209,7 +209,13 @@ async function waitForCards(t: TwoCards): Promise<void> {
       ? await t.agent(`SCD SERIALNO --demand=${t.aids[0]}`)
       : await t.agent("SCD SERIALNO --all", "SCD GETINFO card_list");
     const want = GNUPG === "2.2" ? t.aids.slice(0, 1) : t.aids;
-    if (want.every((aid) => lines.includes(`S SERIALNO ${aid}`))) return;
+    if (want.every((aid) => lines.includes(`S SERIALNO ${aid}`))) {
+      // which card a scan found last depends on which one pcscd noticed first; both daemons
+      // move a demanded card to the front of their list, so B (the last reader's) is current,
+      // as after one scan that found both
+      if (GNUPG !== "2.2") await t.agent(`SCD SERIALNO --demand=${t.aids[1]}`);
+      return;
+    }
     if (Date.now() > deadline) throw new Error(`Cannot see both cards: ${lines.join("\n")}`);
   }
 }

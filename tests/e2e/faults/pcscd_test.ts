@@ -86,8 +86,9 @@ async function runOnPrivatePcscd(
     CLIENT_READER.name = PRIVATE_READER;
     const serial = (++serialCounter).toString(16).toUpperCase();
     const { home, card } = await privateHome(bed, column === "stock-pcsc-shared", serial);
+    // a fault may plug another card process in (F5c): end whichever is in the context last
+    const c = privateContext(bed, home, card, serial);
     try {
-      const c = privateContext(bed, home, card, serial);
       await client(c, "present", "15000");
       await seesCard(c);
       await runRounds(id, c, column, (f) => fault(f, pcscd), {
@@ -95,7 +96,8 @@ async function runOnPrivatePcscd(
       });
     } finally {
       await home.close();
-      await card.stop();
+      await c.card.stop();
+      if (c.card !== card) await card.stop();
     }
   } finally {
     delete CLIENT_ENV.PCSCLITE_CSOCK_NAME;
