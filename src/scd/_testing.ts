@@ -24,7 +24,8 @@ import {
   type ReaderState,
   type ReaderWatch,
 } from "../pcsc/mod.ts";
-import { type AppOpener, CardRegistry } from "./cards.ts";
+import type { AppOpener } from "./card_entry.ts";
+import { CardRegistry } from "./cards.ts";
 import { resolveConfig, type ScdConfig } from "./config.ts";
 import { ScdServer, type SessionOptions } from "./server.ts";
 

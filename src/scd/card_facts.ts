@@ -14,7 +14,7 @@
 import type { CardApplication, KeyInfo, StatusSink } from "../app/mod.ts";
 import { GpgError, type GpgErrorName } from "../gpg_error/mod.ts";
 import { getLog } from "../log.ts";
-import type { CardEntry } from "./cards.ts";
+import type { CardEntry } from "./card_entry.ts";
 import { openApp, type ScdContext } from "./command.ts";
 
 const log = getLog("scd");

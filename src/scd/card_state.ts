@@ -12,7 +12,7 @@
 
 import { CardChangedError } from "../app/mod.ts";
 import { getLog } from "../log.ts";
-import type { CardEntry } from "./cards.ts";
+import type { CardEntry } from "./card_entry.ts";
 import type { ScdContext } from "./command.ts";
 import { readerSetting } from "./reader_settings.ts";
 

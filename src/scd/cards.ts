@@ -1,95 +1,45 @@
 /**
  * The process-wide card registry: which readers have which card application, in most recently
- * used order (stock: the `card_top` list in gpg/gnupg:scd/app.c), kept current by reader
- * states and events.
+ * used order (stock: the `card_top` list in gpg/gnupg:scd/app.c). It holds no PC/SC handle:
+ * every card operation goes through the backend's `withCard` (one transaction).
  *
- * Invariant: **the registry holds no PC/SC handle.** A {@linkcode CardEntry} is a reader name
- * plus the card application opened on it; every card operation goes through the backend's
- * `withCard` (one transaction, the app re-SELECTs itself).
+ * Reader states decide what a scan does (reader_plan.ts): no connect to an empty or mute
+ * reader, a card opened once per insertion, a card without an OpenPGP application remembered
+ * until its reader changes. The monitor's states cost no PC/SC call; without a monitor one
+ * status call (timeout 0) replaces them. A removal or swap drops the entry (and the PIN cache
+ * keyed by it); a pcscd restart keeps it, matched by ATR, until the next scan proves it is the
+ * same card (AID, ATR, key fingerprints) or not: docs/reliability.md F5a, docs/card-state.md.
  *
- * Reader states decide what a scan does (reader_plan.ts): an empty or mute reader is never
- * connected to, a card is opened once per insertion, a card without an OpenPGP application is
- * remembered as such until its reader changes. With the monitor running the states come from
- * it, so SERIALNO costs no PC/SC call when nothing changed; without one (it could not start,
- * or pcscd restarted and it is re-reading) one status call with timeout 0 replaces them.
- *
- * A removal or a swap drops the entry (and with it the PIN cache entries keyed by it). A pcscd
- * restart does not: the card was powered down, not necessarily removed. Its entry is kept,
- * matched by ATR, and the next scan opens the card again and keeps the entry only when the
- * application proves it is the same card (AID, ATR, key fingerprints); docs/reliability.md F5a.
- *
- * Several cards follow stock 2.4's `select_application`: a scan looks at every reader (pcscd's
- * order, filtered by the reader setting like `--reader-port`); each newly found card goes to
- * the front of the MRU list, so after a scan of an empty registry the card in the last reader
- * is the current one, as with stock. `--demand` picks a card by serial; no card is ENODEV.
+ * Several cards follow stock 2.4's `select_application`: a scan looks at every reader in
+ * pcscd's order; each newly found card goes to the front of the MRU list, so after one scan
+ * the card in the last reader is current, as with stock. `--demand` picks a card by serial.
  * @module
  */
 
 import { type CardApplication, NoApplicationError } from "../app/mod.ts";
 import { getLog } from "../log.ts";
-import type {
-  CardOperation,
-  CardOperationOptions,
-  CardReaderBackend,
-  ReaderEvent,
-  ReaderState,
-  ReaderWatch,
+import {
+  type CardOperation,
+  type CardOperationOptions,
+  type CardReaderBackend,
+  matchReaders,
+  type ReaderEvent,
+  type ReaderState,
+  type ReaderWatch,
 } from "../pcsc/mod.ts";
-import { matchReaders } from "../pcsc/mod.ts";
 import { equalBytes } from "../util/bytes.ts";
+import {
+  type AppOpener,
+  type CardChange,
+  type CardEntry,
+  ChangeFeed,
+  NoCardError,
+  type SelectRequest,
+} from "./card_entry.ts";
 import { type Insertion, insertionOf, planScan, type ScanStep } from "./reader_plan.ts";
 import { SessionLock } from "./session_lock.ts";
 
 const log = getLog("scd");
-
-/** Why no card could be used (mapped to gpg-error in errors.ts). */
-export type NoCardReason = "no-reader" | "no-card" | "not-found";
-
-/** No reader, no card, or no card that matches the request. */
-export class NoCardError extends Error {
-  override name = "NoCardError";
-  /** What was missing. */
-  readonly reason: NoCardReason | "removed";
-
-  constructor(reason: NoCardReason | "removed", message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.reason = reason;
-  }
-}
-
-/** What an {@linkcode AppOpener} gets. */
-export interface AppOpenRequest {
-  backend: CardReaderBackend;
-  reader: string;
-  signal?: AbortSignal | undefined;
-}
-
-/**
- * Opens the card application in `reader`: one card operation that selects it and reads its
- * identity (serial). Throws the backend's error when the reader has no card.
- */
-export type AppOpener = (request: AppOpenRequest) => Promise<CardApplication>;
-
-/** A card the registry knows: the reader it sits in and its application. */
-export interface CardEntry {
-  /** Registry-unique id; a re-inserted card gets a new one. */
-  readonly id: number;
-  readonly reader: string;
-  /** The application, or undefined when opened as `undefined` (raw APDUs only). */
-  readonly app: CardApplication | undefined;
-  /** Hex serial as `S SERIALNO` prints it (the OpenPGP AID; `FF7F00` without an app). */
-  readonly serialNo: string;
-  /** Position of the reader in the reader list when the card was opened (stock's slot). */
-  readonly slot: number;
-}
-
-/** A change the monitor or a scan saw, after the registry updated itself. */
-export interface CardChange {
-  readonly type: "inserted" | "removed" | "new";
-  readonly reader: string;
-  /** The entry that was dropped (removal or swap), if the registry knew one. */
-  readonly dropped?: CardEntry | undefined;
-}
 
 /** Options for {@linkcode CardRegistry}. */
 export interface CardRegistryOptions {
@@ -97,15 +47,6 @@ export interface CardRegistryOptions {
   openApp: AppOpener;
   /** Which reader(s), like `--reader-port` (pcsc/reader_match.ts). */
   readerPort?: string | undefined;
-}
-
-/** What {@linkcode CardRegistry.select} is asked for. */
-export interface SelectRequest {
-  /** `SERIALNO <apptype>`: "openpgp" (default) or "undefined" (no application). */
-  apptype?: string | undefined;
-  /** `--demand=<hex serial>`: only this card (compared case-insensitively). */
-  demand?: string | undefined;
-  signal?: AbortSignal | undefined;
 }
 
 /** Serial stock prints for a card without an application and without EF.GDO (app.c). */
@@ -129,7 +70,7 @@ export class CardRegistry implements AsyncDisposable {
   /** Insertions found without an OpenPGP application, by reader. */
   #noApp = new Map<string, Insertion>();
   #nextId = 1;
-  #listeners = new Set<(change: CardChange) => void>();
+  #changes = new ChangeFeed();
   #watch: ReaderWatch | undefined;
   #scanError: unknown;
 
@@ -170,7 +111,7 @@ export class CardRegistry implements AsyncDisposable {
     const states = await this.#states(signal);
     const readers = states.map((s) => s.reader);
     for (const reader of [...this.#cards.keys()]) {
-      if (!readers.includes(reader)) this.#drop(reader); // the reader was unplugged
+      if (!readers.includes(reader)) this.#removed(reader); // the reader was unplugged
     }
     const known = new Map([...this.#cards].map(([reader, k]) => [reader, k.insertion]));
     this.#scanError = undefined;
@@ -194,7 +135,7 @@ export class CardRegistry implements AsyncDisposable {
       case "keep":
         return;
       case "drop":
-        return this.#drop(step.reader);
+        return this.#removed(step.reader);
       case "skip":
         if (step.why === "empty") return; // the everyday case: nothing to say
         log.debug("Passing over {reader}: {why}", { reader: step.reader, why: step.why });
@@ -211,9 +152,9 @@ export class CardRegistry implements AsyncDisposable {
           this.#cards.set(step.reader, { entry: before.entry, insertion: insertionOf(state) });
           return;
         }
-        if (before) this.#drop(step.reader);
+        if (before) this.#removed(step.reader);
         const entry = this.#add(step.reader, app, step.slot, insertionOf(state));
-        this.#announce({ type: "new", reader: step.reader });
+        this.#changes.announce({ type: "new", reader: step.reader });
         return entry;
       }
     }
@@ -297,7 +238,7 @@ export class CardRegistry implements AsyncDisposable {
           firstError ??= e;
           continue;
         }
-        if (known) this.#drop(state.reader);
+        if (known) this.#removed(state.reader);
         entry = this.#add(state.reader, undefined, slot, insertionOf(state));
       }
       if (request.demand && entry!.serialNo.toUpperCase() !== request.demand.toUpperCase()) {
@@ -343,8 +284,7 @@ export class CardRegistry implements AsyncDisposable {
 
   /** Called after the registry applied a change; returns an unsubscribe function. */
   onChange(listener: (change: CardChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#changes.listen(listener);
   }
 
   /**
@@ -418,6 +358,11 @@ export class CardRegistry implements AsyncDisposable {
     return matchReaders(all, this.#readerPort).includes(reader);
   }
 
+  /** A scan found the card gone: the same as a removal event. */
+  #removed(reader: string): void {
+    this.#changed("removed", reader);
+  }
+
   /** Apply a monitor event: drop what was in the reader, then tell the listeners. */
   #changed(type: CardChange["type"], reader: string): void {
     if (!this.#wanted(reader)) return;
@@ -428,22 +373,7 @@ export class CardRegistry implements AsyncDisposable {
       this.forget(reader);
     }
     log.info("Card {type} in {reader}", { type, reader });
-    this.#announce({ type, reader, dropped });
-  }
-
-  /** A scan found the card gone: the same as a removal event. */
-  #drop(reader: string): void {
-    this.#changed("removed", reader);
-  }
-
-  #announce(change: CardChange): void {
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(change);
-      } catch (e) {
-        log.error("Card change listener failed: {error}", { error: e });
-      }
-    }
+    this.#changes.announce({ type, reader, dropped });
   }
 
   /** Move `entry` to the front of the MRU order. */

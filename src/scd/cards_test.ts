@@ -1,6 +1,7 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { aid, type FakeApp, FakeBackend, fakeOpener } from "./_testing.ts";
-import { CardRegistry, NoCardError } from "./cards.ts";
+import { NoCardError } from "./card_entry.ts";
+import { CardRegistry } from "./cards.ts";
 
 function registry(readerPort?: string) {
   const backend = new FakeBackend();

@@ -24,7 +24,8 @@ import type { Command as AssuanCommand, Connection } from "../assuan/mod.ts";
 import type { CardApplication, OperationContext } from "../app/mod.ts";
 import { GpgError } from "../gpg_error/mod.ts";
 import { refreshIfStale } from "./card_state.ts";
-import type { CardEntry, CardRegistry } from "./cards.ts";
+import type { CardEntry } from "./card_entry.ts";
+import type { CardRegistry } from "./cards.ts";
 import type { ScdConfig } from "./config.ts";
 import type { SessionState } from "./state.ts";
 

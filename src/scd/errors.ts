@@ -45,7 +45,7 @@ import {
 import { GpgError, type GpgErrorName } from "../gpg_error/mod.ts";
 import { ApduError, ApduLengthError } from "../iso7816/mod.ts";
 import { CardBusyError, findPcscError, PcscLibraryError } from "../pcsc/mod.ts";
-import { NoCardError } from "./cards.ts";
+import { NoCardError } from "./card_entry.ts";
 
 /** Status words with their own gpg-error code (`map_sw`); any other SW is `CARD`. */
 const SW_CODES: ReadonlyMap<number, GpgErrorName> = new Map<number, GpgErrorName>([

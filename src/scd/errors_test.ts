@@ -11,7 +11,7 @@ import {
 import { GpgError } from "../gpg_error/mod.ts";
 import { ApduError } from "../iso7816/mod.ts";
 import { PcscError } from "../pcsc/mod.ts";
-import { NoCardError } from "./cards.ts";
+import { NoCardError } from "./card_entry.ts";
 import { gpgCodeForSw, toGpgError } from "./errors.ts";
 
 Deno.test("gpgCodeForSw() follows stock map_sw", () => {

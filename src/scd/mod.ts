@@ -18,10 +18,9 @@ export {
   type AppOpenRequest,
   type CardChange,
   type CardEntry,
-  CardRegistry,
-  type CardRegistryOptions,
   NoCardError,
-} from "./cards.ts";
+} from "./card_entry.ts";
+export { CardRegistry, type CardRegistryOptions } from "./cards.ts";
 export { type Command, type DaemonInfo, parseLine, type ScdContext } from "./command.ts";
 export {
   CONFIG_KEYS,

@@ -6,7 +6,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { PinProvider, PinRequest } from "../app/mod.ts";
 import { aid, Harness } from "./_testing.ts";
-import type { CardEntry } from "./cards.ts";
+import type { CardEntry } from "./card_entry.ts";
 import type { ScdContext } from "./command.ts";
 import { pinCacheFor } from "./operation.ts";
 import { CachingPinProvider } from "./pin_cache.ts";

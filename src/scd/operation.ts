@@ -16,7 +16,7 @@
 
 import type { OperationContext, PinOutcome, PinProvider, PinRequest } from "../app/mod.ts";
 import { getLog } from "../log.ts";
-import type { CardEntry } from "./cards.ts";
+import type { CardEntry } from "./card_entry.ts";
 import type { ScdContext } from "./command.ts";
 import type { ScdConfig } from "./config.ts";
 import { CachingPinProvider, DEFAULT_PIN_TTL_MS, parseDuration, PinCache } from "./pin_cache.ts";

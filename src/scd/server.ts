@@ -19,7 +19,8 @@ import {
 } from "../assuan/mod.ts";
 import { GpgError } from "../gpg_error/mod.ts";
 import { getLog } from "../log.ts";
-import type { CardChange, CardRegistry } from "./cards.ts";
+import type { CardChange } from "./card_entry.ts";
+import type { CardRegistry } from "./cards.ts";
 import type { DaemonInfo, ScdContext } from "./command.ts";
 import type { ScdConfig } from "./config.ts";
 import { inquirePinProvider } from "./pin_inquire.ts";

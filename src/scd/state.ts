@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { CardEntry } from "./cards.ts";
+import type { CardEntry } from "./card_entry.ts";
 
 /** Most bytes SETDATA may collect (`MAXLEN_SETDATA` in scd/command.c). */
 export const MAX_SETDATA = 4096;

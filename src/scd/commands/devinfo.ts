@@ -14,8 +14,7 @@
  */
 
 import { GpgError } from "../../gpg_error/mod.ts";
-import type { CardChange } from "../cards.ts";
-import { NoCardError } from "../cards.ts";
+import { type CardChange, NoCardError } from "../card_entry.ts";
 import { type Command, openCard, parseLine, type ScdContext } from "../command.ts";
 import { devinfoStatus, sendStatus } from "../status.ts";
 

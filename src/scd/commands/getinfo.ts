@@ -10,7 +10,7 @@ import { GpgError } from "../../gpg_error/mod.ts";
 import { getLog } from "../../log.ts";
 import { manufacturerName } from "../../openpgp/mod.ts";
 import { type Command, openCard, parameterError, parseCount, type ScdContext } from "../command.ts";
-import type { CardEntry } from "../cards.ts";
+import type { CardEntry } from "../card_entry.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
 
 const log = getLog("scd");
