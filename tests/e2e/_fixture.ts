@@ -102,6 +102,8 @@ export interface CardTestOptions {
    * that lacks one the test is not run: it is printed as "n/a" and counted as ignored.
    */
   needs?: readonly Need[];
+  /** Extra environment for the scd-ts daemon (its wrapper exports it). */
+  scdTsEnv?: Record<string, string>;
 }
 
 /** A boolean capability of a profile, or an algorithm a key slot must offer. */
@@ -171,6 +173,7 @@ export function cardTest(
           daemon: DAEMON,
           readerPort: READER,
           ...(options.pcscShared === undefined ? {} : { pcscShared: options.pcscShared }),
+          ...(options.scdTsEnv === undefined ? {} : { scdTsEnv: options.scdTsEnv }),
         });
         card = await startVcard({
           port: bed.vpcdPort(SLOT),

@@ -86,8 +86,13 @@ cardTest(
     const keys = await cardWithKeys(c);
     await c.pins([{ pin: USER_PIN }]);
     await encryptDecrypt(c, keys.primary, "secret\n");
-    // too short for any key: the card refuses it for want of PW1 82 before reading it
+    // too short for any key: the card refuses it for want of PW1 82 before reading it (a
+    // verified card would refuse the data instead). Straight away, as a client that finds the
+    // application still selected would (a SELECT alone clears the verification): 6982 after
+    // VERIFY FF, 6D00 (nothing selected) after a card reset
     const decipher = "002A8086050011223344" + "00";
+    const [direct] = await otherClient(c, [decipher]);
+    assert(["6982", "6D00"].includes(direct ?? ""), `DECIPHER straight away answered ${direct}`);
     assertEquals(await otherClient(c, [SELECT_OPENPGP, decipher]), ["9000", "6982"]);
   },
   { ignore: DAEMON !== "scd-ts", needs: CURVE25519 },
