@@ -39,3 +39,42 @@ export async function otherClient(c: CardContext, apdus: string[]): Promise<Othe
     out: (r.stdout + r.stderr).trim(),
   };
 }
+
+/** Keeps a shared handle on the test's reader open (no transaction) until `close()`. */
+export async function keepConnected(
+  c: CardContext,
+  ms: number,
+): Promise<{ close(): Promise<void> }> {
+  const deno = Deno.realPathSync(Deno.execPath());
+  const child = new Deno.Command(deno, {
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      "--config",
+      `${REPO_ROOT}/deno.json`,
+      `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
+      "--keep-connected",
+      String(ms),
+      READER,
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  if (!new TextDecoder().decode(first.value ?? new Uint8Array()).includes("connected")) {
+    child.kill();
+    throw new Error("Cannot keep a handle on the card: the client did not connect");
+  }
+  reader.releaseLock();
+  return {
+    async close() {
+      try {
+        child.kill();
+      } catch { /* already gone */ }
+      await child.stdout.cancel().catch(() => {});
+      await child.status;
+    },
+  };
+}

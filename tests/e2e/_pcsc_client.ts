@@ -8,10 +8,20 @@
  *   deno run -A tests/e2e/_pcsc_client.ts "Virtual PCD 00 00" 00A4040006D27600012401 ...
  * @module
  */
-import { withCard } from "../../src/pcsc/mod.ts";
+import { PcscContext, withCard } from "../../src/pcsc/mod.ts";
 import { fromHex, toHex } from "../../src/util/bytes.ts";
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args[0] === "--keep-connected") {
+  // `--keep-connected MS READER`: a shared handle without a transaction, held for MS. pcscd
+  // resets a card whose last handle went when the next client connects to it (seen with vpcd),
+  // which would hide whether a verification was left on the card; a handle kept open meanwhile
+  // keeps the card as it is
+  const [, ms, reader] = Deno.args;
+  await using ctx = await PcscContext.establish();
+  await using _card = await ctx.connectShared(reader!);
+  console.log("connected");
+  await new Promise((r) => setTimeout(r, Number(ms)));
+} else if (import.meta.main) {
   const [reader, ...apdus] = Deno.args;
   if (reader === undefined) throw new Error("Usage: _pcsc_client.ts READER APDU...");
   const started = performance.now();

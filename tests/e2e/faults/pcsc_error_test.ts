@@ -10,7 +10,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { REPO_ROOT } from "../../bed/vcard.ts";
 import { cardTest, CURVE25519, DAEMON, GNUPG, USER_PIN } from "../_fixture.ts";
-import { otherClient } from "../_other_client.ts";
+import { keepConnected, otherClient } from "../_other_client.ts";
 import {
   assertGoodSignature,
   clearsign,
@@ -55,14 +55,23 @@ cardTest(
     await c.pins([{ pin: USER_PIN }]);
     await clearsign(c, keys.primary, "first\n"); // the PIN is cached from here on
     await Deno.writeTextFile(TRIGGER, "");
-    const lost = await c.gpg(["--local-user", keys.primary, "--clearsign"], { stdin: "lost\n" });
-    assert(lost.code !== 0, "the signature whose answer was lost must fail");
-    assertEquals(await Deno.stat(TRIGGER).catch(() => undefined), undefined, "the shim fired");
-    // no SELECT first: selecting the application again would itself drop the verification.
-    // A card reset leaves nothing selected (6D00); a left verification would sign (9000)
-    const other = await otherClient(c, [PSO_CDS]);
-    assertEquals(other.code, 0, other.out);
-    assertEquals(other.sws, ["6D00"], "another client's PSO after the failed signature");
+    // a handle kept open meanwhile: without one, pcscd resets the card for the next client
+    // anyway, and the check below could not tell whether scd-ts reset it
+    const keeper = await keepConnected(c, 60000);
+    try {
+      const lost = await c.gpg(["--local-user", keys.primary, "--clearsign"], {
+        stdin: "lost\n",
+      });
+      assert(lost.code !== 0, "the signature whose answer was lost must fail");
+      assertEquals(await Deno.stat(TRIGGER).catch(() => undefined), undefined, "shim fired");
+      // no SELECT first: selecting the application again would itself drop the verification.
+      // A card reset leaves nothing selected (6D00); a left verification signs (9000)
+      const other = await otherClient(c, [PSO_CDS]);
+      assertEquals(other.code, 0, other.out);
+      assertEquals(other.sws, ["6D00"], "another client's PSO after the failed signature");
+    } finally {
+      await keeper.close();
+    }
     const signed = await clearsign(c, keys.primary, "after\n");
     await assertGoodSignature(c, [], keys.primary, signed);
   },
