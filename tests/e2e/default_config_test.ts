@@ -26,6 +26,7 @@ twoCardTest(
     });
     await setEccKeyAttributes(c, "1");
     const keys = await generateOnCard(c);
+    await c.restartAgent(); // nothing verified, nothing cached
     const logBefore = (await t.home.scdLog()).length;
     await c.pins([{ pin: USER_PIN }]);
     for (let i = 0; i < 20; i++) {
@@ -36,7 +37,8 @@ twoCardTest(
     await sshSignVerify(c, keys.auth, /^ssh-ed25519$/);
     if (DAEMON === "scd-ts") {
       const log = (await t.home.scdLog()).slice(logBefore);
-      assert(log.includes("PKSIGN"), "the debug log covers the signatures");
+      const psos = log.split("\n").filter((l) => l.includes(": 002A9E9A")).length;
+      assert(psos >= 20, `the debug log shows ${psos} PSO:CDS, not the 20 signatures`);
       const touched = log.split("\n").filter((l) => l.includes(EMPTY));
       assertEquals(touched, [], `the daemon did something with the empty reader`);
     }
