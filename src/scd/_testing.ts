@@ -25,6 +25,7 @@ import {
 } from "../pcsc/mod.ts";
 import { type AppOpener, CardRegistry } from "./cards.ts";
 import { resolveConfig, type ScdConfig } from "./config.ts";
+import { readerSetting } from "./reader_settings.ts";
 import { ScdServer, type SessionOptions } from "./server.ts";
 
 /** `SCARD_E_NO_SMARTCARD` (pcsclite.h). */
@@ -59,6 +60,9 @@ export class FakeBackend implements CardReaderBackend {
   statusReads = 0;
   /** While true the monitor is re-reading after a lost pcscd: `states()` is undefined. */
   resyncing = false;
+  /** Monitors started (each start is one status read of its own) and stopped. */
+  watchStarts = 0;
+  watchStops = 0;
   #onEvent: ((event: ReaderEvent) => void) | undefined;
   /** Per reader: the card object last seen and its event counter (moves when it changes). */
   #counters = new Map<string, { card: FakeCard | undefined; counter: number }>();
@@ -113,11 +117,13 @@ export class FakeBackend implements CardReaderBackend {
 
   watch(onEvent: (event: ReaderEvent) => void): Promise<ReaderWatch> {
     if (this.watchFails) return Promise.reject(new Error("Cannot watch: test says no"));
+    this.watchStarts++;
     this.#onEvent = onEvent;
     return Promise.resolve({
       states: () => this.resyncing ? undefined : this.states(),
       [Symbol.asyncDispose]: () => {
-        this.#onEvent = undefined;
+        this.watchStops++;
+        if (this.#onEvent === onEvent) this.#onEvent = undefined;
         return Promise.resolve();
       },
     });
@@ -172,6 +178,10 @@ export class FakeApp implements CardApplication {
   invalidate(): void {
     this.invalidated++;
   }
+  /** Same serial, same card (the OpenPGP app adds ATR and key fingerprints). */
+  identity(): string {
+    return this.serialNo;
+  }
   readCert = unsupported;
   writeCert = unsupported;
   setAttr = unsupported;
@@ -223,6 +233,7 @@ export class Harness {
     this.cards = new CardRegistry(this.backend, {
       openApp: fakeOpener(this.apps),
       readerPort: options.readerPort,
+      monitorIdleMs: readerSetting(this.config, "monitor-idle"),
     });
     this.server = new ScdServer({
       config: this.config,

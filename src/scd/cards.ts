@@ -18,6 +18,14 @@
  * matched by ATR, and the next scan opens the card again and keeps the entry only when the
  * application proves it is the same card (AID, ATR, key fingerprints); docs/reliability.md F5a.
  *
+ * `monitor-idle` (docs/reliability.md F5b): after that long without a command the monitor is
+ * stopped, so its PC/SC context no longer keeps a `--auto-exit` pcscd running. The time it is
+ * released counts as a pcscd restart (pcscd may have exited and come back: event counters
+ * start again), so the cards are matched by ATR only. The next command starts the monitor
+ * again — its first read, one status call, is the re-sync — and the next scan confirms each
+ * card by its identity. No card event is delivered while released: a card gone or changed
+ * meanwhile is announced when the monitor is back.
+ *
  * Several cards follow stock 2.4's `select_application`: a scan looks at every reader (pcscd's
  * order, filtered by the reader setting like `--reader-port`); each newly found card goes to
  * the front of the MRU list, so after a scan of an empty registry the card in the last reader
@@ -33,11 +41,11 @@ import type {
   CardReaderBackend,
   ReaderEvent,
   ReaderState,
-  ReaderWatch,
 } from "../pcsc/mod.ts";
 import { CardBusyError, findPcscError, matchReaders } from "../pcsc/mod.ts";
 import { equalBytes } from "../util/bytes.ts";
 import { type Insertion, insertionOf, planScan, type ScanStep } from "./reader_plan.ts";
+import { MonitorLease } from "./monitor_lease.ts";
 import { SessionLock } from "./session_lock.ts";
 
 const log = getLog("scd");
@@ -97,6 +105,8 @@ export interface CardRegistryOptions {
   openApp: AppOpener;
   /** Which reader(s), like `--reader-port` (pcsc/reader_match.ts). */
   readerPort?: string | undefined;
+  /** `monitor-idle`: stop the monitor after this many ms without a command; 0 = never. */
+  monitorIdleMs?: number | undefined;
 }
 
 /** What {@linkcode CardRegistry.select} is asked for. */
@@ -130,18 +140,24 @@ export class CardRegistry implements AsyncDisposable {
   #noApp = new Map<string, Insertion>();
   #nextId = 1;
   #listeners = new Set<(change: CardChange) => void>();
-  #watch: ReaderWatch | undefined;
+  #monitor: MonitorLease;
   #scanError: unknown;
 
   constructor(backend: CardReaderBackend, options: CardRegistryOptions) {
     this.backend = backend;
     this.#openApp = options.openApp;
     this.#readerPort = options.readerPort;
+    this.#monitor = new MonitorLease(backend, options.monitorIdleMs ?? 0, {
+      onEvent: (event) => this.#onEvent(event),
+      onRelease: () => this.#matchByAtr(),
+      // a card gone or changed while released is dropped and announced now
+      onResume: (states) => states && this.#dropChanged(states),
+    });
   }
 
   /** True while the monitor runs. */
   get watching(): boolean {
-    return this.#watch !== undefined;
+    return this.#monitor.watching;
   }
 
   /** Known cards, most recently selected first (stock keeps `card_top` in that order). */
@@ -156,7 +172,8 @@ export class CardRegistry implements AsyncDisposable {
 
   /** The wanted readers' states: the monitor's, else one status call. */
   async #states(signal: AbortSignal | undefined): Promise<ReaderState[]> {
-    const all = this.#watch?.states() ?? await this.backend.readerStates(signal ? { signal } : {});
+    await this.#monitor.resume();
+    const all = this.#monitor.states() ?? await this.backend.readerStates(signal ? { signal } : {});
     const wanted = new Set(matchReaders(all.map((s) => s.reader), this.#readerPort));
     return all.filter((s) => wanted.has(s.reader));
   }
@@ -342,23 +359,26 @@ export class CardRegistry implements AsyncDisposable {
    * registry reads reader states on each scan instead and this returns false.
    */
   async watch(): Promise<boolean> {
-    if (this.#watch) return true;
-    try {
-      this.#watch = await this.backend.watch((event) => this.#onEvent(event), {
-        onError: (error) => log.warning("Reader monitor: {error}", { error }),
-      });
-      return true;
-    } catch (e) {
-      log.warning("Cannot watch readers; reader states are read on use: {error}", { error: e });
-      return false;
-    }
+    return await this.#monitor.start();
+  }
+
+  /**
+   * Marks one command from start to end (`using _ = cards.inUse()`): `monitor-idle` counts
+   * quiet time from the end of the last one, and a command that finds the monitor released
+   * starts it again.
+   */
+  inUse(): Disposable {
+    return this.#monitor.use();
+  }
+
+  /** True while the monitor is stopped after a quiet period (`monitor-idle`). */
+  get released(): boolean {
+    return this.#monitor.released;
   }
 
   /** Stop the monitor. */
   async close(): Promise<void> {
-    const w = this.#watch;
-    this.#watch = undefined;
-    await w?.[Symbol.asyncDispose]();
+    await this.#monitor.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -382,6 +402,11 @@ export class CardRegistry implements AsyncDisposable {
   /** pcscd went away: keep the cards, but only their ATR identifies them from now on. */
   #serviceLost(): void {
     log.info("pcscd went away; cards are kept until they prove to be the same ones");
+    this.#matchByAtr();
+  }
+
+  /** From now on only their ATR identifies the known cards (event counters may start again). */
+  #matchByAtr(): void {
     for (const [reader, k] of this.#cards) {
       this.#cards.set(reader, {
         entry: k.entry,
@@ -393,7 +418,12 @@ export class CardRegistry implements AsyncDisposable {
 
   /** pcscd is back: drop the cards whose reader has none, or another ATR, now. */
   #serviceRestored(): void {
-    const states = new Map((this.#watch?.states() ?? []).map((s) => [s.reader, s]));
+    this.#dropChanged(this.#monitor.states() ?? []);
+  }
+
+  /** Drop the cards whose reader has none, or another ATR, in `all`. */
+  #dropChanged(all: readonly ReaderState[]): void {
+    const states = new Map(all.map((s) => [s.reader, s]));
     for (const [reader, k] of [...this.#cards]) {
       const now = states.get(reader);
       if (now?.card === "present" && equalBytes(now.atr, k.insertion.atr)) continue;
@@ -404,7 +434,7 @@ export class CardRegistry implements AsyncDisposable {
   /** Whether `reader` passes the reader setting (events of other readers are ignored). */
   #wanted(reader: string): boolean {
     if (this.#cards.has(reader) || !this.#readerPort) return true;
-    const all = this.#watch?.states()?.map((s) => s.reader) ?? [];
+    const all = this.#monitor.states()?.map((s) => s.reader) ?? [];
     return matchReaders(all, this.#readerPort).includes(reader);
   }
 

@@ -55,6 +55,7 @@ export const CONFIG_KEYS = [
   "card-state-ttl",
   "hold",
   "hold-max",
+  "monitor-idle",
 ] as const;
 
 const ALIASES: Record<string, string> = { "log-file": "log", "reader-port": "reader" };
