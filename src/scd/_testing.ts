@@ -233,7 +233,8 @@ export class Harness {
     this.cards = new CardRegistry(this.backend, {
       openApp: fakeOpener(this.apps),
       readerPort: options.readerPort,
-      monitorIdleMs: readerSetting(this.config, "monitor-idle"),
+      // the daemon's default (10 min) only when a test sets it: a quiet period is time
+      monitorIdleMs: env.SCD_TS_MONITOR_IDLE ? readerSetting(this.config, "monitor-idle") : 0,
     });
     this.server = new ScdServer({
       config: this.config,

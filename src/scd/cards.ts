@@ -222,7 +222,7 @@ export class CardRegistry implements AsyncDisposable {
         const before = this.#cards.get(step.reader);
         const app = await this.#open(step.reader, signal);
         if (step.action === "confirm" && before && sameCard(before.entry.app, app)) {
-          log.info("Card in {reader} is the same one after pcscd came back", step);
+          log.info("Card in {reader} is the same one after pcscd or the monitor was away", step);
           before.entry.app?.invalidate(); // same card, but anything may have changed meanwhile
           void app.release?.().catch(() => {});
           this.#cards.set(step.reader, { entry: before.entry, insertion: insertionOf(state) });

@@ -148,7 +148,7 @@ Deno.test("monitor-idle: a command in progress is not quiet time", async () => {
   await cards.close();
 });
 
-Deno.test("monitor-idle: 0 (the default) never releases", async () => {
+Deno.test("monitor-idle: 0 never releases", async () => {
   const backend = new FakeBackend();
   backend.readers = ["A"];
   const cards = new CardRegistry(backend, { openApp: fakeOpener() });

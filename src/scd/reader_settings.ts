@@ -12,7 +12,7 @@ import { getLog } from "../log.ts";
 import { HOLD_MAX_MS, HOLD_MAX_OPS } from "../openpgp/mod.ts";
 import type { ScdConfig } from "./config.ts";
 import { pinTtlMs } from "./operation.ts";
-import { parseDuration } from "./pin_cache.ts";
+import { DEFAULT_PIN_TTL_MS, parseDuration } from "./pin_cache.ts";
 
 const log = getLog("scd");
 
@@ -35,10 +35,13 @@ export const READER_DEFAULTS = {
    */
   "hold-max": HOLD_MAX_MS,
   /**
-   * Stop the reader monitor (and its PC/SC context) after this long without a command, so a
-   * `--auto-exit` pcscd can exit; 0 = never. docs/reliability.md F5b has the figures.
+   * Stop the reader monitor (and its PC/SC context) after 10 minutes without a command, so a
+   * `--auto-exit` pcscd can exit; 0 = never. As long as the PIN cache's default TTL: by the
+   * time the monitor stops no cached PIN is left that a card pulled and put back meanwhile
+   * could get, and the card-state model is due for a re-read anyway. docs/reliability.md F5b
+   * has the figures.
    */
-  "monitor-idle": 0,
+  "monitor-idle": DEFAULT_PIN_TTL_MS,
 } as const;
 
 /** One of the durations in ms. */
