@@ -66,7 +66,7 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_DENY_ADMIN=yes
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
   SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
-  SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s
+  SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s  SCD_TS_MONITOR_IDLE=10m
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -150,6 +150,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
   const cards = new CardRegistry(backend, {
     openApp: openPgpOpener(config),
     readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
+    monitorIdleMs: readerSetting(config, "monitor-idle"),
   });
   await cards.watch();
   const trace = config.traceFile ? await openTrace(config.traceFile) : undefined;

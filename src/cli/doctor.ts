@@ -8,7 +8,13 @@
  */
 
 import { findPcscError, PcscContext } from "../pcsc/mod.ts";
-import { burstHold, loadConfig, parseArgs as parseScdArgs, resolveHomedir } from "../scd/mod.ts";
+import {
+  burstHold,
+  loadConfig,
+  parseArgs as parseScdArgs,
+  readerSetting,
+  resolveHomedir,
+} from "../scd/mod.ts";
 import { backendFor } from "./backend.ts";
 import { readCardInfo } from "./card_info.ts";
 import {
@@ -209,6 +215,16 @@ async function gnupgFindings(
       ? `burst hold off: ${hold.off}`
       : `burst hold ${hold.holdMs} ms after an operation, hold-max ${hold.holdMaxMs} ms and ` +
         `${hold.holdMaxOps} operations at most`,
+  });
+  const idleMs = readerSetting(config, "monitor-idle");
+  out.push({
+    id: "monitor-idle",
+    level: "ok",
+    detail: idleMs === 0
+      ? "reader monitor always running: it keeps a PC/SC context, so a pcscd started with " +
+        "--auto-exit does not exit while gpg-agent runs"
+      : `reader monitor stopped after ${idleMs / 1000} s without a command (a pcscd started ` +
+        "with --auto-exit can then exit); card events wait until the next command",
   });
   return out;
 }

@@ -46,6 +46,7 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]
   "pool-ttl": ["SCD_TS_POOL_TTL", (v) => DURATION.test(v), "a duration"],
   "hold": ["SCD_TS_HOLD", (v) => DURATION.test(v), "a duration (500ms; 0 = off)"],
   "hold-max": ["SCD_TS_HOLD_MAX", (v) => DURATION.test(v), "a duration (2s; 0 = no hold)"],
+  "monitor-idle": ["SCD_TS_MONITOR_IDLE", (v) => DURATION.test(v), "a duration (10m; 0 = never)"],
 };
 
 /** One setting in effect. */

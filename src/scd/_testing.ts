@@ -27,6 +27,7 @@ import {
 import type { AppOpener } from "./card_entry.ts";
 import { CardRegistry } from "./cards.ts";
 import { resolveConfig, type ScdConfig } from "./config.ts";
+import { readerSetting } from "./reader_settings.ts";
 import { ScdServer, type SessionOptions } from "./server.ts";
 
 /** `SCARD_E_NO_SMARTCARD` (pcsclite.h). */
@@ -61,6 +62,9 @@ export class FakeBackend implements CardReaderBackend {
   statusReads = 0;
   /** While true the monitor is re-reading after a lost pcscd: `states()` is undefined. */
   resyncing = false;
+  /** Monitors started (each start is one status read of its own) and stopped. */
+  watchStarts = 0;
+  watchStops = 0;
   #onEvent: ((event: ReaderEvent) => void) | undefined;
   /** Per reader: the card object last seen and its event counter (moves when it changes). */
   #counters = new Map<string, { card: FakeCard | undefined; counter: number }>();
@@ -115,11 +119,13 @@ export class FakeBackend implements CardReaderBackend {
 
   watch(onEvent: (event: ReaderEvent) => void): Promise<ReaderWatch> {
     if (this.watchFails) return Promise.reject(new Error("Cannot watch: test says no"));
+    this.watchStarts++;
     this.#onEvent = onEvent;
     return Promise.resolve({
       states: () => this.resyncing ? undefined : this.states(),
       [Symbol.asyncDispose]: () => {
-        this.#onEvent = undefined;
+        this.watchStops++;
+        if (this.#onEvent === onEvent) this.#onEvent = undefined;
         return Promise.resolve();
       },
     });
@@ -174,6 +180,10 @@ export class FakeApp implements CardApplication {
   invalidate(): void {
     this.invalidated++;
   }
+  /** Same serial, same card (the OpenPGP app adds ATR and key fingerprints). */
+  identity(): string {
+    return this.serialNo;
+  }
   readCert = unsupported;
   writeCert = unsupported;
   setAttr = unsupported;
@@ -225,6 +235,8 @@ export class Harness {
     this.cards = new CardRegistry(this.backend, {
       openApp: fakeOpener(this.apps),
       readerPort: options.readerPort,
+      // the daemon's default (10 min) only when a test sets it: a quiet period is time
+      monitorIdleMs: env.SCD_TS_MONITOR_IDLE ? readerSetting(this.config, "monitor-idle") : 0,
     });
     this.server = new ScdServer({
       config: this.config,

@@ -89,3 +89,19 @@ export class ChangeFeed {
     }
   }
 }
+
+/** Options for `CardRegistry`. */
+export interface CardRegistryOptions {
+  /** Opens the card application (OpenPGP) on a reader. */
+  openApp: AppOpener;
+  /** Which reader(s), like `--reader-port` (pcsc/reader_match.ts). */
+  readerPort?: string | undefined;
+  /** `monitor-idle`: stop the monitor after this many ms without a command; 0 = never. */
+  monitorIdleMs?: number | undefined;
+}
+
+/** Two applications opened on the same card: both say so with the same identity. */
+export function sameCard(a: CardApplication | undefined, b: CardApplication): boolean {
+  const before = a?.identity?.();
+  return before !== undefined && before === b.identity?.();
+}

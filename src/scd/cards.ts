@@ -10,6 +10,10 @@
  * keyed by it); a pcscd restart keeps it, matched by ATR, until the next scan proves it is the
  * same card (AID, ATR, key fingerprints) or not: docs/reliability.md F5a, docs/card-state.md.
  *
+ * `monitor-idle` (docs/reliability.md F5b): after that long without a command the monitor is
+ * stopped, so a `--auto-exit` pcscd can exit; the time released counts as a pcscd restart, and
+ * the next command starts the monitor again (its first read is the re-sync).
+ *
  * Several cards follow stock 2.4's `select_application`: a scan looks at every reader in
  * pcscd's order; each newly found card goes to the front of the MRU list, so after one scan
  * the card in the last reader is current, as with stock. `--demand` picks a card by serial.
@@ -25,29 +29,23 @@ import {
   matchReaders,
   type ReaderEvent,
   type ReaderState,
-  type ReaderWatch,
 } from "../pcsc/mod.ts";
 import { equalBytes } from "../util/bytes.ts";
 import {
   type AppOpener,
   type CardChange,
   type CardEntry,
+  type CardRegistryOptions,
   ChangeFeed,
   NoCardError,
+  sameCard,
   type SelectRequest,
 } from "./card_entry.ts";
 import { type Insertion, insertionOf, planScan, type ScanStep } from "./reader_plan.ts";
+import { MonitorLease } from "./monitor_lease.ts";
 import { SessionLock } from "./session_lock.ts";
 
 const log = getLog("scd");
-
-/** Options for {@linkcode CardRegistry}. */
-export interface CardRegistryOptions {
-  /** Opens the card application (OpenPGP) on a reader. */
-  openApp: AppOpener;
-  /** Which reader(s), like `--reader-port` (pcsc/reader_match.ts). */
-  readerPort?: string | undefined;
-}
 
 /** Serial stock prints for a card without an application and without EF.GDO (app.c). */
 const NO_SERIAL = "FF7F00";
@@ -71,18 +69,24 @@ export class CardRegistry implements AsyncDisposable {
   #noApp = new Map<string, Insertion>();
   #nextId = 1;
   #changes = new ChangeFeed();
-  #watch: ReaderWatch | undefined;
+  #monitor: MonitorLease;
   #scanError: unknown;
 
   constructor(backend: CardReaderBackend, options: CardRegistryOptions) {
     this.backend = backend;
     this.#openApp = options.openApp;
     this.#readerPort = options.readerPort;
+    this.#monitor = new MonitorLease(backend, options.monitorIdleMs ?? 0, {
+      onEvent: (event) => this.#onEvent(event),
+      onRelease: () => this.#matchByAtr(),
+      // a card gone or changed while released is dropped and announced now
+      onResume: (states) => states && this.#dropChanged(states),
+    });
   }
 
   /** True while the monitor runs. */
   get watching(): boolean {
-    return this.#watch !== undefined;
+    return this.#monitor.watching;
   }
 
   /** Known cards, most recently selected first (stock keeps `card_top` in that order). */
@@ -97,7 +101,8 @@ export class CardRegistry implements AsyncDisposable {
 
   /** The wanted readers' states: the monitor's, else one status call. */
   async #states(signal: AbortSignal | undefined): Promise<ReaderState[]> {
-    const all = this.#watch?.states() ?? await this.backend.readerStates(signal ? { signal } : {});
+    await this.#monitor.resume();
+    const all = this.#monitor.states() ?? await this.backend.readerStates(signal ? { signal } : {});
     const wanted = new Set(matchReaders(all.map((s) => s.reader), this.#readerPort));
     return all.filter((s) => wanted.has(s.reader));
   }
@@ -111,7 +116,7 @@ export class CardRegistry implements AsyncDisposable {
     const states = await this.#states(signal);
     const readers = states.map((s) => s.reader);
     for (const reader of [...this.#cards.keys()]) {
-      if (!readers.includes(reader)) this.#removed(reader); // the reader was unplugged
+      if (!readers.includes(reader)) this.#changed("removed", reader); // the reader was unplugged
     }
     const known = new Map([...this.#cards].map(([reader, k]) => [reader, k.insertion]));
     this.#scanError = undefined;
@@ -135,7 +140,7 @@ export class CardRegistry implements AsyncDisposable {
       case "keep":
         return;
       case "drop":
-        return this.#removed(step.reader);
+        return this.#changed("removed", step.reader);
       case "skip":
         if (step.why === "empty") return; // the everyday case: nothing to say
         log.debug("Passing over {reader}: {why}", { reader: step.reader, why: step.why });
@@ -146,13 +151,13 @@ export class CardRegistry implements AsyncDisposable {
         const before = this.#cards.get(step.reader);
         const app = await this.#open(step.reader, signal);
         if (step.action === "confirm" && before && sameCard(before.entry.app, app)) {
-          log.info("Card in {reader} is the same one after pcscd came back", step);
+          log.info("Card in {reader} is the same one after pcscd or the monitor was away", step);
           before.entry.app?.invalidate(); // same card, but anything may have changed meanwhile
           void app.release?.().catch(() => {});
           this.#cards.set(step.reader, { entry: before.entry, insertion: insertionOf(state) });
           return;
         }
-        if (before) this.#removed(step.reader);
+        if (before) this.#changed("removed", step.reader);
         const entry = this.#add(step.reader, app, step.slot, insertionOf(state));
         this.#changes.announce({ type: "new", reader: step.reader });
         return entry;
@@ -238,7 +243,7 @@ export class CardRegistry implements AsyncDisposable {
           firstError ??= e;
           continue;
         }
-        if (known) this.#removed(state.reader);
+        if (known) this.#changed("removed", state.reader);
         entry = this.#add(state.reader, undefined, slot, insertionOf(state));
       }
       if (request.demand && entry!.serialNo.toUpperCase() !== request.demand.toUpperCase()) {
@@ -292,23 +297,26 @@ export class CardRegistry implements AsyncDisposable {
    * registry reads reader states on each scan instead and this returns false.
    */
   async watch(): Promise<boolean> {
-    if (this.#watch) return true;
-    try {
-      this.#watch = await this.backend.watch((event) => this.#onEvent(event), {
-        onError: (error) => log.warning("Reader monitor: {error}", { error }),
-      });
-      return true;
-    } catch (e) {
-      log.warning("Cannot watch readers; reader states are read on use: {error}", { error: e });
-      return false;
-    }
+    return await this.#monitor.start();
+  }
+
+  /**
+   * Marks one command from start to end (`using _ = cards.inUse()`): `monitor-idle` counts
+   * quiet time from the end of the last one, and a command that finds the monitor released
+   * starts it again.
+   */
+  inUse(): Disposable {
+    return this.#monitor.use();
+  }
+
+  /** True while the monitor is stopped after a quiet period (`monitor-idle`). */
+  get released(): boolean {
+    return this.#monitor.released;
   }
 
   /** Stop the monitor. */
   async close(): Promise<void> {
-    const w = this.#watch;
-    this.#watch = undefined;
-    await w?.[Symbol.asyncDispose]();
+    await this.#monitor.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -322,16 +330,16 @@ export class CardRegistry implements AsyncDisposable {
       case "card-removed":
       case "reader-removed":
         return this.#changed("removed", event.reader);
-      case "service-lost":
-        return this.#serviceLost();
-      case "service-restored":
-        return this.#serviceRestored();
+      case "service-lost": // keep the cards until they prove to be the same ones
+        log.info("pcscd went away; cards are kept until the next scan confirms them");
+        return this.#matchByAtr();
+      case "service-restored": // drop those whose reader now has none, or another ATR
+        return this.#dropChanged(this.#monitor.states() ?? []);
     }
   }
 
-  /** pcscd went away: keep the cards, but only their ATR identifies them from now on. */
-  #serviceLost(): void {
-    log.info("pcscd went away; cards are kept until they prove to be the same ones");
+  /** From now on only their ATR identifies the known cards (event counters may start again). */
+  #matchByAtr(): void {
     for (const [reader, k] of this.#cards) {
       this.#cards.set(reader, {
         entry: k.entry,
@@ -341,9 +349,9 @@ export class CardRegistry implements AsyncDisposable {
     this.#noApp.clear();
   }
 
-  /** pcscd is back: drop the cards whose reader has none, or another ATR, now. */
-  #serviceRestored(): void {
-    const states = new Map((this.#watch?.states() ?? []).map((s) => [s.reader, s]));
+  /** Drop the cards whose reader has none, or another ATR, in `all`. */
+  #dropChanged(all: readonly ReaderState[]): void {
+    const states = new Map(all.map((s) => [s.reader, s]));
     for (const [reader, k] of [...this.#cards]) {
       const now = states.get(reader);
       if (now?.card === "present" && equalBytes(now.atr, k.insertion.atr)) continue;
@@ -354,13 +362,8 @@ export class CardRegistry implements AsyncDisposable {
   /** Whether `reader` passes the reader setting (events of other readers are ignored). */
   #wanted(reader: string): boolean {
     if (this.#cards.has(reader) || !this.#readerPort) return true;
-    const all = this.#watch?.states()?.map((s) => s.reader) ?? [];
+    const all = this.#monitor.states()?.map((s) => s.reader) ?? [];
     return matchReaders(all, this.#readerPort).includes(reader);
-  }
-
-  /** A scan found the card gone: the same as a removal event. */
-  #removed(reader: string): void {
-    this.#changed("removed", reader);
   }
 
   /** Apply a monitor event: drop what was in the reader, then tell the listeners. */
@@ -383,10 +386,4 @@ export class CardRegistry implements AsyncDisposable {
     this.#cards.delete(entry.reader);
     this.#cards.set(entry.reader, known);
   }
-}
-
-/** Two applications opened on the same card: both say so with the same identity. */
-function sameCard(a: CardApplication | undefined, b: CardApplication): boolean {
-  const before = a?.identity?.();
-  return before !== undefined && before === b.identity?.();
 }

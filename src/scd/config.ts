@@ -63,6 +63,7 @@ export const CONFIG_KEYS = [
   "card-state-ttl",
   "hold",
   "hold-max",
+  "monitor-idle",
 ] as const;
 
 const ALIASES: Record<string, string> = { "log-file": "log", "reader-port": "reader" };

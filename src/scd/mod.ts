@@ -18,9 +18,10 @@ export {
   type AppOpenRequest,
   type CardChange,
   type CardEntry,
+  type CardRegistryOptions,
   NoCardError,
 } from "./card_entry.ts";
-export { CardRegistry, type CardRegistryOptions } from "./cards.ts";
+export { CardRegistry } from "./cards.ts";
 export { type Command, type DaemonInfo, parseLine, type ScdContext } from "./command.ts";
 export {
   CONFIG_KEYS,

@@ -1,7 +1,7 @@
 /**
  * Durations that shape how scd-ts uses readers, from `scd-ts.conf` or the environment (the
  * config loader merges both, the environment winning): `pool-ttl` (SCD_TS_POOL_TTL), `hold`
- * (SCD_TS_HOLD), `hold-max` (SCD_TS_HOLD_MAX),
+ * (SCD_TS_HOLD), `hold-max` (SCD_TS_HOLD_MAX), `monitor-idle` (SCD_TS_MONITOR_IDLE),
  * `busy-timeout` (SCD_TS_BUSY_TIMEOUT), `card-state-ttl` (SCD_TS_CARD_STATE_TTL). Values are
  * seconds or a number with `ms`/`s`/`m`/`h`/`d`; an unreadable value is warned about and the
  * default used.
@@ -12,7 +12,7 @@ import { getLog } from "../log.ts";
 import { HOLD_MAX_MS, HOLD_MAX_OPS } from "../openpgp/mod.ts";
 import type { ScdConfig } from "./config.ts";
 import { pinTtlMs } from "./operation.ts";
-import { parseDuration } from "./pin_cache.ts";
+import { DEFAULT_PIN_TTL_MS, parseDuration } from "./pin_cache.ts";
 
 const log = getLog("scd");
 
@@ -34,6 +34,14 @@ export const READER_DEFAULTS = {
    * burst_hold.ts's 16 operations): another program waits at most about that long.
    */
   "hold-max": HOLD_MAX_MS,
+  /**
+   * Stop the reader monitor (and its PC/SC context) after 10 minutes without a command, so a
+   * `--auto-exit` pcscd can exit; 0 = never. As long as the PIN cache's default TTL: by the
+   * time the monitor stops no cached PIN is left that a card pulled and put back meanwhile
+   * could get, and the card-state model is due for a re-read anyway. docs/reliability.md F5b
+   * has the figures.
+   */
+  "monitor-idle": DEFAULT_PIN_TTL_MS,
 } as const;
 
 /** One of the durations in ms. */

@@ -10,6 +10,7 @@
 
 import {
   AssuanServer,
+  type Command,
   type Connection,
   type Duplex,
   type ServeOptions,
@@ -91,6 +92,8 @@ export class ScdServer implements DaemonInfo {
   #signalPeer: (pid: number, signal: Deno.Signal) => void;
   #trace: ScdServerOptions["trace"];
   #unsubscribe: () => void;
+  /** The table, each command marked as a use of the registry (`monitor-idle`). */
+  #commands: readonly Command<ScdContext>[];
 
   constructor(options: ScdServerOptions) {
     this.config = options.config;
@@ -99,6 +102,7 @@ export class ScdServer implements DaemonInfo {
     this.#signalPeer = options.signalPeer ?? ((pid, sig) => Deno.kill(pid, sig));
     this.#trace = options.trace;
     this.#unsubscribe = this.cards.onChange((change) => this.#cardChanged(change));
+    this.#commands = COMMANDS.map((command) => markedAsUse(command, this.cards));
   }
 
   get version(): string {
@@ -120,7 +124,7 @@ export class ScdServer implements DaemonInfo {
       // stock's greeting on its socket adds the pid (libassuan's socket server; seen on 2.4.7,
       // docs/multi-card.md), the pipe's has none
       hello: options.socket ? `${HELLO}, process ${this.pid}` : HELLO,
-      commands: COMMANDS,
+      commands: this.#commands,
       abortOnEof: options.abortOnEof ?? true,
       createSession: (conn) => this.#session(conn, state),
     });
@@ -215,6 +219,20 @@ export class ScdServer implements DaemonInfo {
       }
     }
   }
+}
+
+/**
+ * `command` with its run marked as a use of `cards` from start to end, so `monitor-idle`
+ * counts quiet time only between commands (the standard ones, NOP or OPTION, do not count).
+ */
+function markedAsUse(command: Command<ScdContext>, cards: CardRegistry): Command<ScdContext> {
+  return {
+    ...command, // help, secretArgs and whatever else the command declares
+    async run(ctx, args, rawArgs) {
+      using _use = cards.inUse();
+      await command.run(ctx, args, rawArgs);
+    },
+  };
 }
 
 /** Adapter: `listenUnix` serves connections through an AssuanServer; route them to ScdServer. */

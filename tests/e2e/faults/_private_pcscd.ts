@@ -37,13 +37,17 @@ export function portsFree(): boolean {
   return vpcdPortsFree(PRIVATE_PORT);
 }
 
-/** A GNUPGHOME whose daemon talks to the private pcscd, with a card in its first reader. */
+/**
+ * A GNUPGHOME whose daemon talks to the private pcscd, with a card in its first reader;
+ * `scdTsEnv` adds settings to scd-ts's wrapper.
+ */
 export async function privateHome(
   bed: GnupgBed,
   pcscShared: boolean,
   serial: string,
+  scdTsEnv: Record<string, string> = {},
 ): Promise<{ home: GnupgHome; card: Vcard }> {
-  const env = { PCSCLITE_CSOCK_NAME: SOCKET };
+  const env = { ...scdTsEnv, PCSCLITE_CSOCK_NAME: SOCKET };
   const home = await GnupgHome.create(bed, {
     daemon: DAEMON,
     readerPort: PRIVATE_READER,
