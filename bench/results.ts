@@ -143,7 +143,8 @@ idle (longer than scd-ts's burst hold). "stock" runs with \`pcsc-shared\` and ke
 verified between operations. The floor is what the card's latency model charges for the
 APDUs the protocol needs (stock: PSO; scd-ts strict: SELECT, GET DATA 4F, VERIFY, PSO,
 VERIFY FF, VERIFY status; bench/floor.ts); "above" is p50 minus the floor: gpg, gpg-agent,
-the daemon and the bed's transport. Cold cases have no floor (-).
+the daemon and the bed's transport. A negative "above" means the operations ran inside
+scd-ts's burst hold, where each needs only the PSO. Cold cases have no floor (-).
 
 ${
     section(
