@@ -1,16 +1,17 @@
 /**
- * The measured gpg workflows of one group (gnupg version × daemon × settings × latency):
- * cold card-status and cold sign (gpg-agent and the daemon freshly started before each run),
- * warm signs in a row, decrypts and ssh signatures. Each case resets the card's APDU log
- * first and reads it afterwards; wall time is one whole tool process (gpg, ssh-keygen).
+ * The measured gpg workflows of one group (configuration × gnupg version × daemon × settings
+ * × latency): cold card-status and cold sign (gpg-agent and the daemon freshly started before
+ * each run), warm signs in a row, now-and-then signs (an idle gap before each), decrypts and
+ * ssh signatures. Each case resets the card's APDU log first and reads it afterwards; wall
+ * time is one whole tool process (gpg, ssh-keygen), never the gap.
  * @module
  */
 
-import { settingsLabel } from "./report.ts";
+import { isDefaults, settingsLabel } from "./report.ts";
 import type { GnupgHome } from "../tests/bed/gnupghome.ts";
 import type { Vcard } from "../tests/bed/vcard.ts";
-import { type BenchBed, benchCard, benchHome, type Template, USER_PIN } from "./bed.ts";
-import type { CaseName, Daemon, Measurement, Settings } from "./report.ts";
+import { type BenchBed, benchCard, benchHome, keyReader, type Template, USER_PIN } from "./bed.ts";
+import type { BenchConfig, CaseName, Daemon, Measurement, Settings } from "./report.ts";
 
 /** How many runs of each kind. */
 export interface Counts {
@@ -20,17 +21,36 @@ export interface Counts {
   warm: number;
   /** Decrypts and ssh signatures. */
   repeat: number;
+  /** Now-and-then signs. */
+  sparse: number;
+  /** The idle gap before each now-and-then sign, ms (longer than the burst hold). */
+  gapMs: number;
 }
 
 /** One group's identity. */
 export interface Group {
+  config: BenchConfig;
   daemon: Daemon;
   settings: Settings;
   latency: string;
 }
 
-/** The scd-ts environment of `settings` (0 sets the option off explicitly). */
+/** The cases each configuration measures (two-cards and pinned: the signatures). */
+export const CASES_OF: Readonly<Record<BenchConfig, readonly CaseName[]>> = {
+  "default": ["cold-card-status", "cold-sign", "warm-sign", "now-and-then", "decrypt", "ssh-auth"],
+  "two-cards": ["cold-sign", "warm-sign", "now-and-then"],
+  "pinned": ["cold-card-status", "cold-sign", "warm-sign", "now-and-then"],
+};
+
+/** Serial of the other card in the first reader (two-cards): no keys, an OpenPGP card. */
+export const OTHER_SERIAL = "BE0C00A0";
+
+/**
+ * The scd-ts environment of `settings`: none at all for the defaults (what a user runs),
+ * else each option explicitly (0 sets it off).
+ */
 export function scdTsEnv(settings: Settings): Record<string, string> {
+  if (isDefaults(settings)) return {};
   return {
     SCD_TS_PIN_POLICY: settings.policy,
     SCD_TS_POOL_TTL: `${settings.pool_ms}ms`,
@@ -41,7 +61,8 @@ export function scdTsEnv(settings: Settings): Record<string, string> {
 interface Ctx {
   b: BenchBed;
   home: GnupgHome;
-  card: Vcard;
+  /** Every card in the bed (two-cards: both); the APDU counts are their sum. */
+  cards: Vcard[];
   t: Template;
   group: Group;
 }
@@ -60,17 +81,20 @@ async function measure(
   const apdusByIns: Record<string, number> = {};
   for (let i = 0; i < runs; i++) {
     await before();
-    await c.card.control({ cmd: "log-reset" });
+    for (const card of c.cards) await card.control({ cmd: "log-reset" });
     const start = performance.now();
     const r = await step();
     wallsMs.push(performance.now() - start);
     if (r.code !== 0) throw new Error(`Cannot run ${name} (${describe(c.group)}): ${r.stderr}`);
-    const log = await c.card.apduLog();
-    for (const [ins, s] of Object.entries(log.byIns)) {
-      apdusByIns[ins] = (apdusByIns[ins] ?? 0) + s.count;
+    for (const card of c.cards) {
+      const log = await card.apduLog();
+      for (const [ins, s] of Object.entries(log.byIns)) {
+        apdusByIns[ins] = (apdusByIns[ins] ?? 0) + s.count;
+      }
     }
   }
   return {
+    config: c.group.config,
     case: name,
     gnupg: c.b.bed.version,
     latency: c.group.latency,
@@ -84,7 +108,8 @@ async function measure(
 
 /** A group's label for messages. */
 export function describe(g: Group): string {
-  return `${g.daemon}${g.daemon === "scd-ts" ? ` ${settingsLabel(g.settings)}` : ""}, ${g.latency}`;
+  const daemon = `${g.daemon}${g.daemon === "scd-ts" ? ` ${settingsLabel(g.settings)}` : ""}`;
+  return `${g.config}: ${daemon}, ${g.latency}`;
 }
 
 /** Enough PIN answers for `n` prompts (unused ones are harmless). */
@@ -120,39 +145,72 @@ async function sshStep(c: Ctx): Promise<Step> {
   };
 }
 
-/** All cases of one group, in order: cold ones first, then the warm ones on a running agent. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * The cases of the group's configuration, in order: cold ones first, then the warm ones on
+ * a running agent.
+ */
 async function runCases(c: Ctx, counts: Counts): Promise<Measurement[]> {
+  const wanted = new Set(CASES_OF[c.group.config]);
   const restart = () => c.home.killDaemons();
   const out: Measurement[] = [];
-  out.push(await measure(c, "cold-card-status", counts.cold, gpg(c, ["--card-status"]), restart));
+  if (wanted.has("cold-card-status")) {
+    out.push(
+      await measure(c, "cold-card-status", counts.cold, gpg(c, ["--card-status"]), restart),
+    );
+  }
   out.push(
     await measure(c, "cold-sign", counts.cold, sign(c), async () => {
       await restart();
       await pins(c, 3);
     }),
   );
-  await pins(c, counts.warm + counts.repeat * 2 + 4);
+  await pins(c, counts.warm + counts.sparse + counts.repeat * 2 + 4);
   out.push(await measure(c, "warm-sign", counts.warm, sign(c)));
-  out.push(await measure(c, "decrypt", counts.repeat, gpg(c, ["--decrypt", c.t.encryptedFile])));
-  out.push(await measure(c, "ssh-auth", counts.repeat, await sshStep(c)));
+  out.push(await measure(c, "now-and-then", counts.sparse, sign(c), () => sleep(counts.gapMs)));
+  if (wanted.has("decrypt")) {
+    out.push(
+      await measure(c, "decrypt", counts.repeat, gpg(c, ["--decrypt", c.t.encryptedFile])),
+    );
+  }
+  if (wanted.has("ssh-auth")) {
+    out.push(await measure(c, "ssh-auth", counts.repeat, await sshStep(c)));
+  }
   return out;
 }
 
-/** Measure one group: fresh home with the template's keys, fresh copy of the card state. */
+/**
+ * Measure one group: fresh home with the template's keys, fresh copy of the card state in
+ * the configuration's reader (two-cards: a fresh card without keys in the first reader too).
+ */
 export async function runGroup(
   b: BenchBed,
   t: Template,
   group: Group,
   counts: Counts,
 ): Promise<Measurement[]> {
-  const env = group.daemon === "scd-ts" ? scdTsEnv(group.settings) : {};
-  const home = await benchHome(b, group.daemon, env, t);
-  let card: Vcard | undefined;
+  const scdEnv = group.daemon === "scd-ts" ? scdTsEnv(group.settings) : {};
+  const pinned = group.config === "pinned" ? { pinned: b.reader } : {};
+  const home = await benchHome(b, group.daemon, { scdTsEnv: scdEnv, from: t, ...pinned });
+  const cards: Vcard[] = [];
   try {
-    card = await benchCard(b, home, t.serial, group.latency, t.statePath);
-    return await runCases({ b, home, card, t, group }, counts);
+    if (group.config === "two-cards") {
+      cards.push(await benchCard(b, home, { serial: OTHER_SERIAL, latency: group.latency }));
+    }
+    cards.push(
+      await benchCard(b, home, {
+        serial: t.serial,
+        latency: group.latency,
+        port: keyReader(b, group.config).port,
+        statePath: t.statePath,
+      }),
+    );
+    return await runCases({ b, home, cards, t, group }, counts);
   } finally {
     await home.close();
-    await card?.stop();
+    for (const card of cards) await card.stop();
   }
 }

@@ -17,7 +17,15 @@ import {
 import { type Counts, describe, type Group, runGroup } from "./cases.ts";
 import { collectMachine, collectVersions } from "./machine.ts";
 import { probeDaemons, type ProbeNumbers } from "./probes.ts";
-import { buildReport, type GnupgVersion, type Measurement, STOCK_SETTINGS } from "./report.ts";
+import {
+  type BenchConfig,
+  buildReport,
+  CONFIGS,
+  type GnupgVersion,
+  type Measurement,
+  SCD_TS_DEFAULTS,
+  STOCK_SETTINGS,
+} from "./report.ts";
 import { RESULTS_PATH, writeResults } from "./results.ts";
 import { formatTable } from "./report.ts";
 
@@ -25,8 +33,11 @@ const USAGE = `Usage: deno task bench [options]
 
   --json              print one JSON object on stdout (progress goes to stderr)
   --count N           warm signs in a row (default 20)
+  --gap MS            idle time before each now-and-then sign (default 3000)
   --gnupg LIST        gnupg versions, 2.2 (host) and/or 2.4 (chroot) (default 2.2)
   --latency LIST      card latency models (default openpgp34,nitrokey3)
+  --config LIST       default, two-cards, pinned (default all three, in that order)
+  --signs N           PKSIGNs over Assuan for the RSS probe (default 5000)
   --quick             small counts, one latency model (openpgp34), for trying it
   --no-probes         skip start time / RSS / Assuan sign numbers
   --out FILE          where to write the Markdown results (default bench/results.md)
@@ -37,7 +48,9 @@ export interface BenchOptions {
   json: boolean;
   gnupg: GnupgVersion[];
   latencies: string[];
+  configs: BenchConfig[];
   counts: Counts;
+  signs: number;
   probes: boolean;
   quick: boolean;
   out: string;
@@ -52,8 +65,11 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     options: {
       json: { type: "boolean", default: false },
       count: { type: "string" },
+      gap: { type: "string", default: "3000" },
       gnupg: { type: "string", default: "2.2" },
       latency: { type: "string" },
+      config: { type: "string", default: CONFIGS.join(",") },
+      signs: { type: "string" },
       quick: { type: "boolean", default: false },
       "no-probes": { type: "boolean", default: false },
       out: { type: "string", default: RESULTS_PATH },
@@ -67,11 +83,27 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   if (!Number.isInteger(count) || count < 1) throw new Error(`Cannot use --count ${values.count}`);
   const latencies = (values.latency ?? (quick ? "openpgp34" : "openpgp34,nitrokey3"))
     .split(",").map((v) => v.trim()).filter((v) => v !== "");
+  const gapMs = Number(values.gap);
+  if (!Number.isInteger(gapMs) || gapMs < 0) throw new Error(`Cannot use --gap ${values.gap}`);
+  const signs = values.signs === undefined ? (quick ? 500 : 5000) : Number(values.signs);
+  if (!Number.isInteger(signs) || signs < 1) throw new Error(`Cannot use --signs ${values.signs}`);
+  const configs = values.config.split(",").map((v) => v.trim());
+  for (const c of configs) {
+    if (!(CONFIGS as readonly string[]).includes(c)) throw new Error(`Cannot use --config ${c}`);
+  }
   return {
     json: values.json,
     gnupg: gnupg as GnupgVersion[],
     latencies,
-    counts: { cold: quick ? 1 : 3, warm: count, repeat: quick ? 2 : 5 },
+    configs: CONFIGS.filter((c) => configs.includes(c)),
+    counts: {
+      cold: quick ? 1 : 3,
+      warm: count,
+      repeat: quick ? 2 : 5,
+      sparse: quick ? 3 : 5,
+      gapMs,
+    },
+    signs,
     probes: !values["no-probes"],
     quick,
     out: values.out,
@@ -79,27 +111,24 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   };
 }
 
-/** Pool TTL and hold the bench tries (README explains the defaults these decided). */
-export const BENCH_POOL_MS = 30_000;
-export const BENCH_HOLD_MS = 500;
-
 /**
- * The daemons and settings of every latency model: stock; scd-ts strict (the defaults),
- * strict + pool, strict + hold, session + pool.
+ * The groups of one gnupg version: per configuration (default first) and latency model,
+ * stock (`pcsc-shared`) and scd-ts with its defaults. Stock 2.2 has no two-cards group: it
+ * opens only the first reader without `reader-port`, so the key on the second card cannot be
+ * used at all (docs/multi-card.md).
  */
-export function groupsFor(latencies: string[]): Group[] {
-  const scdTs = (policy: "strict" | "session", pool_ms: number, hold_ms: number) => ({
-    daemon: "scd-ts" as const,
-    settings: { policy, pool_ms, hold_ms },
-  });
-  return latencies.flatMap((latency) =>
-    [
-      { daemon: "stock" as const, settings: STOCK_SETTINGS },
-      scdTs("strict", 0, 0),
-      scdTs("strict", BENCH_POOL_MS, 0),
-      scdTs("strict", 0, BENCH_HOLD_MS),
-      scdTs("session", BENCH_POOL_MS, 0),
-    ].map((g) => ({ ...g, latency }))
+export function groupsFor(
+  latencies: string[],
+  version: GnupgVersion,
+  configs: readonly BenchConfig[] = CONFIGS,
+): Group[] {
+  return configs.flatMap((config) =>
+    latencies.flatMap((latency) => [
+      ...(config === "two-cards" && version === "2.2"
+        ? []
+        : [{ config, daemon: "stock" as const, settings: STOCK_SETTINGS, latency }]),
+      { config, daemon: "scd-ts" as const, settings: SCD_TS_DEFAULTS, latency },
+    ])
   );
 }
 
@@ -116,20 +145,21 @@ async function runVersion(
   const b: BenchBed = await openBed(version, progress);
   let t: Template | undefined;
   try {
-    progress(`gnupg ${version}: generating keys on card ${serial} (slot ${b.lock.slot})`);
+    progress(
+      `gnupg ${version}: generating keys on card ${serial} (both slots held, card in ${b.reader})`,
+    );
     t = await makeTemplate(b, serial);
     const measurements: Measurement[] = [];
-    for (const g of groupsFor(o.latencies)) {
+    for (const g of groupsFor(o.latencies, version, o.configs)) {
       progress(`gnupg ${version}: ${describe(g)}`);
       measurements.push(...await runGroup(b, t, g, o.counts));
     }
     if (version !== "2.2" || !o.probes) return { measurements };
     progress("daemon probes: start time, RSS, Assuan signs");
-    const signs = o.quick ? 100 : 1000;
     try {
       const probes = await probeDaemons(b, t, {
-        startRuns: o.quick ? 3 : 7,
-        signs,
+        startRuns: o.quick ? 5 : 15,
+        signs: o.signs,
         stockSigns: o.quick ? 50 : 200,
       });
       return { measurements, probes };
@@ -181,11 +211,18 @@ async function main(args: string[]): Promise<number> {
         bundle: probes?.startMs.bundle ?? null,
         binary: null,
       },
+      rssPeakStartMib: probes?.rssPeakStartMib ?? null,
       rssIdleMib: probes?.rssIdleMib ?? null,
-      rssAfter1000Mib: probes?.rssAfterMib ?? null,
+      rssAfterSignsMib: probes?.rssAfterMib ?? null,
+      signs: probes?.signs ?? null,
     },
   );
-  const path = await writeResults(o.out, report, probes, { date: started, args, quick: o.quick });
+  const path = await writeResults(o.out, report, probes, {
+    date: started,
+    args,
+    quick: o.quick,
+    gapMs: o.counts.gapMs,
+  });
   if (o.json) console.log(JSON.stringify(report));
   else console.log(`${formatTable(report.cases)}\n\n(written to ${path})`);
   return 0;

@@ -1,8 +1,9 @@
 /**
- * Daemon-level numbers, without gpg: time from start to the Assuan greeting (main.ts, the
- * bundle, stock scdaemon), scd-ts's RSS idle and after many signs, and the time per PKSIGN
- * over Assuan with a zero-latency card (the daemon's own cost plus pcscd/vpcd transport), and
- * the Assuan line reader on 1 MiB of short lines.
+ * Daemon-level numbers, without gpg, in the default configuration (nothing pinned, the
+ * second reader empty): time from start to the Assuan greeting (main.ts, the bundle, stock
+ * scdaemon), scd-ts's peak RSS at start, its RSS idle and after many signs, and the time per
+ * PKSIGN over Assuan with a zero-latency card (the daemon's own cost plus pcscd/vpcd
+ * transport), and the Assuan line reader on 1 MiB of short lines.
  * @module
  */
 
@@ -10,7 +11,7 @@ import { withCard } from "../src/pcsc/mod.ts";
 import { fromHex } from "../src/util/bytes.ts";
 import { STOCK_SCDAEMON } from "../tests/bed/gnupg.ts";
 import { REPO_ROOT } from "../tests/bed/vcard.ts";
-import { AssuanChild, rssMib } from "./assuan.ts";
+import { AssuanChild } from "./assuan.ts";
 import { lineReaderMs, type LineReaderNumbers } from "./line_reader.ts";
 import { type BenchBed, benchCard, benchHome, type Template, USER_PIN } from "./bed.ts";
 import { p50p95, percentile, round } from "./stats.ts";
@@ -26,12 +27,20 @@ interface DaemonCommand {
   env: Record<string, string>;
 }
 
-function scdTs(entry: string, home: string, reader: string): DaemonCommand {
+/** scd-ts as gpg-agent's wrapper starts it: no reader pinned, nothing set but the log level. */
+function scdTs(entry: string, home: string): DaemonCommand {
   return {
     cmd: DENO,
     args: ["run", "-A", "--quiet", entry, "--server", "--homedir", home],
-    env: { SCD_TS_READER: reader, SCD_TS_LOG_LEVEL: "error", NO_COLOR: "1" },
+    env: { SCD_TS_LOG_LEVEL: "error", NO_COLOR: "1" },
   };
+}
+
+/** A `/proc/PID/status` size field (VmRSS, VmHWM) in MiB. */
+export function statusMib(pid: number, field: "VmRSS" | "VmHWM"): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status)?.[1] ?? NaN);
+  return round(kb / 1024);
 }
 
 function stock(home: string): DaemonCommand {
@@ -122,6 +131,8 @@ async function transportFloor(reader: string): Promise<{ apduMs: number; openMs:
 export interface ProbeNumbers {
   transport: { apduMs: number; openMs: number };
   startMs: { main: number; bundle: number; stock: number };
+  /** VmHWM a second after the greeting: the peak of start-up. */
+  rssPeakStartMib: number;
   rssIdleMib: number;
   rssAfterMib: number;
   signs: number;
@@ -141,10 +152,11 @@ async function scdTsSigns(d: DaemonCommand, signs: number) {
   try {
     await daemon.greeting();
     await settle(1000);
-    const rssIdleMib = rssMib(daemon.pid);
+    const rssPeakStartMib = statusMib(daemon.pid, "VmHWM");
+    const rssIdleMib = statusMib(daemon.pid, "VmRSS");
     const times = await signLoop(daemon, signs);
     await settle(1000);
-    return { rssIdleMib, rssAfterMib: rssMib(daemon.pid), times };
+    return { rssPeakStartMib, rssIdleMib, rssAfterMib: statusMib(daemon.pid, "VmRSS"), times };
   } finally {
     await daemon.close();
   }
@@ -166,16 +178,20 @@ export async function probeDaemons(
   t: Template,
   options: { startRuns: number; signs: number; stockSigns: number },
 ): Promise<ProbeNumbers> {
-  const home = await benchHome(b, "stock", {}, t);
-  const card = await benchCard(b, home, t.serial, "none", t.statePath);
+  const home = await benchHome(b, "stock", { from: t });
+  const card = await benchCard(b, home, {
+    serial: t.serial,
+    latency: "none",
+    statePath: t.statePath,
+  });
   try {
     await home.killDaemons(); // the probes start their own daemons, not gpg-agent's
     const transport = await transportFloor(b.reader);
     await bundle();
-    const main = scdTs(MAIN, home.path, b.reader);
+    const main = scdTs(MAIN, home.path);
     const startMsAll = {
       main: await startMs(main, options.startRuns),
-      bundle: await startMs(scdTs(BUNDLE, home.path, b.reader), options.startRuns),
+      bundle: await startMs(scdTs(BUNDLE, home.path), options.startRuns),
       stock: await startMs(stock(home.path), options.startRuns),
     };
     const s = await scdTsSigns(main, options.signs);
@@ -183,6 +199,7 @@ export async function probeDaemons(
     return {
       transport,
       startMs: startMsAll,
+      rssPeakStartMib: s.rssPeakStartMib,
       rssIdleMib: s.rssIdleMib,
       rssAfterMib: s.rssAfterMib,
       signs: options.signs,

@@ -25,8 +25,10 @@ export const READER_DEFAULTS = {
   /** Re-read what is known about a card at least every 10 minutes. */
   "card-state-ttl": 10 * 60 * 1000,
   /**
-   * Burst hold of 500 ms: bench/results.md shows a warm signature at 0.93x stock (openpgp34)
-   * and 0.97x (nitrokey3) with it, 1.25x and 2.57x without (the VERIFY of every operation).
+   * Burst hold of 500 ms: bench/results.md (default configuration, gnupg 2.2) shows a warm
+   * signature at 0.95x stock (openpgp34) and 0.97x (nitrokey3) with it; the now-and-then
+   * signature, which the hold does not reach, at 1.15x and 2.52x (the VERIFY of every
+   * operation).
    */
   "hold": 500,
   /**

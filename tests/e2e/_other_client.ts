@@ -40,11 +40,11 @@ export async function otherClient(c: CardContext, apdus: string[]): Promise<Othe
   };
 }
 
-/** Keeps a shared handle on the test's reader open (no transaction) until `close()`. */
-export async function keepConnected(
-  c: CardContext,
-  ms: number,
-): Promise<{ close(): Promise<void> }> {
+/**
+ * Keeps a shared handle on the test's reader open (no transaction) until `close()`, at most
+ * `ms`. Host pcscd only (it runs the host's libpcsclite, not the chroot's).
+ */
+export async function keepConnected(ms: number): Promise<{ close(): Promise<void> }> {
   const deno = Deno.realPathSync(Deno.execPath());
   const child = new Deno.Command(deno, {
     args: [

@@ -57,7 +57,7 @@ cardTest(
     await Deno.writeTextFile(TRIGGER, "");
     // a handle kept open meanwhile: without one, pcscd resets the card for the next client
     // anyway, and the check below could not tell whether scd-ts reset it
-    const keeper = await keepConnected(c, 60000);
+    const keeper = await keepConnected(60000);
     try {
       const lost = await c.gpg(["--local-user", keys.primary, "--clearsign"], {
         stdin: "lost\n",
