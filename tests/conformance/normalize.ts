@@ -77,6 +77,10 @@ export function normalizeLine(dir: "<-" | "->", text: string): NormalLine {
   // scd-ts's redacted output is PKDECRYPT's plaintext (or an APDU's / GETATTR PRIVATE-DO-3's
   // secret, which no workflow reads); stock logs that D line as a hex dump of random bytes
   if (dir === "->" && TRACE_REDACTED.test(text)) return "-> D <binary>";
+  // scd-ts's command line with its secret tail redacted (a raw VERIFY's PIN, a key): stock
+  // logs the whole line, whose long hex run normalizes to <HEX>
+  const secretTail = /^(APDU|\S+ \S+) .*\[redacted \d+ bytes\]$/.exec(text);
+  if (dir === "<-" && secretTail !== null) return `<- ${secretTail[1]} <HEX>`;
   if (text === STOCK_CONFIDENTIAL || TRACE_REDACTED.test(text)) return `${dir} <confidential>`;
   // inquiries whose answer is secret (PIN, private key): stock hides the INQUIRE line itself
   if (dir === "->" && /^INQUIRE (NEEDPIN|KEYDATA)\b/.test(text)) return "-> <confidential>";

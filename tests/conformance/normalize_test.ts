@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { normalizeTrace, splitRaw } from "./normalize.ts";
+import { normalizeLine, normalizeTrace, splitRaw } from "./normalize.ts";
 
 Deno.test("splitRaw() strips stock's log header and scd-ts's session number", () => {
   const stock = "2026-12-01 23:12:14 scdaemon[9979] DBG: chan_7 -> OK GNU Privacy Guard's";
@@ -78,4 +78,14 @@ Deno.test("normalizeTrace() takes scd-ts's redacted PKDECRYPT data for stock's b
   ];
   assertEquals(normalizeTrace(scdTs), normalizeTrace(stock));
   assertEquals(normalizeTrace(scdTs)[2], "-> D <binary>");
+});
+
+Deno.test("normalizeLine() reads scd-ts's redacted command tail as stock's full hex line", () => {
+  const stock = normalizeLine("<-", "APDU 0020008140" + "31".repeat(64));
+  assertEquals(normalizeLine("<-", "APDU 00200081 [redacted 66 bytes]"), stock);
+  assertEquals(stock, "<- APDU <HEX>");
+  assertEquals(
+    normalizeLine("<-", "SETATTR AESKEY [redacted 32 bytes]"),
+    "<- SETATTR AESKEY <HEX>",
+  );
 });
