@@ -196,13 +196,13 @@ export class ReaderMonitor implements ReaderWatch {
         continue;
       }
       const now = snapshotOf(result);
-      if (!initial) {
-        for (const ev of cardEvents(result.reader, this.#readers.get(result.reader), now)) {
-          this.#emit(ev);
-        }
-      }
+      const events = initial
+        ? []
+        : cardEvents(result.reader, this.#readers.get(result.reader), now);
+      // the state first: a listener may compare an event with it
       this.#readers.set(result.reader, now);
       this.#states.set(result.reader, readerStateOf(result));
+      for (const ev of events) this.#emit(ev);
     }
     if (this.#resync) {
       this.#resync = false;

@@ -41,7 +41,8 @@ import {
   sameCard,
   type SelectRequest,
 } from "./card_entry.ts";
-import { type Insertion, insertionOf, planScan, type ScanStep } from "./reader_plan.ts";
+import { type Insertion, insertionOf, planScan, sameInsertion } from "./reader_plan.ts";
+import type { ScanStep } from "./reader_plan.ts";
 import { MonitorLease } from "./monitor_lease.ts";
 import { SessionLock } from "./session_lock.ts";
 
@@ -107,11 +108,7 @@ export class CardRegistry implements AsyncDisposable {
     return all.filter((s) => wanted.has(s.reader));
   }
 
-  /**
-   * Bring the registry up to the readers' states (stock's device scan in `select_application`):
-   * open the cards of new insertions, confirm cards after a pcscd restart, drop cards that are
-   * gone. Each new card goes to the front of the MRU order and is announced as "new".
-   */
+  /** Brings the registry up to the readers' states (stock's device scan); new cards go first. */
   async scan(signal?: AbortSignal): Promise<string[]> {
     const states = await this.#states(signal);
     const readers = states.map((s) => s.reader);
@@ -292,19 +289,12 @@ export class CardRegistry implements AsyncDisposable {
     return this.#changes.listen(listener);
   }
 
-  /**
-   * Start the backend's monitor. When it cannot start (no libpcsclite, no permission) the
-   * registry reads reader states on each scan instead and this returns false.
-   */
+  /** Starts the monitor; false when it cannot (no libpcsclite): scans read states then. */
   async watch(): Promise<boolean> {
     return await this.#monitor.start();
   }
 
-  /**
-   * Marks one command from start to end (`using _ = cards.inUse()`): `monitor-idle` counts
-   * quiet time from the end of the last one, and a command that finds the monitor released
-   * starts it again.
-   */
+  /** One command from start to end (`using _ = cards.inUse()`): `monitor-idle` counts the rest. */
   inUse(): Disposable {
     return this.#monitor.use();
   }
@@ -326,6 +316,9 @@ export class CardRegistry implements AsyncDisposable {
   #onEvent(event: ReaderEvent): void {
     switch (event.type) {
       case "card-inserted":
+        // a card matched by ATR only (pcscd came back) whose card arrives after the re-read:
+        // not a change yet; the next scan confirms it or not
+        if (this.#awaited(event.reader, event.atr)) return;
         return this.#changed("inserted", event.reader);
       case "card-removed":
       case "reader-removed":
@@ -354,9 +347,20 @@ export class CardRegistry implements AsyncDisposable {
     const states = new Map(all.map((s) => [s.reader, s]));
     for (const [reader, k] of [...this.#cards]) {
       const now = states.get(reader);
-      if (now?.card === "present" && equalBytes(now.atr, k.insertion.atr)) continue;
+      // a reader still empty may get its card back in a moment (vpcd reconnects, USB is
+      // enumerated again): the next scan drops it if it stays away
+      if (now?.card !== "present" || equalBytes(now.atr, k.insertion.atr)) continue;
       this.#changed("removed", reader);
     }
+  }
+
+  /** Known already: awaiting confirmation with this ATR, or opened by a scan before reported. */
+  #awaited(reader: string, atr: Uint8Array): boolean {
+    const known = this.#cards.get(reader)?.insertion;
+    if (known === undefined) return false;
+    if (known.counter === undefined) return equalBytes(known.atr, atr);
+    const now = this.#monitor.states()?.find((s) => s.reader === reader);
+    return now !== undefined && sameInsertion(known, now);
   }
 
   /** Whether `reader` passes the reader setting (events of other readers are ignored). */

@@ -113,7 +113,7 @@ Deno.test("monitor-idle: the same card with other keys while released gets a new
   await cards.close();
 });
 
-Deno.test("monitor-idle: a card pulled while released is announced when the monitor is back", async () => {
+Deno.test("monitor-idle: a card pulled while released is dropped by the first scan after", async () => {
   const { backend, cards, changes } = registry();
   backend.readers = ["A"];
   backend.cards.set("A", { serialNo: aid("00000001") });
@@ -124,10 +124,10 @@ Deno.test("monitor-idle: a card pulled while released is announced when the moni
   assertEquals(changes, ["new A"]); // nothing delivered while released
   await command(cards, () => Promise.resolve()); // any command, even one without a card
   await delay(0);
-  assertEquals([cards.watching, cards.isCurrent(entry), changes], [true, false, [
-    "new A",
-    "removed A",
-  ]]);
+  // an empty reader may get its card back in a moment (docs/reliability.md F5a): a scan decides
+  assertEquals([cards.watching, cards.isCurrent(entry)], [true, true]);
+  await command(cards, () => cards.select().catch(() => undefined));
+  assertEquals([cards.isCurrent(entry), changes], [false, ["new A", "removed A"]]);
   await cards.close();
 });
 

@@ -115,7 +115,7 @@ Deno.test("pcscd restart: another card (or other keys) behind the same ATR gets 
   await cards.close();
 });
 
-Deno.test("pcscd restart: a card gone when pcscd is back is dropped at once", async () => {
+Deno.test("pcscd restart: a card still away when pcscd is back is dropped by the next scan", async () => {
   const { backend, cards } = registry({ identity: (app) => app.serialNo });
   backend.readers = ["A"];
   backend.cards.set("A", { serialNo: aid("00000001") });
@@ -124,7 +124,25 @@ Deno.test("pcscd restart: a card gone when pcscd is back is dropped at once", as
   backend.emit({ type: "service-lost" });
   backend.cards.delete("A");
   backend.emit({ type: "service-restored" });
+  assertEquals(cards.isCurrent(entry), true); // it may come back in a moment
+  await cards.select().catch(() => {});
   assertEquals(cards.isCurrent(entry), false);
+  await cards.close();
+});
+
+Deno.test("pcscd restart: a card back only after the re-read keeps its entry and PIN cache", async () => {
+  const { backend, cards } = registry({ identity: (app) => app.serialNo });
+  backend.readers = ["A"];
+  const card = { serialNo: aid("00000001") };
+  backend.cards.set("A", card);
+  await cards.watch();
+  const entry = await cards.select();
+  backend.emit({ type: "service-lost" });
+  backend.cards.delete("A");
+  backend.emit({ type: "service-restored" }); // the re-read found the reader empty (vpcd, USB)
+  backend.cards.set("A", { ...card }); // then the card is back: an insertion event
+  backend.emit({ type: "card-inserted", reader: "A", atr: Uint8Array.of(0x3b, 0x00) });
+  assertEquals((await cards.select()).id, entry.id);
   await cards.close();
 });
 
@@ -137,5 +155,22 @@ Deno.test('with no usable card, a card that said "no OpenPGP application" is ask
   await cards.select().catch(() => {}); // 6A82: remembered
   card.noApp = false; // the answer was a glitch (or the application was enabled meanwhile)
   assertEquals((await cards.select()).reader, "A");
+  await cards.close();
+});
+
+Deno.test("an insertion a scan opened before the monitor reported it is not a change", async () => {
+  const { backend, cards } = registry({ identity: (app) => app.serialNo });
+  backend.readers = ["A"];
+  backend.cards.set("A", { serialNo: aid("00000001") });
+  await cards.watch();
+  const entry = await cards.select();
+  backend.emit({ type: "service-lost" });
+  backend.resyncing = true; // the monitor is still re-reading: scans read the states themselves
+  backend.cards.set("A", { serialNo: aid("00000001") });
+  assertEquals((await cards.select()).id, entry.id); // confirmed by its identity
+  backend.resyncing = false;
+  backend.emit({ type: "service-restored" });
+  backend.emit({ type: "card-inserted", reader: "A", atr: Uint8Array.of(0x3b, 0x00) });
+  assertEquals(cards.isCurrent(entry), true);
   await cards.close();
 });
