@@ -7,8 +7,11 @@
 /** Traffic of one INS. */
 export interface InsTraffic {
   count: number;
-  /** Commands in extended length form (ISO 7816-4: a 00 byte, then 2-byte Lc/Le). */
-  extended: number;
+  /**
+   * Commands in extended length form (ISO 7816-4: a 00 byte, then 2-byte Lc/Le); always set
+   * by {@linkcode ApduLog}, absent in traffic recorded before it counted them.
+   */
+  extended?: number;
   bytesIn: number;
   bytesOut: number;
 }
@@ -48,7 +51,7 @@ export class ApduLog {
       : "--";
     const entry = this.#byIns.get(ins) ?? { count: 0, extended: 0, bytesIn: 0, bytesOut: 0 };
     entry.count++;
-    if (command.length >= 7 && command[4] === 0x00) entry.extended++;
+    if (command.length >= 7 && command[4] === 0x00) entry.extended = (entry.extended ?? 0) + 1;
     entry.bytesIn += command.length;
     entry.bytesOut += response.length;
     this.#byIns.set(ins, entry);
