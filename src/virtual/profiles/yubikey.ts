@@ -88,7 +88,7 @@ export const YUBIKEY5: CardProfile = {
 
 /**
  * YubiKey 5 with firmware 5.4 (5.2–5.5 alike for the daemon): no VERIFY P1=FF, no VERIFY
- * status query, another status word for an empty key slot.
+ * status query.
  */
 export const YUBIKEY5_FW54: CardProfile = {
   ...YUBIKEY5,
@@ -101,9 +101,9 @@ export const YUBIKEY5_FW54: CardProfile = {
     verifyResetUnsupported: 0x6a80,
     // VERIFY with no data answers 6A80 on 5.4.3 (OpenSC issue 2565, PR 3397 log)
     verifyStatusUnsupported: 0x6a80,
-    // reading an empty slot's public key: 6581 on 5.2.4 (gnupg commit 0db9c8355 message,
-    // scd/app-openpgp.c get_public_key "Yubikey returns wrong code")
-    noPublicKey: 0x6581,
+    // an empty slot's public key answers 6581 on 5.2.4 (gnupg commit 0db9c8355 message,
+    // scd/app-openpgp.c get_public_key "Yubikey returns wrong code"); 5.4's answer is not
+    // known, so the spec's 6A88 stays (noPublicKey can model 5.2.4)
   },
   capabilities: { ...YUBIKEY5.capabilities, verifyResetP1FF: false },
 };
