@@ -7,6 +7,11 @@
 /** Traffic of one INS. */
 export interface InsTraffic {
   count: number;
+  /**
+   * Commands in extended length form (ISO 7816-4: a 00 byte, then 2-byte Lc/Le); always set
+   * by {@linkcode ApduLog}, absent in traffic recorded before it counted them.
+   */
+  extended?: number;
   bytesIn: number;
   bytesOut: number;
 }
@@ -27,14 +32,26 @@ export class ApduLog {
   #byIns = new Map<string, InsTraffic>();
   #verifies: VerifyRecord[] = [];
   #total = 0;
+  #resets = 0;
+
+  /** Count a warm reset or power cycle of the card. */
+  noteReset(): void {
+    this.#resets++;
+  }
+
+  /** Resets and power cycles since the last {@linkcode reset}. */
+  resets(): number {
+    return this.#resets;
+  }
 
   /** Count one command/response pair. */
   record(command: Uint8Array, response: Uint8Array): void {
     const ins = command.length >= 2
       ? command[1]!.toString(16).toUpperCase().padStart(2, "0")
       : "--";
-    const entry = this.#byIns.get(ins) ?? { count: 0, bytesIn: 0, bytesOut: 0 };
+    const entry = this.#byIns.get(ins) ?? { count: 0, extended: 0, bytesIn: 0, bytesOut: 0 };
     entry.count++;
+    if (command.length >= 7 && command[4] === 0x00) entry.extended = (entry.extended ?? 0) + 1;
     entry.bytesIn += command.length;
     entry.bytesOut += response.length;
     this.#byIns.set(ins, entry);
@@ -73,5 +90,6 @@ export class ApduLog {
     this.#byIns.clear();
     this.#verifies = [];
     this.#total = 0;
+    this.#resets = 0;
   }
 }

@@ -20,7 +20,7 @@ import {
   SW_WRONG_LENGTH,
 } from "../iso7816/sw.ts";
 import { fromHex } from "../util/bytes.ts";
-import { buildAid } from "./capabilities.ts";
+import { buildAid, extendedLimits } from "./capabilities.ts";
 import { type CommandApdu, parseCommandApdu, responseBytes, StatusError } from "./command_apdu.ts";
 import { type AppletContext, type AppletHooks, type Handler, NO_DATA } from "./context.ts";
 import { getData, getNextData, selectData } from "./data_objects.ts";
@@ -198,11 +198,19 @@ export class OpenPgpApplet {
     return this.#frame(data, full);
   }
 
-  /** A card without extended length or command chaining refuses them (profile status words). */
+  /**
+   * A card without extended length or command chaining refuses them (profile status words);
+   * an extended APDU with more data than 7F66 announces is refused with 6700 (ISO 7816-4
+   * §5.6 "wrong length"; what a real YubiKey answers there is not documented).
+   */
   #checkTransport(cmd: CommandApdu): void {
     const { capabilities, status } = this.#ctx.profile;
     if (cmd.extended && !capabilities.extendedLength) {
       throw new StatusError(status.extendedUnsupported);
+    }
+    const limits = extendedLimits(this.#ctx.profile);
+    if (cmd.extended && limits && cmd.data.length > limits.command) {
+      throw new StatusError(SW_WRONG_LENGTH, `Extended Lc ${cmd.data.length} over 7F66`);
     }
     if ((cmd.cla & CLA_CHAINING) && !capabilities.commandChaining) {
       throw new StatusError(status.chainingUnsupported);
@@ -250,13 +258,18 @@ export class OpenPgpApplet {
    * GET RESPONSE (61xx).
    */
   #frame(data: Uint8Array, cmd: CommandApdu): Uint8Array {
-    const ne = Math.min(cmd.extended ? Infinity : cmd.ne || 256, this.#maxResponse);
+    const ne = Math.min(cmd.extended ? this.#maxExtended : cmd.ne || 256, this.#maxResponse);
     if (data.length <= ne) return responseBytes(data, SW_OK);
     return this.#deliver(data, ne);
   }
 
   get #maxResponse(): number {
     return this.#ctx.profile.maxResponse || Infinity;
+  }
+
+  /** Longest answer to an extended APDU: 7F66's response maximum, when announced. */
+  get #maxExtended(): number {
+    return extendedLimits(this.#ctx.profile)?.response ?? Infinity;
   }
 
   #deliver(data: Uint8Array, ne: number): Uint8Array {
@@ -272,7 +285,7 @@ export class OpenPgpApplet {
     this.#pending = undefined;
     if (cmd.p1 !== 0x00 || cmd.p2 !== 0x00) return responseBytes(NO_DATA, SW_INCORRECT_P1P2);
     if (!pending) return responseBytes(NO_DATA, SW_CONDITIONS_OF_USE);
-    const ne = cmd.extended ? pending.length : cmd.ne || 256;
+    const ne = cmd.extended ? Math.min(pending.length, this.#maxExtended) : cmd.ne || 256;
     return this.#deliver(pending, Math.min(ne, this.#maxResponse));
   }
 }

@@ -7,6 +7,7 @@
 
 import { concat, fromHex } from "../util/bytes.ts";
 import { OPENPGP34 } from "./profiles/openpgp34.ts";
+import type { CardProfile } from "./profiles/profile.ts";
 
 /** RID ‖ PIX application (OpenPGP spec 3.4, application identifier). */
 export const OPENPGP_AID_PREFIX = Uint8Array.of(0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);
@@ -43,3 +44,22 @@ export const MAX_SPECIAL_DO = 0x00ff;
 
 /** Second UIF byte: the feature from 7F74 (button). */
 export const UIF_BUTTON = 0x20;
+
+/** Extended APDU limits a card announces in 7F66 (spec 3.4 §4.1.3.1, two 02-02 TLVs). */
+export interface ExtendedLimits {
+  /** Longest command data (Lc) an extended APDU may carry. */
+  command: number;
+  /** Longest answer sent at once to an extended APDU; the rest goes through 61xx. */
+  response: number;
+}
+
+/** The profile's 7F66 limits, or undefined when it announces none. */
+export function extendedLimits(profile: CardProfile): ExtendedLimits | undefined {
+  const hex = profile.extendedLengthInfo;
+  if (hex === null) return undefined;
+  const b = fromHex(hex);
+  if (b.length !== 8 || b[0] !== 0x02 || b[1] !== 0x02 || b[4] !== 0x02 || b[5] !== 0x02) {
+    throw new RangeError(`Cannot read 7F66 "${hex}" of profile ${profile.name}`);
+  }
+  return { command: (b[2]! << 8) | b[3]!, response: (b[6]! << 8) | b[7]! };
+}

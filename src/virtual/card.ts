@@ -208,6 +208,7 @@ export class VirtualCard {
   reset(): void {
     this.#touch.cancel();
     this.#applet.reset();
+    this.apduLog.noteReset();
   }
 
   /** Press the button: confirm a pending UIF wait. */

@@ -89,13 +89,16 @@ Deno.test("VirtualCard.apduLog counts APDUs and bytes by INS", async () => {
   await send(card, "00CA00C400");
   await send(card, "00CA004F00");
   await send(card, "0020008100");
-  assertEquals(card.apduLog.total(), 3);
+  await send(card, "00CA00C4000000"); // extended Le
+  card.reset();
+  assertEquals(card.apduLog.total(), 4);
   assertEquals(card.apduLog.byIns(), {
-    "20": { count: 1, bytesIn: 5, bytesOut: 2 },
-    CA: { count: 2, bytesIn: 10, bytesOut: 27 },
+    "20": { count: 1, extended: 0, bytesIn: 5, bytesOut: 2 },
+    CA: { count: 3, extended: 1, bytesIn: 17, bytesOut: 36 },
   });
+  assertEquals(card.apduLog.resets(), 1);
   card.apduLog.reset();
-  assertEquals([card.apduLog.total(), card.apduLog.byIns()], [0, {}]);
+  assertEquals([card.apduLog.total(), card.apduLog.byIns(), card.apduLog.resets()], [0, {}, 0]);
 });
 
 Deno.test("VirtualCard latency delays the answer", async () => {

@@ -35,6 +35,8 @@ export interface ControlledCard {
     byIns(): Record<string, InsStats>;
     /** VERIFY commands in order (reference, data length, SW; never the PIN). */
     verifies?(): { p1: string; p2: string; dataLength: number; sw: string }[];
+    /** Warm resets and power cycles (a host's SCARD_RESET_CARD is one). */
+    resets?(): number;
     reset(): void;
   };
 }
@@ -120,6 +122,7 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     total: card.apduLog.total(),
     byIns: card.apduLog.byIns(),
     verifies: card.apduLog.verifies?.() ?? [],
+    resets: card.apduLog.resets?.() ?? 0,
   }),
   "log-reset": (_, { card }) => (card.apduLog.reset(), { ok: true }),
   "quit": () => ({ ok: true }),

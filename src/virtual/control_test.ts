@@ -115,6 +115,7 @@ Deno.test("runControlCommand() returns and resets the APDU log", () => {
     total: 2,
     byIns: { "2A": { count: 2, bytesIn: 70, bytesOut: 260 } },
     verifies: [],
+    resets: 0,
   });
   assertEquals(runControlCommand('{"cmd":"log-reset"}', ctx), { ok: true });
   assertEquals(runControlCommand('{"cmd":"log"}', ctx), {
@@ -122,6 +123,7 @@ Deno.test("runControlCommand() returns and resets the APDU log", () => {
     total: 0,
     byIns: {},
     verifies: [],
+    resets: 0,
   });
 });
 

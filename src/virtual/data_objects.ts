@@ -39,10 +39,31 @@ const SIMPLE: ReadonlyMap<number, Reader> = new Map<number, Reader>([
   [0xc2, ({ store }) => fromHex(store.state.keys[1]!.attributes)],
   [0xc3, ({ store }) => fromHex(store.state.keys[2]!.attributes)],
   [0xc4, pwStatus],
-  [0xc5, ({ store }) => fromHex(store.state.keys.map((k) => k.fingerprint).join(""))],
-  [0xc6, ({ store }) => fromHex(store.state.caFingerprints.join(""))],
-  [0xcd, ({ store }) => fromHex(store.state.keys.map((k) => hex4(k.time)).join(""))],
-  [0xde, ({ store }) => Uint8Array.from(store.state.keys.flatMap((k, i) => [i + 1, k.origin]))],
+  // a fourth (attestation) slot adds 20 zero bytes to C5 and C6, 4 to CD and its entry to DE,
+  // as a factory YubiKey 5 answers (openpgp-card ocard/tlv.rs test_tlv_yubi5 dump)
+  [
+    0xc5,
+    ({ store, profile }) =>
+      fromHex(store.state.keys.map((k) => k.fingerprint).join("") + extraZeros(profile, 20)),
+  ],
+  [
+    0xc6,
+    ({ store, profile }) => fromHex(store.state.caFingerprints.join("") + extraZeros(profile, 20)),
+  ],
+  [
+    0xcd,
+    ({ store, profile }) =>
+      fromHex(store.state.keys.map((k) => hex4(k.time)).join("") + extraZeros(profile, 4)),
+  ],
+  [0xde, ({ store, profile }) => {
+    const extra = profile.extraKeySlot;
+    const slots = store.state.keys.flatMap((k, i) => [i + 1, k.origin]);
+    return Uint8Array.from(extra ? [...slots, extra.keyRef, extra.status] : slots);
+  }],
+  [0xda, ({ profile }) => fromHex(profile.extraKeySlot?.attributes ?? "")],
+  [0xdb, ({ profile }) => fromHex(extraZeros(profile, 20))],
+  [0xdd, ({ profile }) => fromHex(extraZeros(profile, 4))],
+  [0xd9, ({ profile }) => fromHex(profile.extraKeySlot?.uif ?? "")],
   [0xd6, ({ store }) => Uint8Array.of(store.state.keys[0]!.uif, UIF_BUTTON)],
   [0xd7, ({ store }) => Uint8Array.of(store.state.keys[1]!.uif, UIF_BUTTON)],
   [0xd8, ({ store }) => Uint8Array.of(store.state.keys[2]!.uif, UIF_BUTTON)],
@@ -63,12 +84,12 @@ const SIMPLE: ReadonlyMap<number, Reader> = new Map<number, Reader>([
   ],
 ]);
 
-/** Constructed DOs: tag → children, returned as a complete TLV (tag and length included). */
-const CONSTRUCTED: ReadonlyMap<number, readonly number[]> = new Map([
-  [0x65, [0x5b, 0x5f2d, 0x5f35]],
-  [0x6e, [0x4f, 0x5f52, 0x7f66, 0x7f74, 0x73]],
-  [0x73, [0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xcd, 0xde, 0xd6, 0xd7, 0xd8]],
-  [0x7a, [0x93]],
+/** Constructed DOs: tag → children (6E and 73 per profile), returned as a complete TLV. */
+const CONSTRUCTED: ReadonlyMap<number, (p: CardProfile) => readonly number[]> = new Map([
+  [0x65, () => [0x5b, 0x5f2d, 0x5f35]],
+  [0x6e, (p: CardProfile) => p.templates.application],
+  [0x73, (p: CardProfile) => p.templates.discretionary],
+  [0x7a, () => [0x93]],
 ]);
 
 /** DOs only some card families have: tag → whether the profile's card has it. */
@@ -80,11 +101,20 @@ const OPTIONAL: ReadonlyMap<number, (p: CardProfile) => boolean> = new Map([
   [0xd8, (p: CardProfile) => p.capabilities.uif],
   [0xf9, (p: CardProfile) => p.capabilities.kdf],
   [0xfa, (p: CardProfile) => p.capabilities.algorithmInformation],
+  [0xda, (p: CardProfile) => p.extraKeySlot !== null],
+  [0xdb, (p: CardProfile) => p.extraKeySlot !== null],
+  [0xdd, (p: CardProfile) => p.extraKeySlot !== null],
+  [0xd9, (p: CardProfile) => p.extraKeySlot !== null && p.capabilities.uif],
 ]);
 
 /** Whether the profile's card has DO `tag` at all (absent ones answer the profile's unknownDo). */
 export function hasDataObject(profile: CardProfile, tag: number): boolean {
   return OPTIONAL.get(tag)?.(profile) ?? true;
+}
+
+/** `bytes` zero bytes (hex) when the profile has a fourth key slot, else nothing. */
+function extraZeros(profile: CardProfile, bytes: number): string {
+  return profile.extraKeySlot ? "00".repeat(bytes) : "";
 }
 
 function hex4(n: number): string {
@@ -123,7 +153,7 @@ function algorithmInformation({ profile }: AppletContext): Uint8Array {
 
 /** The TLV of `tag` as it appears inside a template (children the card lacks left out). */
 function element(tag: number, ctx: AppletContext): Uint8Array {
-  const children = CONSTRUCTED.get(tag);
+  const children = CONSTRUCTED.get(tag)?.(ctx.profile);
   if (children) {
     const present = children.filter((t) => hasDataObject(ctx.profile, t));
     return tlv(tag, ...present.map((t) => element(t, ctx)));

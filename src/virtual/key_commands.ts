@@ -134,7 +134,9 @@ export function generateKeyPair(cmd: CommandApdu, ctx: AppletContext): Uint8Arra
   const state = ctx.store.state.keys[slot]!;
   if (cmd.p1 === 0x81) {
     const key = state.key;
-    if (!key) throw new StatusError(SW_REF_NOT_FOUND, `No key in slot ${slot + 1}`);
+    if (!key) {
+      throw new StatusError(ctx.profile.status.noPublicKey, `No key in slot ${slot + 1}`);
+    }
     return withCrypto(() => crypto.publicKeyTemplate(key));
   }
   if (!ctx.session.pw3) throw new StatusError(SW_SECURITY_STATUS);

@@ -79,14 +79,18 @@ export const OPENPGP34: LatencyModel = {
 };
 
 /**
- * Nitrokey 3 (opcard-rs): VERIFY 800 ms (measured by users, opcard-rs issue #204); the PSO
- * and GENERATE times are estimates (docs/bench.md).
+ * Nitrokey 3 (opcard-rs): VERIFY 800 ms (measured by users, opcard-rs issue #204); GET DATA
+ * 127 ms (piv-authenticator issue 40) and SELECT + GET DATA 6E about 500 ms together
+ * (quickvm/scd-rs README), so SELECT 373 ms; the PSO and GENERATE times are estimates
+ * (docs/bench.md).
  */
 export const NITROKEY3: LatencyModel = {
   name: "nitrokey3",
   defaultMs: 15,
   rules: [
     { ins: VERIFY, withData: true, ms: 800 },
+    { ins: 0xa4, ms: 373 },
+    { ins: 0xca, ms: 127 },
     ...cryptoRules(1600, "rsa4096"),
     ...cryptoRules(900, "rsa3072"),
     ...cryptoRules(500, "rsa"),

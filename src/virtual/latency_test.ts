@@ -54,7 +54,10 @@ Deno.test("delayFor() under nitrokey3 depends on PIN data and key size", () => {
   assertEquals(delayFor(NITROKEY3, CDS), 500);
   assertEquals(delayFor(NITROKEY3, { ...CDS, key: RSA4096 }), 1600);
   assertEquals(delayFor(NITROKEY3, { ...AUTH, key: { kind: "ecc" } }), 60);
-  assertEquals(delayFor(NITROKEY3, SELECT), 15);
+  // SELECT 373 + GET DATA 127 = the 500 ms scd-rs's README measured for SELECT + 6E
+  assertEquals(delayFor(NITROKEY3, SELECT), 373);
+  assertEquals(delayFor(NITROKEY3, apdu("00CA006E00")), 127);
+  assertEquals(delayFor(NITROKEY3, apdu("00CC7F2100")), 15);
 });
 
 Deno.test("legacyModel() adds the PSO time to the APDU time for key operations", () => {
@@ -86,8 +89,9 @@ Deno.test("parseLatency() reads model names and INS=MS lists", () => {
 });
 
 Deno.test("parseLatency() lets items override a named model", () => {
-  const m = parseLatency("nitrokey3,20=500,default=1");
-  assertEquals([delayFor(m, VERIFY_PIN), delayFor(m, SELECT), delayFor(m, CDS)], [500, 1, 500]);
+  const m = parseLatency("nitrokey3,20=500,A4=2,default=1");
+  assertEquals([delayFor(m, VERIFY_PIN), delayFor(m, SELECT), delayFor(m, CDS)], [500, 2, 500]);
+  assertEquals(delayFor(m, apdu("00CC7F2100")), 1);
 });
 
 Deno.test("parseLatency() rejects what it cannot read", () => {

@@ -80,8 +80,9 @@ function forget(session: Session, which: Password): void {
 }
 
 /**
- * 7.2.2 VERIFY: P1 00 verify (empty data = status query), P1 FF reset the access status — on
- * cards that have it (spec 3.x); others answer P1 FF with the profile's status word.
+ * 7.2.2 VERIFY: P1 00 verify (empty data = status query, on cards that implement it), P1 FF
+ * reset the access status — on cards that have it (spec 3.x); others answer P1 FF, or the
+ * status query, with the profile's status word.
  */
 export function verify(cmd: CommandApdu, { store, session, profile }: AppletContext): Uint8Array {
   const flag = ({ 0x81: "pw1Sign", 0x82: "pw1Other", 0x83: "pw3" } as const)[cmd.p2];
@@ -98,6 +99,8 @@ export function verify(cmd: CommandApdu, { store, session, profile }: AppletCont
     return NO_DATA;
   }
   if (cmd.data.length === 0) {
+    const unsupported = profile.status.verifyStatusUnsupported;
+    if (unsupported !== null) throw new StatusError(unsupported);
     if (session[flag]) return NO_DATA;
     throw new StatusError(swTriesLeft(store.state.tries[which]));
   }

@@ -70,9 +70,15 @@ export class Vcard {
   }
 
   /** APDU counts by INS since the last log reset. */
-  async apduLog(): Promise<{ total: number; byIns: Record<string, { count: number }> }> {
+  async apduLog(): Promise<
+    { total: number; byIns: Record<string, { count: number; extended?: number }>; resets: number }
+  > {
     const r = await this.control({ cmd: "log" });
-    return { total: Number(r.total), byIns: r.byIns as Record<string, { count: number }> };
+    return {
+      total: Number(r.total),
+      byIns: r.byIns as Record<string, { count: number; extended?: number }>,
+      resets: Number(r.resets ?? 0),
+    };
   }
 
   /** The card's persisted state (the JSON state file), or undefined before the first write. */

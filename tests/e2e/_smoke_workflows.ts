@@ -7,9 +7,11 @@ export const SMOKE_WORKFLOWS = [
   "card-status",
   "generate",
   "sign",
+  "second sign",
   "decrypt",
   "ssh auth",
   "PIN isolation",
+  "ext. length",
   "passwd",
   "wrong PIN",
 ] as const;

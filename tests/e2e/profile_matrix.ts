@@ -7,6 +7,7 @@
  * deno run -A tests/e2e/profile_matrix.ts --write    # … and rewrite it in docs/cards.md
  * deno run -A tests/e2e/profile_matrix.ts --profiles yubikey4,gnuk --daemons scd-ts
  * deno run -A tests/e2e/profile_matrix.ts --except-default   # CI: the full e2e covers it
+ * deno run -A tests/e2e/profile_matrix.ts --json out.jsonl   # every step with its note
  * ```
  *
  * Cells run in parallel as far as the bed allows: two gnupg 2.2 cells at once (the host
@@ -161,6 +162,8 @@ async function main(): Promise<number> {
   console.log(`\n${text}\n`);
   console.log(`profile matrix: ${(Date.now() - started) / 1000} s wall`);
   if (Deno.args.includes("--write")) await writeDoc(text);
+  const json = option("--json");
+  if (json) await Deno.writeTextFile(json, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
   const bad = regressions(lines);
   for (const l of bad) {
     console.log(`scd-ts fails where stock passes: ${l.profile} ${l.gnupg} ${l.workflow}`);

@@ -1,7 +1,7 @@
 /**
  * The smoke set per card profile (issue 10; docs/cards.md "Workflows per profile"): on one
  * card of SCD_E2E_PROFILE, through real gpg, one step per workflow — card-status, generate,
- * sign, decrypt, ssh auth, PIN isolation, passwd, wrong PIN. The keys are generated once and
+ * sign, second sign, decrypt, ssh auth, PIN isolation, ext. length, passwd, wrong PIN. The keys are generated once and
  * shared by the later steps (a failed generate fails them too). A step the profile or daemon
  * cannot do is printed "n/a" and counted ignored, never passed.
  *
@@ -15,6 +15,7 @@ import {
 } from "node:assert/strict";
 import { field } from "./_card_status.ts";
 import {
+  adminPin,
   type CardContext,
   cardTest,
   CURVE25519,
@@ -48,6 +49,9 @@ const PSO_DECIPHER = "002A8086050011223344" + "00";
 /** Curve 25519 where the profile offers it (fast), else its factory default (RSA-2048). */
 const ECC = missingNeeds(PROFILE, CURVE25519).length === 0;
 
+/** What a step saw worth a line in the matrix (prompt counts, how the PIN was cleared). */
+let note = "";
+
 async function record(workflow: Workflow, result: "pass" | "fail" | "n/a", why = "") {
   const file = Deno.env.get("SCD_E2E_RESULTS");
   if (!file) return;
@@ -74,8 +78,9 @@ async function workflow(
     await t.step({ name: `${name} [n/a: ${why}]`, ignore: true, fn: () => {} });
     return;
   }
+  note = "";
   const ok = await t.step(name, fn);
-  await record(name, ok ? "pass" : "fail");
+  await record(name, ok ? "pass" : "fail", note);
 }
 
 async function retries(c: CardContext): Promise<string> {
@@ -87,6 +92,27 @@ async function other(c: CardContext, apdus: string[]): Promise<string[]> {
   const r = await otherClient(c, apdus);
   assertEquals(r.code, 0, r.out);
   return r.sws!;
+}
+
+/** The card's APDU log since the last `log-reset`: by INS, VERIFYs, resets. */
+async function cardLog(c: CardContext) {
+  const r = await c.card.control({ cmd: "log" });
+  return {
+    byIns: r.byIns as Record<string, { count: number; extended?: number }>,
+    verifies: r.verifies as { p1: string; p2: string; sw: string }[],
+    resets: Number(r.resets ?? 0),
+  };
+}
+
+/** Sets all three key attributes to RSA-2048 through card-edit key-attr. */
+async function setRsa2048(c: CardContext): Promise<void> {
+  await c.pins([adminPin(), adminPin(), adminPin()]);
+  const r = await c.interact(["--card-edit"], {
+    "cardedit.prompt": ["admin", "key-attr", "quit"],
+    "cardedit.genkeys.algo": "1",
+    "cardedit.genkeys.size": "2048",
+  });
+  assertEquals(r.code, 0, r.transcript.join("\n") + r.stderr);
 }
 
 /** After our operation: nothing verified for a client that skips VERIFY, selected or not. */
@@ -124,6 +150,21 @@ cardTest(`smoke set on profile ${PROFILE.name}`, async (c, t) => {
     await assertGoodSignature(c, [], need().sign, signed);
   });
 
+  await workflow(t, "second sign", {}, async () => {
+    // two signatures in a row: a card with PIN valid once (C4 byte 0 = 00) needs a VERIFY
+    // for each; stock asks the person every time (gnupg do_sign, force_chv1), and so does
+    // scd-ts (docs/pin-policy.md); a card valid for several asks once
+    await c.restartAgent();
+    await c.pins([{ pin: USER_PIN }, { pin: USER_PIN }]);
+    for (const text of ["first\n", "second\n"]) {
+      const signed = await clearsign(c, need().primary, text);
+      await assertGoodSignature(c, [], need().sign, signed);
+    }
+    const asked = (await c.prompts()).filter((p) => p.command === "GETPIN").length;
+    note = `PIN prompts: ${asked}`;
+    assertEquals(asked, PROFILE.pw1ValidMultiple ? 1 : 2);
+  });
+
   await workflow(t, "decrypt", {}, async () => {
     await c.pins([{ pin: USER_PIN }]);
     await encryptDecrypt(c, need().primary, "smoke secret\n");
@@ -140,10 +181,36 @@ cardTest(`smoke set on profile ${PROFILE.name}`, async (c, t) => {
     // without VERIFY gets 6982
     await c.restartAgent();
     await c.pins([{ pin: USER_PIN }, { pin: USER_PIN }]);
+    await c.card.control({ cmd: "log-reset" });
     await clearsign(c, need().primary, "isolated\n");
-    await assertNothingVerified(c, PSO_CDS);
+    await assertNothingVerified(c, PSO_CDS); // waits for scd-ts's transaction (and hold) to end
+    const log = await cardLog(c);
+    const ff = log.verifies.filter((v) => v.p1 === "FF").map((v) => `${v.p2}:${v.sw}`);
+    note = `VERIFY FF [${ff.join(" ")}], card resets ${log.resets}`;
+    // P1=FF on a 3.x card that has it; else (2.x cards, or P1=FF refused) the strict policy's
+    // card reset (src/openpgp/pin_reset.ts)
+    if (PROFILE.capabilities.verifyResetP1FF && PROFILE.version >= 0x0300) {
+      assert(ff.includes("81:9000"), note);
+    } else assert(log.resets >= 1, note);
     await encryptDecrypt(c, need().primary, "isolated secret\n");
     await assertNothingVerified(c, PSO_DECIPHER);
+  });
+
+  await workflow(t, "ext. length", { needs: ["extendedLength"] }, async () => {
+    // RSA-2048 keys: the public key read (Le 270) and PSO:DECIPHER (Lc 257) go extended on a
+    // card that announces extended Lc/Le, with both daemons (gnupg RSA_SMALL_SIZE_KEY/OP)
+    await c.restartAgent();
+    if (ECC) await setRsa2048(c);
+    await c.card.control({ cmd: "log-reset" });
+    keys = await generateOnCard(c);
+    await c.restartAgent();
+    await c.pins([{ pin: USER_PIN }]);
+    await encryptDecrypt(c, need().primary, "long\n");
+    const log = (await cardLog(c)).byIns;
+    note = `extended: 47 ${log["47"]?.extended ?? 0}/${log["47"]?.count ?? 0}, ` +
+      `2A ${log["2A"]?.extended ?? 0}/${log["2A"]?.count ?? 0}`;
+    assert((log["47"]?.extended ?? 0) > 0, note);
+    assert((log["2A"]?.extended ?? 0) > 0, note);
   });
 
   await workflow(t, "passwd", {}, async () => {

@@ -10,14 +10,16 @@ import { NITROKEY3, NITROKEY_PRO2 } from "./nitrokey.ts";
 import { OPENPGP34 } from "./openpgp34.ts";
 import type { CardProfile } from "./profile.ts";
 import { SMARTPGP } from "./smartpgp.ts";
-import { YUBIKEY4, YUBIKEY5 } from "./yubikey.ts";
+import { YUBIKEY4, YUBIKEY5, YUBIKEY5_FW54 } from "./yubikey.ts";
 import { ZEITCONTROL21 } from "./zeitcontrol.ts";
 
 export type {
   CardProfile,
+  ExtraKeySlot,
   ProfileCapabilities,
   ProfileStatusWords,
   SlotAlgorithms,
+  TemplateLayout,
 } from "./profile.ts";
 export { algorithmNameOf, attributesOf, SLOT_NAMES } from "./algorithms.ts";
 
@@ -26,7 +28,17 @@ export const DEFAULT_PROFILE = "openpgp34";
 
 /** Every profile by name. */
 export const PROFILES: Readonly<Record<string, CardProfile>> = Object.fromEntries(
-  [OPENPGP34, YUBIKEY5, YUBIKEY4, NITROKEY3, NITROKEY_PRO2, GNUK, SMARTPGP, ZEITCONTROL21].map(
+  [
+    OPENPGP34,
+    YUBIKEY5,
+    YUBIKEY5_FW54,
+    YUBIKEY4,
+    NITROKEY3,
+    NITROKEY_PRO2,
+    GNUK,
+    SMARTPGP,
+    ZEITCONTROL21,
+  ].map(
     (p) => [p.name, p],
   ),
 );

@@ -2,7 +2,7 @@
 
 import { OPENPGP34 as LATENCY } from "../latency.ts";
 import { ALL_ALGORITHMS } from "./algorithms.ts";
-import { type CardProfile, ISO_STATUS } from "./profile.ts";
+import { type CardProfile, ISO_STATUS, SPEC_TEMPLATES } from "./profile.ts";
 
 export const OPENPGP34: CardProfile = {
   name: "openpgp34",
@@ -14,6 +14,8 @@ export const OPENPGP34: CardProfile = {
   extendedLengthInfo: "02020C0002020C00",
   generalFeatureManagement: "810120",
   rsaAttributeTail: "002000",
+  extraKeySlot: null,
+  templates: SPEC_TEMPLATES,
   pw1ValidMultiple: true,
   maxPinLength: [127, 127, 127],
   maxResponse: 0,

@@ -56,6 +56,37 @@ export interface ProfileStatusWords {
   extendedUnsupported: number;
   /** Answer to a chained command on a card without command chaining. */
   chainingUnsupported: number;
+  /**
+   * Answer to a VERIFY status query (P1 00, no data) on a card that does not implement it;
+   * null = answered as spec 3.4 §7.2.2 says (9000 verified, 63Cx not).
+   */
+  verifyStatusUnsupported: number | null;
+  /** Answer to reading the public key (GENERATE P1 81) of an empty slot. */
+  noPublicKey: number;
+}
+
+/**
+ * The fourth key slot some cards have (YubiKey 5.2+: the attestation key, reference 81): its
+ * DOs DA (attributes), DB (fingerprint), DD (generation time), D9 (UIF), and its entries in
+ * C5, C6, CD and DE. Read-only on the virtual card, as a factory YubiKey returns them.
+ */
+export interface ExtraKeySlot {
+  /** Key reference in DE, e.g. 0x81. */
+  keyRef: number;
+  /** DA value, hex. */
+  attributes: string;
+  /** DE key status byte (00 none, 01 generated, 02 imported). */
+  status: number;
+  /** D9 value, hex. */
+  uif: string;
+}
+
+/** Which DOs the constructed templates 6E and 73 hold, in the card's order. */
+export interface TemplateLayout {
+  /** Children of 6E (application related data). */
+  application: readonly number[];
+  /** Children of 73 (discretionary data objects). */
+  discretionary: readonly number[];
 }
 
 /** One card family. Hex strings are the exact bytes the card returns. */
@@ -80,6 +111,10 @@ export interface CardProfile {
   generalFeatureManagement: string | null;
   /** RSA attribute bytes 3–5 (exponent bits ‖ import format), hex, e.g. "002000". */
   rsaAttributeTail: string;
+  /** A fourth key slot (attestation), or null. */
+  extraKeySlot: ExtraKeySlot | null;
+  /** The order of 6E and 73; DOs the card lacks are left out wherever listed. */
+  templates: TemplateLayout;
   /** Factory PW status: PW1 valid for several PSO:CDS (C4 byte 0 = 01). */
   pw1ValidMultiple: boolean;
   /** C4 bytes 1–3: maximum length of PW1, RC, PW3. */
@@ -99,4 +134,12 @@ export const ISO_STATUS: ProfileStatusWords = {
   unknownIns: 0x6d00,
   extendedUnsupported: 0x6700,
   chainingUnsupported: 0x6884,
+  verifyStatusUnsupported: null,
+  noPublicKey: 0x6a88,
+};
+
+/** 6E and 73 in the order of spec 3.4 §4.4.3.1 (what the virtual card always sent). */
+export const SPEC_TEMPLATES: TemplateLayout = {
+  application: [0x4f, 0x5f52, 0x7f66, 0x7f74, 0x73],
+  discretionary: [0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xcd, 0xde, 0xd6, 0xd7, 0xd8],
 };

@@ -1,7 +1,7 @@
 /** SmartPGP (ANSSI-FR, Java Card applet, OpenPGP 3.4), default build. Sources: docs/cards.md. @module */
 
 import { OPENPGP34 as GENERIC_LATENCY } from "../latency.ts";
-import { type CardProfile, ISO_STATUS } from "./profile.ts";
+import { type CardProfile, ISO_STATUS, SPEC_TEMPLATES } from "./profile.ts";
 
 const RSA = ["rsa2048", "rsa3072", "rsa4096"];
 const NIST = ["p256", "p384", "p521"];
@@ -16,7 +16,10 @@ export const SMARTPGP: CardProfile = {
   extendedLengthInfo: "0202010002020100",
   generalFeatureManagement: null,
   rsaAttributeTail: "001103",
-  pw1ValidMultiple: true,
+  extraKeySlot: null,
+  templates: SPEC_TEMPLATES,
+  // USER_PIN_DEFAULT_FORCE_VERIFY_SIGNATURE = true (src/fr/anssi/smartpgp/Constants.java)
+  pw1ValidMultiple: false,
   maxPinLength: [127, 127, 127],
   maxResponse: 256,
   status: { ...ISO_STATUS, verifyResetUnsupported: 0x6b00 },
