@@ -17,20 +17,17 @@ export interface OtherClientResult {
   out: string;
 }
 
+/** deno and its arguments to run tests/e2e/_pcsc_client.ts with `args`. */
+function pcscClient(args: string[]): [string, string[]] {
+  const deno = Deno.realPathSync(Deno.execPath());
+  const client = `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`;
+  return [deno, ["run", "-A", "--quiet", "--config", `${REPO_ROOT}/deno.json`, client, ...args]];
+}
+
 /** Sends `apdus` (hex) from another PC/SC client on the test's reader. */
 export async function otherClient(c: CardContext, apdus: string[]): Promise<OtherClientResult> {
-  const deno = Deno.realPathSync(Deno.execPath());
   const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
-  const r = await c.run(deno, [
-    "run",
-    "-A",
-    "--quiet",
-    "--config",
-    `${REPO_ROOT}/deno.json`,
-    `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
-    READER,
-    ...apdus,
-  ], { env: { DENO_DIR: denoDir } });
+  const r = await c.run(...pcscClient([READER, ...apdus]), { env: { DENO_DIR: denoDir } });
   const last = r.stdout.trim().split("\n").at(-1) ?? "";
   return {
     code: r.code,
@@ -45,19 +42,9 @@ export async function otherClient(c: CardContext, apdus: string[]): Promise<Othe
  * `ms`. Host pcscd only (it runs the host's libpcsclite, not the chroot's).
  */
 export async function keepConnected(ms: number): Promise<{ close(): Promise<void> }> {
-  const deno = Deno.realPathSync(Deno.execPath());
+  const [deno, args] = pcscClient(["--keep-connected", String(ms), READER]);
   const child = new Deno.Command(deno, {
-    args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      `${REPO_ROOT}/deno.json`,
-      `${REPO_ROOT}/tests/e2e/_pcsc_client.ts`,
-      "--keep-connected",
-      String(ms),
-      READER,
-    ],
+    args,
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
