@@ -179,8 +179,7 @@ export class OpenPgpApplication implements CardApplication {
 
   /** The card left its reader: no PIN goes to any card on this application's behalf. */
   retire(): void {
-    this.#runner.retire();
-    this.invalidate();
+    this.#runner.retire(); // the registry forgets the card right after (invalidate, release)
   }
 
   /** AID, ATR and the three key fingerprints as last read (hex), for the same-card check. */

@@ -81,9 +81,8 @@ export class OpRunner {
   #pinReset = new PinResetMemo();
   /** The card left its reader: no PIN goes out on this runner's behalf any more. */
   #retired = false;
-  /** Sessions whose card proved to be ours in their transaction, and their channels. */
+  /** Sessions whose card proved to be ours in their transaction. */
   #proven = new WeakSet<OpenPgpSession>();
-  #channels = new WeakMap<OpenPgpSession, CardChannel>();
 
   constructor(options: RunnerOptions) {
     this.#o = options;
@@ -155,7 +154,6 @@ export class OpRunner {
       ...(signal ? { signal } : {}),
       ...(this.#o.observer ? { observer: this.#o.observer } : {}),
     });
-    this.#channels.set(session, channel);
     await session.select();
     // taken now: a write in `body` empties the model, and the reset must not depend on it
     const { appVersion } = (await session.applicationRelatedData()).aid;
@@ -257,8 +255,7 @@ export class OpRunner {
     if (this.#retired) throw new CardChangedError("Cannot go on: the card was removed");
     if (this.#proven.has(session)) return;
     const now = await session.getData(0x4f, { fresh: true }).catch(() => undefined);
-    const atr = this.#channels.get(session)?.atr;
-    if (!now || !equalBytes(this.#o.aid, now) || !atr || !equalBytes(this.#o.atr, atr)) {
+    if (!now || !equalBytes(this.#o.aid, now) || !equalBytes(this.#o.atr, session.atr)) {
       this.#o.state.invalidate();
       throw new CardChangedError("Cannot go on: another card is in the reader");
     }

@@ -95,6 +95,11 @@ export class OpenPgpSession {
     return s;
   }
 
+  /** The ATR of the card this session's transaction talks to. */
+  get atr(): Uint8Array {
+    return this.#channel.atr;
+  }
+
   /** PW references verified in this session (VERIFY succeeded since the SELECT). */
   get verified(): ReadonlySet<number> {
     return this.#verified;

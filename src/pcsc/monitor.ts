@@ -75,7 +75,7 @@ export function cardEvents(
   return [];
 }
 
-/** The {@linkcode ReaderState} of one `SCardGetStatusChange` answer. */
+/** The {@linkcode ReaderState} of one `SCardGetStatusChange` answer (or a snapshot of one). */
 export function readerStateOf(result: ReaderStateResult): ReaderState {
   const bits = result.eventState;
   const card = (bits & SCARD_STATE_PRESENT) === 0
@@ -107,7 +107,6 @@ function snapshotOf(result: ReaderStateResult): ReaderSnapshot {
 export class ReaderMonitor implements ReaderWatch {
   #options: ReaderMonitorOptions;
   #readers = new Map<string, ReaderSnapshot>();
-  #states = new Map<string, ReaderState>();
   /** pcscd was lost and the readers are not read again yet: nothing is known. */
   #resync = false;
   #pnpState = SCARD_STATE_UNAWARE;
@@ -147,7 +146,7 @@ export class ReaderMonitor implements ReaderWatch {
 
   /** Every reader's state as last seen; undefined while pcscd is lost or being re-read. */
   states(): ReaderState[] | undefined {
-    return this.#resync ? undefined : [...this.#states.values()];
+    return this.#resync ? undefined : [...this.#readers.values()].map(readerStateOf);
   }
 
   #emit(event: ReaderEvent): void {
@@ -161,7 +160,6 @@ export class ReaderMonitor implements ReaderWatch {
   #forget(reader: string, emit: boolean): void {
     const known = this.#readers.get(reader);
     this.#readers.delete(reader);
-    this.#states.delete(reader);
     if (!emit) return;
     if (known?.present) this.#emit({ type: "card-removed", reader });
     this.#emit({ type: "reader-removed", reader });
@@ -201,7 +199,6 @@ export class ReaderMonitor implements ReaderWatch {
         : cardEvents(result.reader, this.#readers.get(result.reader), now);
       // the state first: a listener may compare an event with it
       this.#readers.set(result.reader, now);
-      this.#states.set(result.reader, readerStateOf(result));
       for (const ev of events) this.#emit(ev);
     }
     if (this.#resync) {
@@ -216,7 +213,6 @@ export class ReaderMonitor implements ReaderWatch {
     await ctx?.release().catch(() => {});
     const wasKnown = !this.#resync;
     this.#readers.clear();
-    this.#states.clear();
     this.#resync = true;
     this.#pnpState = SCARD_STATE_UNAWARE;
     if (wasKnown) this.#emit({ type: "service-lost" });

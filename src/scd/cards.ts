@@ -229,7 +229,7 @@ export class CardRegistry implements AsyncDisposable {
       if (state.card !== "present") continue;
       const known = this.#cards.get(state.reader);
       let entry = known?.entry;
-      if (!known || known.insertion.counter !== state.counter) {
+      if (!known || !sameInsertion(known.insertion, state)) {
         try {
           // only check that a card answers; a known application's entry stays (stock keeps it)
           await this.#releaseHold(state.reader);
