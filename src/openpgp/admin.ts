@@ -124,38 +124,38 @@ async function prepareKdfChange(
     await requireAdmin(op, options);
     return value.length === 3 && op.cardType === "gnuk" ? new Uint8Array(0) : value;
   }
-  let user: Uint8Array, adminPin: Uint8Array;
-  if (value.length === 3) [user, adminPin] = [utf8("123456"), utf8("12345678")];
-  else if (value.length === 110) [user, adminPin] = [value.slice(44, 76), value.slice(78, 110)];
-  else {throw new InvalidObjectError(
+  if (value.length !== 3 && value.length !== 110) {
+    throw new InvalidObjectError(
       `Cannot set KDF: value of ${value.length} bytes, expected 3 or 110`,
-    );}
+    );
+  }
   if (!options.allowAdmin) {
     throw new AccessDeniedError("Cannot set KDF: admin commands are disabled");
   }
-  const request = await adminPinRequest(op, "current");
-  const old = await askPin(op.pin, request);
-  const kdf = op.ard.extendedCapabilities.kdf ? await op.session.getData(0xf9) : undefined;
-  const oldValue = kdfPin(kdf, 3, old);
-  const body = concat(oldValue, adminPin);
+  // the new default PINs (or their KDF hashes): copies of `value`, which the caller wipes
+  const [user, adminPin] = value.length === 3
+    ? [utf8("123456"), utf8("12345678")]
+    : [value.slice(44, 76), value.slice(78, 110)];
   try {
-    await op.session.changeReferenceData(PW3, body);
-    op.pin.report?.(request, "accepted");
-  } catch (e) {
-    op.pin.report?.(request, "rejected");
-    wipe(user);
-    wipe(adminPin);
-    throw e;
-  } finally {
-    wipe(old);
-    wipe(oldValue);
-    wipe(body);
-  }
-  try {
+    const request = await adminPinRequest(op, "current");
+    const old = await askPin(op.pin, request);
+    const kdf = op.ard.extendedCapabilities.kdf ? await op.session.getData(0xf9) : undefined;
+    const oldValue = kdfPin(kdf, 3, old);
+    const body = concat(oldValue, adminPin);
+    try {
+      await op.session.changeReferenceData(PW3, body);
+      op.pin.report?.(request, "accepted");
+    } catch (e) {
+      op.pin.report?.(request, "rejected");
+      throw e;
+    } finally {
+      wipe(old);
+      wipe(oldValue);
+      wipe(body);
+    }
     await op.session.verify(PW3, adminPin);
     await op.session.resetRetryCounter(0x02, user);
   } finally {
-    // the new default PINs (or their KDF hashes): copies of `value`, which the caller wipes
     wipe(user);
     wipe(adminPin);
   }
