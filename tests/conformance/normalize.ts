@@ -23,6 +23,8 @@ const TRACE_HEADER = /^(?:\d+ )?(<-|->) (.*)$/;
 const STOCK_DUMP = /^\[ ((?:[0-9a-f]{2} ?)+)(?:\.\.\.\((\d+) byte\(s\) skipped\) )?\]$/;
 const STOCK_CONFIDENTIAL = "[[Confidential data not shown]]";
 const TRACE_REDACTED = /^\[redacted \d+ bytes\]$/;
+/** The daemon's greeting on a new connection. */
+const GREETING = /^OK GNU Privacy Guard's Smartcard server ready/;
 
 /** Strips the header of one raw line; undefined for lines that are not Assuan traffic. */
 export function splitRaw(raw: string): { dir: "<-" | "->"; text: string } | undefined {
@@ -103,9 +105,13 @@ export function normalizeLine(dir: "<-" | "->", text: string): NormalLine {
 export function normalizeTrace(raw: string[]): NormalLine[] {
   const out: NormalLine[] = [];
   let inConfidential = false;
-  for (const r of raw) {
+  // a connection's greeting that ends the step is the closing sync's (stock opens a new
+  // connection for it after a RESTART, scd-ts's agent reuses its pipe): the agent's timing
+  const last = raw.findLastIndex((r) => splitRaw(r) !== undefined);
+  for (const [i, r] of raw.entries()) {
     const split = splitRaw(r);
     if (split === undefined) continue;
+    if (i === last && split.dir === "->" && GREETING.test(split.text)) continue;
     let line = normalizeLine(split.dir, split.text);
     if (line === "-> <confidential>") inConfidential = true;
     else if (split.dir === "->") inConfidential = false;

@@ -89,3 +89,15 @@ Deno.test("normalizeLine() reads scd-ts's redacted command tail as stock's full 
     "<- SETATTR AESKEY <HEX>",
   );
 });
+
+Deno.test("normalizeTrace() drops a greeting that ends the step (the closing sync's connection)", () => {
+  const stock = (line: string) => `2026-12-07 19:18:20 scdaemon[9461] DBG: chan_7 ${line}`;
+  const tail = ["<- RESTART", "-> OK"];
+  assertEquals(
+    normalizeTrace([...tail.map(stock), stock("-> OK GNU Privacy Guard's Smartcard server ready")]),
+    normalizeTrace(tail.map((l) => `1 ${l}`)),
+  );
+  // a greeting inside the step stays (the daemon restarted while gpg worked)
+  const inside = normalizeTrace(["1 -> OK GNU Privacy Guard's Smartcard server ready", "1 <- NOP"]);
+  assertEquals(inside.includes("<- NOP"), true);
+});
