@@ -112,6 +112,9 @@ export function normalizeTrace(raw: string[]): NormalLine[] {
     const split = splitRaw(r);
     if (split === undefined) continue;
     if (i === last && split.dir === "->" && GREETING.test(split.text)) continue;
+    // a connection's end (BYE, "OK closing connection") comes whenever the agent lets it go,
+    // before or after the step's closing sync: teardown, never the daemon's answer to the step
+    if (split.text === "BYE" || /^OK closing connection/.test(split.text)) continue;
     let line = normalizeLine(split.dir, split.text);
     if (line === "-> <confidential>") inConfidential = true;
     else if (split.dir === "->") inConfidential = false;

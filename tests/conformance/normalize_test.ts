@@ -101,3 +101,10 @@ Deno.test("normalizeTrace() drops a greeting that ends the step (the closing syn
   const inside = normalizeTrace(["1 -> OK GNU Privacy Guard's Smartcard server ready", "1 <- NOP"]);
   assertEquals(inside.includes("<- NOP"), true);
 });
+
+Deno.test("normalizeTrace() leaves out a connection's BYE and its closing OK", () => {
+  assertEquals(normalizeTrace(["1 <- NOP", "1 -> OK", "2 <- BYE", "2 -> OK closing connection"]), [
+    "<- NOP",
+    "-> OK",
+  ]);
+});
