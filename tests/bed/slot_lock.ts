@@ -72,10 +72,8 @@ export async function acquireSlot(options: AcquireSlotOptions): Promise<SlotLock
       }
       const owner = Number(text);
       // an empty file is a lock being written right now: held
-      if (text !== "" && !alive(owner)) {
-        // a crashed run's lock: remove and retry at once
-        Deno.removeSync(path);
-        if (tryCreate(path)) return new SlotLock(slot, path);
+      if (text !== "" && !alive(owner) && takeOver(path, text)) {
+        return new SlotLock(slot, path);
       }
       holders.push(`slot ${slot} by PID ${owner}`);
     }
@@ -87,6 +85,39 @@ export async function acquireSlot(options: AcquireSlotOptions): Promise<SlotLock
     if (!warned) options.onWait?.(holders.join(", "));
     warned = true;
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Replaces a crashed run's lock (owner `stale`) with ours. Two runs that both saw the same
+ * dead owner must not both take the slot: a remove-then-create by each lets the second
+ * remove the first one's fresh lock (CI once ran two profile cells on one slot that way).
+ * So the take-over happens under a guard file, and the lock is removed only if it still
+ * names the dead owner.
+ */
+function takeOver(path: string, stale: string): boolean {
+  const guard = `${path}.takeover`;
+  if (!tryCreate(guard)) {
+    // a guard left by a run that died while taking over: old enough to be abandoned
+    try {
+      const age = Date.now() - (Deno.statSync(guard).mtime?.getTime() ?? 0);
+      if (age > 10_000) Deno.removeSync(guard);
+    } catch {
+      // released meanwhile
+    }
+    return false;
+  }
+  try {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(path).trim();
+    } catch {
+      // gone meanwhile: free for anyone, us included
+    }
+    if (text === stale) Deno.removeSync(path);
+    return tryCreate(path);
+  } finally {
+    Deno.removeSync(guard);
   }
 }
 

@@ -89,7 +89,8 @@ async function pool(cells: Cell[], workers: number, all: Line[]): Promise<void> 
           ` (${(ms / 1000).toFixed(1)} s${na ? `, ${na} n/a` : ""})` +
           (failed.length ? `: ${failed.join(", ")}` : ""),
       );
-      if (failed.length && Deno.args.includes("--verbose")) console.log(output);
+      // a failed cell's own output is the only record of why (CI has nothing else to read)
+      if (failed.length) console.log(output);
     }
   };
   await Promise.all(Array.from({ length: workers }, worker));
