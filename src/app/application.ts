@@ -23,6 +23,12 @@ export interface OperationContext {
   status: StatusSink;
   /** Aborted when the client cancels or goes away. */
   signal?: AbortSignal;
+  /**
+   * Called by the application right before it sends a command the card answers only after
+   * a touch (the key's touch policy is on), so the client can tell the person; the command
+   * goes out at once, nobody waits for this.
+   */
+  touchPending?: () => void;
 }
 
 /** LEARN options. */

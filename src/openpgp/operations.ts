@@ -99,6 +99,7 @@ export async function sign(op: Op, request: SignRequest): Promise<Uint8Array> {
   });
   if (useAuth) return await authenticate(op, input);
   await verifyUserPin(op, 1);
+  await announceTouch(op, 0);
   return await op.session.computeSignature(input, rsaLe(op.ard, 0) ?? "max");
 }
 
@@ -121,6 +122,7 @@ async function challengeResponse(op: Op, keyRef: string): Promise<Uint8Array> {
   const challenge = makeChallenge(op.ard.algorithmAttributes[2]);
   if (openPgpSlot(keyRef) !== 2) await checkKeyId(op, keyRef, { keyNo: 3 });
   await verifyUserPin(op, 2);
+  await announceTouch(op, 2);
   const sig = await op.session.internalAuthenticate(challenge, rsaLe(op.ard, 2) ?? "max");
   verifyChallenge(key.publicKey, challenge, sig);
   return sig;
@@ -134,6 +136,7 @@ async function authenticate(op: Op, data: Uint8Array): Promise<Uint8Array> {
   if (input.length > 255 && !caps?.extendedLength && !caps?.commandChaining) {
     throw new InvalidValueError(`Cannot authenticate: ${input.length} bytes need extended length`);
   }
+  await announceTouch(op, 2);
   return await op.session.internalAuthenticate(input, rsaLe(op.ard, 2) ?? "max");
 }
 
@@ -148,8 +151,22 @@ export async function decipher(op: Op, request: DecipherRequest): Promise<Deciph
       (input.length > 254 || attr.nBits > RSA_SMALL_SIZE_OP)
     ? attr.nBits / 8
     : "max";
+  await announceTouch(op, 1);
   const out = await op.session.decipher(input, le);
   return { plaintext: decipherResult(out, attr), padding: 0 };
+}
+
+/**
+ * Tells the client when the key in `slot` makes the card wait for a button press: its UIF DO
+ * (D6–D8, spec 3.4 §4.4.3.6) has a first byte other than 00, on a card with the button
+ * feature (DO 7F74, stock's `extcap.has_button`). Stock shows the prompt only when its own
+ * CCID driver sees the card's time extension, which PC/SC hides (docs/pin-policy.md). 3.x
+ * cards list UIF inside DO 6E; one that keeps it apart is read once per card model.
+ */
+async function announceTouch(op: Op, slot: Slot): Promise<void> {
+  if (!op.ard.hasButton || !op.ctx.touchPending) return;
+  const uif = op.ard.uif[slot] ?? await op.session.getData(0xd6 + slot);
+  if (uif !== undefined && uif.length > 0 && uif[0] !== 0) op.ctx.touchPending();
 }
 
 /** CHECKPIN: `<serial>[CHV3]` checks the admin PIN (only with 3 tries left), else PW1. */

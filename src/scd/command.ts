@@ -21,13 +21,16 @@
  */
 
 import type { Command as AssuanCommand, Connection } from "../assuan/mod.ts";
-import type { CardApplication, OperationContext } from "../app/mod.ts";
+import { type CardApplication, CardChangedError, type OperationContext } from "../app/mod.ts";
 import { GpgError } from "../gpg_error/mod.ts";
-import { refreshIfStale } from "./card_state.ts";
+import { getLog } from "../log.ts";
 import type { CardEntry } from "./card_entry.ts";
 import type { CardRegistry } from "./cards.ts";
 import type { ScdConfig } from "./config.ts";
+import { readerSetting } from "./reader_settings.ts";
 import type { SessionState } from "./state.ts";
+
+const log = getLog("scd");
 
 /** Process-wide facts commands report (GETINFO) or act on (KILLSCD). */
 export interface DaemonInfo {
@@ -125,6 +128,38 @@ export async function openCard(ctx: ScdContext): Promise<CardEntry> {
   ctx.state.bind(card);
   refreshIfStale(ctx, card);
   return card;
+}
+
+/**
+ * Drops what the application knows about `card` (its card model, docs/card-state.md) when
+ * that is older than the `card-state-ttl` age limit (0: always): the bound on changes made
+ * by another program between our transactions, which no reader event reports. Reader
+ * events, RESET, LEARN --force and our own writes drop it too, each where it happens.
+ */
+function refreshIfStale(ctx: ScdContext, card: CardEntry): void {
+  const age = card.app?.stateAgeMs?.();
+  if (age === undefined) return;
+  const ttl = readerSetting(ctx.daemon.config, "card-state-ttl");
+  if (age < ttl) return;
+  log.debug("Card state of {serial} is {age} ms old; reading the card again", {
+    serial: card.serialNo,
+    age,
+  });
+  card.app!.invalidate();
+}
+
+/**
+ * After a failed command: when it found another card in the reader than the one it began
+ * with, forget the card so that the next SERIALNO opens the new one, and report the change
+ * to this session as stock does after a removal (CARD_REMOVED until SERIALNO).
+ */
+export function noteCardChange(ctx: ScdContext, error: unknown): void {
+  if (!(error instanceof CardChangedError)) return;
+  const card = ctx.state.card;
+  if (!card) return;
+  log.info("Card in {reader} changed during an operation", { reader: card.reader });
+  ctx.cards.forget(card.reader);
+  ctx.state.cardRemoved = true;
 }
 
 /** {@linkcode openCard} plus its application; UNSUPPORTED_OPERATION without one. */

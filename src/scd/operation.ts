@@ -8,9 +8,10 @@
  * `INQUIRE POPUPPINPADPROMPT --ack` while the card waits, and closes it with
  * `INQUIRE DISMISSPINPADPROMPT` (gpg/gnupg:scd/command.c `popup_prompt`); it learns of the
  * wait only through its own CCID driver (a time extension with 0xFF, ccid-driver.c
- * `bulk_in`), never through PC/SC. scd-ts knows the wait from the card instead: when the
- * key's UIF DO (D6–D8) is on, the card waits for a touch after the PIN, so the prompt opens
- * as soon as the card accepted the user PIN and closes when the operation is over.
+ * `bulk_in`), never through PC/SC. scd-ts knows the wait from the card instead: the
+ * application calls `touchPending` right before the command the card holds until touched
+ * (it knows the key's UIF setting from its card model), and the prompt closes when the
+ * operation is over.
  * @module
  */
 
@@ -85,8 +86,6 @@ export function pinCacheFor(ctx: ScdContext): PinCache {
 
 /** Options of {@linkcode cardOperation}. */
 export interface CardOperationOptions {
-  /** The key in use waits for a touch (UIF on): show the ACK prompt after the user PIN. */
-  touch?: boolean;
   /** Always ask the client (stock forces entry here), though still remember what works. */
   fresh?: boolean;
 }
@@ -98,7 +97,7 @@ export interface CardOperation extends AsyncDisposable {
 
 /**
  * The {@linkcode OperationContext} for a PIN-using call on `card`: PINs through the cache,
- * and with `touch` the ACK prompt after the user PIN. `await using` it, so the prompt is
+ * and the ACK prompt when the application reports a touch pending. `await using` it, so the prompt is
  * dismissed and PIN copies are wiped before the command replies.
  */
 export function cardOperation(
@@ -117,20 +116,17 @@ export function cardOperation(
         log.debug("PIN for CHV{chv} from the {source}", { chv: request.chvNo, source }),
     },
   );
-  const touch = options.touch ? new TouchPrompt(ctx) : undefined;
+  const touch = new TouchPrompt(ctx);
   const pin: PinProvider = {
     get: (request) => cached.get(request),
     canAnswer: (query) => cached.canAnswer(query),
-    report(request: PinRequest, outcome: PinOutcome) {
-      cached.report(request, outcome);
-      if (outcome === "accepted" && request.kind === "user") touch?.open();
-    },
+    report: (request: PinRequest, outcome: PinOutcome) => cached.report(request, outcome),
   };
   return {
-    ctx: { ...base, pin },
+    ctx: { ...base, pin, touchPending: () => touch.open() },
     async [Symbol.asyncDispose]() {
       cached[Symbol.dispose]();
-      await touch?.close();
+      await touch.close();
     },
   };
 }

@@ -11,7 +11,7 @@
 import { assuanInputCommand, assuanOutputCommand } from "../assuan/mod.ts";
 import { GpgError } from "../gpg_error/mod.ts";
 import { getLog } from "../log.ts";
-import type { Command } from "./command.ts";
+import { type Command, noteCardChange } from "./command.ts";
 import { apdu } from "./commands/apdu.ts";
 import { checkpin } from "./commands/checkpin.ts";
 import { devinfo } from "./commands/devinfo.ts";
@@ -37,7 +37,6 @@ import { setdata } from "./commands/setdata.ts";
 import { switchapp, switchcard } from "./commands/switchcard.ts";
 import { writecert } from "./commands/writecert.ts";
 import { writekey } from "./commands/writekey.ts";
-import { noteCardChange } from "./card_state.ts";
 import { toGpgError } from "./errors.ts";
 
 const log = getLog("scd");

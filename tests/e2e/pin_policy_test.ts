@@ -247,6 +247,37 @@ cardTest("UIF on: gpg-agent shows the touch prompt while the card waits", async 
   );
 }, { ignore: DAEMON !== "scd-ts", needs: ["uif", ...CURVE25519] });
 
+cardTest(
+  "UIF turned on by another program is seen after gpg --card-status: the next signature shows the touch prompt",
+  async (c) => {
+    const keys = await cardWithKeys(c);
+    await c.pins([{ pin: USER_PIN }]);
+    await clearsign(c, keys.primary, "before\n"); // the daemon now knows the card: UIF off
+    const ack = (d: { command: string; desc?: string | undefined }) =>
+      d.command !== "GETPIN" && /Push ACK button/.test(d.desc ?? "");
+    assert(!(await c.prompts()).some(ack));
+    // another program (ykman-like) turns touch on for the signing key with the Admin PIN
+    const admin = Array.from(
+      new TextEncoder().encode(ADMIN_PIN),
+      (b) => b.toString(16).padStart(2, "0"),
+    )
+      .join("");
+    const verify = `00200083${(admin.length / 2).toString(16).padStart(2, "0")}${admin}`;
+    assertEquals(await otherClient(c, [SELECT_OPENPGP, verify, "00DA00D6020120"]), [
+      "9000",
+      "9000",
+      "9000",
+    ]);
+    const status = await c.cardStatus(); // LEARN --force
+    if (GNUPG === "2.4") assertMatch(field(status, "UIF setting"), /^Sign=on /);
+    await c.pins([{ pin: USER_PIN }]);
+    await clearsign(c, keys.primary, "after\n");
+    const dialogs = await c.prompts();
+    assert(dialogs.some(ack), JSON.stringify(dialogs, null, 1));
+  },
+  { ignore: DAEMON !== "scd-ts", needs: ["uif", ...CURVE25519] },
+);
+
 cardTest("prompts as with stock: sign, sign, decrypt asks twice; decrypt, sign once", async (c) => {
   const keys = await cardWithKeys(c);
   await c.pins([{ pin: USER_PIN }, { pin: USER_PIN }, { pin: USER_PIN }]);

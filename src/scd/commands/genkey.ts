@@ -7,7 +7,6 @@
  * @module
  */
 
-import { forgetCardFacts } from "../card_facts.ts";
 import { type Command, openApp, parameterError } from "../command.ts";
 import { cardOperation } from "../operation.ts";
 import { optionTokens } from "./pksign.ts";
@@ -58,16 +57,12 @@ export const genkey: Command = {
     const keyRef = rest.split(/[ \t]/, 1)[0] ?? "";
     if (keyRef === "") throw parameterError("no key number given");
     const { card, app } = await openApp(ctx);
-    try {
-      await using op = cardOperation(ctx, card);
-      await app.genKey({
-        keyRef,
-        force: tokens.includes("--force"),
-        ...(timestamp === undefined ? {} : { timestamp }),
-        ...(algo ? { algo } : {}),
-      }, op.ctx);
-    } finally {
-      forgetCardFacts(card);
-    }
+    await using op = cardOperation(ctx, card);
+    await app.genKey({
+      keyRef,
+      force: tokens.includes("--force"),
+      ...(timestamp === undefined ? {} : { timestamp }),
+      ...(algo ? { algo } : {}),
+    }, op.ctx);
   },
 };

@@ -9,7 +9,7 @@
 
 import { GpgError } from "../../gpg_error/mod.ts";
 import { type CachedPin, entriesOf } from "../pin_cache.ts";
-import { cardForKey } from "../card_facts.ts";
+import { cardForKey } from "../key_lookup.ts";
 import { type Command, parameterError } from "../command.ts";
 import { cardOperation, pinCacheFor } from "../operation.ts";
 import { optionTokens } from "./pksign.ts";

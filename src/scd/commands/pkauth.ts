@@ -7,7 +7,7 @@
  */
 
 import { GpgError } from "../../gpg_error/mod.ts";
-import { cardForKey, uifEnabled } from "../card_facts.ts";
+import { cardForKey } from "../key_lookup.ts";
 import type { Command } from "../command.ts";
 import { cardOperation } from "../operation.ts";
 import { optionTokens } from "./pksign.ts";
@@ -28,10 +28,9 @@ export const pkauth: Command = {
     if (challengeResponse) ctx.state.clearSetData();
     const data = ctx.state.setData ?? new Uint8Array(0);
     if (keyRef === "") throw new GpgError("INV_VALUE"); // do_auth
-    const touch = await uifEnabled(ctx, target, 2);
     let signature: Uint8Array;
     {
-      await using op = cardOperation(ctx, target.card, { touch });
+      await using op = cardOperation(ctx, target.card);
       signature = await target.app.auth({ keyRef, data }, op.ctx);
     }
     if (!challengeResponse) await ctx.conn.data(signature);

@@ -8,7 +8,7 @@
  */
 
 import { GpgError } from "../../gpg_error/mod.ts";
-import { cardForKey, uifEnabled } from "../card_facts.ts";
+import { cardForKey } from "../key_lookup.ts";
 import type { Command } from "../command.ts";
 import { cardOperation } from "../operation.ts";
 import { paddingStatus, sendStatus } from "../status.ts";
@@ -27,10 +27,9 @@ export const pkdecrypt: Command = {
     const target = await cardForKey(ctx, keyRef, "NO_SECKEY");
     const data = ctx.state.setData;
     if (!data || data.length === 0 || keyRef === "") throw new GpgError("INV_VALUE");
-    const touch = await uifEnabled(ctx, target, 1);
     let result;
     {
-      await using op = cardOperation(ctx, target.card, { touch });
+      await using op = cardOperation(ctx, target.card);
       result = await target.app.decipher({ keyRef, data }, op.ctx);
     }
     try {

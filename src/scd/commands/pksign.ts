@@ -9,7 +9,7 @@
 
 import { HASH_ALGOS, type HashAlgo } from "../../formats/mod.ts";
 import { GpgError } from "../../gpg_error/mod.ts";
-import { cardForKey, keyRefSlot, uifEnabled } from "../card_facts.ts";
+import { cardForKey } from "../key_lookup.ts";
 import { type Command, parameterError } from "../command.ts";
 import { cardOperation } from "../operation.ts";
 
@@ -50,11 +50,9 @@ export const pksign: Command = {
     const target = await cardForKey(ctx, keyRef, "NO_SECKEY");
     const data = ctx.state.setData;
     if (!data || data.length === 0 || keyRef === "") throw new GpgError("INV_VALUE");
-    const slot = keyRefSlot(target.key?.keyRef ?? keyRef) ?? 0;
-    const touch = await uifEnabled(ctx, target, slot === 2 ? 2 : 0);
     let signature: Uint8Array;
     {
-      await using op = cardOperation(ctx, target.card, { touch });
+      await using op = cardOperation(ctx, target.card);
       signature = await target.app.sign({ keyRef, hash, data }, op.ctx);
     }
     await ctx.conn.data(signature);

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cardForKey } from "../card_facts.ts";
+import { cardForKey } from "../key_lookup.ts";
 import type { Command } from "../command.ts";
 
 export const readcert: Command = {

@@ -9,7 +9,7 @@
  */
 
 import { formatSexpAdvanced, parsePublicKey, parseSexp } from "../../formats/mod.ts";
-import { cardForKey } from "../card_facts.ts";
+import { cardForKey } from "../key_lookup.ts";
 import { type Command, parseLine } from "../command.ts";
 import { sshPublicKeyLine } from "../ssh_key.ts";
 

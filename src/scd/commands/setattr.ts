@@ -10,7 +10,6 @@
 
 import { percentPlusUnescape } from "../../assuan/mod.ts";
 import { GpgError } from "../../gpg_error/mod.ts";
-import { forgetCardFacts } from "../card_facts.ts";
 import { type Command, openApp } from "../command.ts";
 import { cardOperation, pinCacheFor } from "../operation.ts";
 import { optionTokens } from "./pksign.ts";
@@ -95,7 +94,6 @@ export const setattr: Command = {
       await app.setAttr({ name, value }, op.ctx);
     } finally {
       value.fill(0);
-      forgetCardFacts(card);
       if (RESETS_PINS.has(name)) pinCacheFor(ctx).drop(card);
     }
   },

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { forgetCardFacts } from "../card_facts.ts";
 import { type Command, openApp, parameterError } from "../command.ts";
 import { cardOperation } from "../operation.ts";
 import { optionTokens } from "./pksign.ts";
@@ -38,7 +37,6 @@ export const writekey: Command = {
       await app.writeKey({ keyRef, keyData, force: tokens.includes("--force") }, op.ctx);
     } finally {
       keyData.fill(0);
-      forgetCardFacts(card);
     }
   },
 };
