@@ -104,7 +104,7 @@ export class OpenPgpApplication implements CardApplication {
   readonly cardType: string | undefined;
   /** Firmware version (YubiKeys: major << 16 | minor << 8 | patch), if known. */
   readonly cardVersion: number | undefined;
-  #cache: CardState;
+  #cardState: CardState;
   #runner: OpRunner;
   #options: OpenPgpApplicationOptions;
   #keys: { generation: number; keys: (SlotKey | undefined)[] } | undefined;
@@ -113,16 +113,16 @@ export class OpenPgpApplication implements CardApplication {
   private constructor(
     connect: CardConnector,
     ard: ApplicationRelatedData,
-    cache: CardState,
+    cardState: CardState,
     card: { reader: string; atr: Uint8Array; version: number | undefined },
     options: OpenPgpApplicationOptions,
   ) {
-    this.#cache = cache;
+    this.#cardState = cardState;
     this.#options = options;
     this.#atr = card.atr;
     this.#runner = new OpRunner({
       connect,
-      state: cache,
+      cardState,
       reader: card.reader,
       atr: card.atr,
       aid: ard.aid.raw,
@@ -150,10 +150,10 @@ export class OpenPgpApplication implements CardApplication {
     connect: CardConnector,
     options: OpenPgpApplicationOptions = {},
   ): Promise<OpenPgpApplication> {
-    const cache = new CardState();
+    const cardState = new CardState();
     const signalOpt = options.signal ? { signal: options.signal } : {};
     return await connect(async (channel) => {
-      const session = await OpenPgpSession.open(channel, { cache, ...signalOpt });
+      const session = await OpenPgpSession.open(channel, { cardState, ...signalOpt });
       const ard = await session.applicationRelatedData();
       let version: number | undefined;
       if (isYubikey(ard.aid)) {
@@ -163,7 +163,7 @@ export class OpenPgpApplication implements CardApplication {
         }
       }
       const card = { reader: channel.reader, atr: channel.atr, version };
-      return new OpenPgpApplication(connect, ard, cache, card, options);
+      return new OpenPgpApplication(connect, ard, cardState, card, options);
     }, signalOpt);
   }
 
@@ -173,7 +173,7 @@ export class OpenPgpApplication implements CardApplication {
 
   /** Forget cached DOs, public keys and grips (reader event, reset, another client's writes). */
   invalidate(): void {
-    this.#cache.invalidate();
+    this.#cardState.invalidate();
     this.#keys = undefined;
   }
 
@@ -184,7 +184,7 @@ export class OpenPgpApplication implements CardApplication {
 
   /** AID, ATR and the three key fingerprints as last read (hex), for the same-card check. */
   identity(): string | undefined {
-    const ard = this.#cache.lastArd;
+    const ard = this.#cardState.lastArd;
     if (!ard) return undefined;
     return [ard.aid.raw, this.#atr, ...ard.fingerprints].map(toHex).join(":");
   }
@@ -196,7 +196,7 @@ export class OpenPgpApplication implements CardApplication {
 
   /** How old the card-state model is (ms), for the scd layer's age limit. */
   stateAgeMs(): number {
-    return Date.now() - this.#cache.since;
+    return Date.now() - this.#cardState.since;
   }
 
   /** The working set of one call on `session`. */
@@ -227,15 +227,15 @@ export class OpenPgpApplication implements CardApplication {
     return this.#runner.query(ctx, fn);
   }
 
-  /** Public keys and grips of all slots (cached until the card cache is invalidated). */
+  /** Public keys and grips of all slots (kept until the card model is invalidated). */
   async #slotKeys(
     session: OpenPgpSession,
     ard: ApplicationRelatedData,
   ): Promise<(SlotKey | undefined)[]> {
-    if (this.#keys && this.#keys.generation === this.#cache.generation) return this.#keys.keys;
+    if (this.#keys && this.#keys.generation === this.#cardState.generation) return this.#keys.keys;
     const keys: (SlotKey | undefined)[] = [];
     for (const slot of [0, 1, 2] as Slot[]) keys.push(await this.#readSlotKey(session, ard, slot));
-    this.#keys = { generation: this.#cache.generation, keys };
+    this.#keys = { generation: this.#cardState.generation, keys };
     return keys;
   }
 

@@ -49,7 +49,7 @@ import { openPgpSlot, type Slot } from "./key_ref.ts";
 async function checkKeyAbsent(op: Op, slot: Slot, force: boolean): Promise<void> {
   let fprs: readonly Uint8Array[];
   try {
-    op.session.cache.invalidate();
+    op.session.cardState.invalidate();
     op.ard = await op.session.applicationRelatedData();
     fprs = op.ard.fingerprints;
   } catch (e) {

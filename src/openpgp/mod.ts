@@ -5,7 +5,7 @@
  *
  * Invariant: nothing here keeps a card channel after a call returns. Every operation gets
  * its channel from the {@link CardConnector} (one PC/SC transaction), re-SELECTs the
- * application, and leaves only the {@link CardCache} behind, which every write and every
+ * application, and leaves only the {@link CardState} behind, which every write and every
  * `invalidate()` clears.
  * @module
  */
@@ -24,7 +24,7 @@ export {
 export { type DataObjectSpec, DO } from "./data_objects.ts";
 export { kdfPin, parseKdfDo } from "./kdf.ts";
 export { parsePwStatus, type PwStatus } from "./pw_status.ts";
-export { CardCache, OpenPgpSession, type OpenPgpSessionOptions } from "./session.ts";
+export { CardState, OpenPgpSession, type OpenPgpSessionOptions } from "./session.ts";
 export { isKeygrip, openPgpSlot } from "./key_ref.ts";
 export { HOLD_MAX_MS, HOLD_MAX_OPS } from "./burst_hold.ts";
 export {

@@ -148,7 +148,7 @@ export async function presentPin(
 async function knownPwStatus(
   c: PinFlowContext,
 ): Promise<{ bytes: Uint8Array; fromModel: boolean }> {
-  const known = c.session.cache.getDo(0xc4);
+  const known = c.session.cardState.getDo(0xc4);
   if (known) return { bytes: known, fromModel: true };
   return { bytes: await c.session.pwStatusBytes(), fromModel: false };
 }

@@ -45,7 +45,7 @@ export type CardConnector = <T>(
 /** What a runner needs from its application. */
 export interface RunnerOptions {
   connect: CardConnector;
-  state: CardState;
+  cardState: CardState;
   /** Reader and ATR of the card, for sessions that answer from the model. */
   reader: string;
   atr: Uint8Array;
@@ -90,11 +90,11 @@ export class OpRunner {
 
   /** A question: from the model when it knows the answer, else one transaction. */
   async query<T>(ctx: OperationContext, fn: (op: Op) => Promise<T>): Promise<T> {
-    const ard = this.#o.state.ard;
+    const ard = this.#o.cardState.ard;
     if (ard) {
       const held = new HeldStatus();
       const session = new OpenPgpSession(modelOnlyChannel(this.#o.reader, this.#o.atr), {
-        cache: this.#o.state,
+        cardState: this.#o.cardState,
         fromModel: true,
       });
       const op = this.#o.makeOp(session, ard, { ...ctx, status: held, pin: NO_PERSON });
@@ -150,7 +150,7 @@ export class OpRunner {
     body: (session: OpenPgpSession) => Promise<T>,
   ): Promise<T> {
     const session = new OpenPgpSession(channel, {
-      cache: this.#o.state,
+      cardState: this.#o.cardState,
       ...(signal ? { signal } : {}),
       ...(this.#o.observer ? { observer: this.#o.observer } : {}),
     });
@@ -256,7 +256,7 @@ export class OpRunner {
     if (this.#proven.has(session)) return;
     const now = await session.getData(0x4f, { fresh: true }).catch(() => undefined);
     if (!now || !equalBytes(this.#o.aid, now) || !equalBytes(this.#o.atr, session.atr)) {
-      this.#o.state.invalidate();
+      this.#o.cardState.invalidate();
       throw new CardChangedError("Cannot go on: another card is in the reader");
     }
     this.#proven.add(session);

@@ -1,7 +1,7 @@
 /**
  * OpenPgpSession: the OpenPGP application on one open channel (one PC/SC transaction).
  * It sends APDUs through the ISO processor stack, turns status words into domain errors,
- * and reads DOs through a {@link CardCache} that outlives the session.
+ * and reads DOs through a {@link CardState} that outlives the session.
  *
  * Cache rule (style.md §3.7): every write (PUT DATA, key generation, key import, PIN
  * change) invalidates the whole model before it is sent; DOs marked "never" in the DO table
@@ -38,7 +38,7 @@ import { CardState } from "./card_state.ts";
 import { dataObjectByTag } from "./data_objects.ts";
 
 /** The card-state model under its earlier name (the session reads DOs through it). */
-export { CardState as CardCache } from "./card_state.ts";
+export { CardState } from "./card_state.ts";
 
 /** Thrown by a session that answers from the model when it would need the card. */
 export class CardNeededError extends Error {
@@ -56,7 +56,7 @@ export function modelOnlyChannel(reader: string, atr: Uint8Array): CardChannel {
 
 /** Options for {@link OpenPgpSession}. */
 export interface OpenPgpSessionOptions {
-  cache?: CardState;
+  cardState?: CardState;
   /** Serve "model" DOs (C4, 7A) from the model even when asked fresh (query commands). */
   fromModel?: boolean;
   /** Raw APDU observer (trace logging; VERIFY/CHANGE bodies must be redacted by the caller). */
@@ -66,7 +66,7 @@ export interface OpenPgpSessionOptions {
 
 /** One transaction's view of the OpenPGP application. */
 export class OpenPgpSession {
-  readonly cache: CardState;
+  readonly cardState: CardState;
   #fromModel: boolean;
   #channel: CardChannel;
   #transport: ApduTransport;
@@ -76,12 +76,14 @@ export class OpenPgpSession {
 
   constructor(channel: CardChannel, options: OpenPgpSessionOptions = {}) {
     this.#channel = channel;
-    this.cache = options.cache ?? new CardState();
+    this.cardState = options.cardState ?? new CardState();
     this.#fromModel = options.fromModel ?? false;
     this.#signal = options.signal;
     const transportOptions = options.observer ? { observer: options.observer } : {};
     this.#transport = new ApduTransport(channel, transportOptions);
-    if (this.cache.ard) this.#transport.configure(lengthCapabilities(this.cache.ard, channel.atr));
+    if (this.cardState.ard) {
+      this.#transport.configure(lengthCapabilities(this.cardState.ard, channel.atr));
+    }
   }
 
   /** SELECT, then make sure the ARD is known and the transport configured. */
@@ -138,10 +140,10 @@ export class OpenPgpSession {
 
   /** DO 6E, parsed (cached). Configures extended length / chaining from it. */
   async applicationRelatedData(): Promise<ApplicationRelatedData> {
-    let ard = this.cache.ard;
+    let ard = this.cardState.ard;
     if (!ard) {
       ard = parseArd(await this.#ok(cmd.getData(0x6e), "Cannot read application related data"));
-      this.cache.ard = ard;
+      this.cardState.ard = ard;
     }
     this.#transport.configure(lengthCapabilities(ard, this.#channel.atr));
     return ard;
@@ -156,20 +158,20 @@ export class OpenPgpSession {
     const keep = spec?.cache !== "never";
     const fromCache = !keep ? false : spec?.cache === "model" ? this.#fromModel : !options.fresh;
     if (fromCache) {
-      const hit = this.cache.getDo(tag);
+      const hit = this.cardState.getDo(tag);
       if (hit !== undefined) return hit ?? undefined;
     }
     const le = await this.#getDataLe(spec?.extended);
     const r = await this.transmit(cmd.getData(tag, le));
     if (r.sw === 0x6a88 || r.sw === 0x6a82) {
-      if (keep) this.cache.setDo(tag, null);
+      if (keep) this.cardState.setDo(tag, null);
       return undefined;
     }
     if (r.sw !== 0x9000) {
       throw statusError(r.sw, `Cannot read DO ${tag.toString(16).toUpperCase()}`);
     }
     const value = spec?.constructed ? unwrap(r.data, tag) : r.data;
-    if (keep) this.cache.setDo(tag, value);
+    if (keep) this.cardState.setDo(tag, value);
     return value;
   }
 
@@ -210,15 +212,15 @@ export class OpenPgpSession {
     return v;
   }
 
-  /** 7.2.8 PUT DATA; invalidates the cache first. */
+  /** 7.2.8 PUT DATA; invalidates the card model first. */
   async putData(tag: number, value: Uint8Array): Promise<void> {
-    this.cache.invalidate();
+    this.cardState.invalidate();
     await this.#ok(cmd.putData(tag, value), `Cannot write DO ${tag.toString(16).toUpperCase()}`);
   }
 
-  /** 7.2.8 PUT DATA odd: key import; invalidates the cache first. */
+  /** 7.2.8 PUT DATA odd: key import; invalidates the card model first. */
   async importKey(template: Uint8Array): Promise<void> {
-    this.cache.invalidate();
+    this.cardState.invalidate();
     await this.#ok(cmd.putDataOdd(template), "Cannot import key");
   }
 
@@ -232,7 +234,7 @@ export class OpenPgpSession {
     const before = this.#touched.has(ref);
     this.#touched.add(ref);
     const r = await this.transmit(cmd.verify(ref, value));
-    this.cache.noteVerify(ref === cmd.PW3 ? 6 : 4, r.sw === 0x9000);
+    this.cardState.noteVerify(ref === cmd.PW3 ? 6 : 4, r.sw === 0x9000);
     if (r.sw !== 0x9000) {
       if (!before) this.#touched.delete(ref); // the card answered: it did not verify
       throw pinStatusError(r.sw, "Cannot verify PIN");
@@ -264,14 +266,14 @@ export class OpenPgpSession {
     // Cards may leave the reference verified after a change; make sure strict policy clears it.
     this.#touched.add(ref);
     if (ref === cmd.PW1_SIGN) this.#touched.add(cmd.PW1_OTHER);
-    this.cache.dropDo(0xc4); // the card counts this attempt either way
+    this.cardState.dropDo(0xc4); // the card counts this attempt either way
     const r = await this.transmit(cmd.changeReferenceData(ref, oldAndNew));
     if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot change PIN");
   }
 
   /** 7.2.4 RESET RETRY COUNTER. */
   async resetRetryCounter(mode: 0x00 | 0x02, data: Uint8Array): Promise<void> {
-    this.cache.dropDo(0xc4);
+    this.cardState.dropDo(0xc4);
     const r = await this.transmit(cmd.resetRetryCounter(mode, data));
     if (r.sw !== 0x9000) throw pinStatusError(r.sw, "Cannot reset PIN retry counter");
   }
@@ -283,11 +285,11 @@ export class OpenPgpSession {
       const signature = await this.#ok(cmd.psoComputeSignature(input, le), "Cannot sign");
       ok = true;
       // PW1 valid for one signature only (C4 byte 1 = 00, or not known): the card dropped it
-      const c4 = this.cache.getDo(0xc4);
+      const c4 = this.cardState.getDo(0xc4);
       if (!c4 || c4[0] === 0) this.#verified.delete(cmd.PW1_SIGN);
       return signature;
     } finally {
-      this.cache.noteSignature(ok);
+      this.cardState.noteSignature(ok);
     }
   }
 
@@ -301,11 +303,11 @@ export class OpenPgpSession {
     return await this.#ok(cmd.internalAuthenticate(input, le), "Cannot authenticate");
   }
 
-  /** 7.2.14 GENERATE ASYMMETRIC KEY PAIR (P1=80); invalidates the cache first. */
+  /** 7.2.14 GENERATE ASYMMETRIC KEY PAIR (P1=80); invalidates the card model first. */
   async generateKeyPair(slot: number, le: number | "max" = "max"): Promise<Uint8Array> {
-    this.cache.invalidate();
+    this.cardState.invalidate();
     const data = await this.#ok(cmd.generateKeyPair(slot, le), "Cannot generate key");
-    this.cache.setPublicKey(slot, data);
+    this.cardState.setPublicKey(slot, data);
     return data;
   }
 
@@ -315,16 +317,16 @@ export class OpenPgpSession {
    * reported as {@link NoObjectError}.
    */
   async readPublicKey(slot: number, le: number | "max" = "max"): Promise<Uint8Array> {
-    const hit = this.cache.getPublicKey(slot);
+    const hit = this.cardState.getPublicKey(slot);
     if (hit) return hit;
     if (hit === null) throw new NoObjectError(`Cannot read public key ${slot + 1}: no key`);
     const r = await this.transmit(cmd.readPublicKey(slot, le));
     if (r.sw !== 0x9000) {
       // 6Axx: no key in the slot (6A88 on most cards); remembered until the next write
-      if ((r.sw & 0xff00) === 0x6a00) this.cache.setPublicKey(slot, null);
+      if ((r.sw & 0xff00) === 0x6a00) this.cardState.setPublicKey(slot, null);
       throw new NoObjectError(`Cannot read public key ${slot + 1}: card answered ${swName(r.sw)}`);
     }
-    this.cache.setPublicKey(slot, r.data);
+    this.cardState.setPublicKey(slot, r.data);
     return r.data;
   }
 

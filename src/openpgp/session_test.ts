@@ -3,7 +3,7 @@ import { CardStatusError, NoObjectError, PinBlockedError, PinError } from "../ap
 import type { CardChannel } from "../iso7816/mod.ts";
 import { tlv } from "../iso7816/tlv.ts";
 import { concat, fromHex, toHex, utf8 } from "../util/bytes.ts";
-import { CardCache, OpenPgpSession } from "./session.ts";
+import { CardState, OpenPgpSession } from "./session.ts";
 
 const ARD = tlv(
   0x6e,
@@ -47,11 +47,11 @@ class FakeCard implements CardChannel {
 
 Deno.test("OpenPgpSession.open() selects with P2=0C and reads the ARD once per cache", async () => {
   const card = new FakeCard();
-  const cache = new CardCache();
-  const s = await OpenPgpSession.open(card, { cache });
+  const cache = new CardState();
+  const s = await OpenPgpSession.open(card, { cardState: cache });
   assertEquals(card.sent.slice(0, 2), ["00A4040C06D27600012401", "00CA006E00"]);
   assertEquals((await s.applicationRelatedData()).aid.serial, 0x12345678);
-  await OpenPgpSession.open(card, { cache });
+  await OpenPgpSession.open(card, { cardState: cache });
   assertEquals(card.count("00CA006E"), 1);
 });
 
@@ -65,8 +65,8 @@ Deno.test("OpenPgpSession.select() falls back to P2=00 for cards refusing 0C", a
 
 Deno.test("OpenPgpSession.getData() caches session DOs and invalidates them on every write", async () => {
   const card = new FakeCard();
-  const cache = new CardCache();
-  const s = await OpenPgpSession.open(card, { cache });
+  const cache = new CardState();
+  const s = await OpenPgpSession.open(card, { cardState: cache });
   await s.getData(0x65);
   await s.getData(0x65);
   assertEquals(card.count("00CA0065"), 1);
