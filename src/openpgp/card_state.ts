@@ -8,7 +8,7 @@
  *
  * Kept current by:
  * - our own writes: PUT DATA, key import, key generation, PIN change invalidate everything
- *   (session.ts, before the APDU is sent);
+ *   (session.ts, before the APDU is sent) but the public keys of the slots they leave alone;
  * - our own PIN use: a rejected VERIFY drops C4 (the card decremented a counter we cannot
  *   see); an accepted one leaves C4 only if it already showed the highest count seen (a
  *   correct PIN resets its counter to the maximum, OpenPGP card spec 3.4 §7.2.2);
@@ -128,10 +128,16 @@ export class CardState {
     this.#dos.set(0x7a, next);
   }
 
-  /** Forget everything. */
-  invalidate(): void {
+  /**
+   * Forget everything, or after one of our own writes everything but the public keys it
+   * cannot have changed: `keySlot` names the only slot whose key the write touches ("none":
+   * no key). Reading them again after every key generation tripled scd-ts's public-key
+   * reads against stock's in a three-slot generation (docs/cards.md).
+   */
+  invalidate(options: { keySlot?: number | "none" } = {}): void {
     this.#dos.clear();
-    this.#publicKeys.clear();
+    if (options.keySlot === undefined) this.#publicKeys.clear();
+    else if (options.keySlot !== "none") this.#publicKeys.delete(options.keySlot);
     this.#maxTries.clear();
     this.#ard = undefined;
     this.#generation++;

@@ -49,7 +49,8 @@ import { openPgpSlot, type Slot } from "./key_ref.ts";
 async function checkKeyAbsent(op: Op, slot: Slot, force: boolean): Promise<void> {
   let fprs: readonly Uint8Array[];
   try {
-    op.session.cardState.invalidate();
+    // a fresh DO 6E as stock reads it; the other slots' public keys stay (we write one slot)
+    op.session.cardState.invalidate({ keySlot: slot });
     op.ard = await op.session.applicationRelatedData();
     fprs = op.ard.fingerprints;
   } catch (e) {
@@ -146,7 +147,7 @@ async function writeRsa(
   const template = rsaImportTemplate(slot, attr, key);
   try {
     await requireAdmin(op, options);
-    await op.session.importKey(template);
+    await op.session.importKey(template, slot);
   } finally {
     wipe(template); // the private key in the card's import format
   }
@@ -191,7 +192,7 @@ async function writeEcc(
   const template = eccImportTemplate(slot, attr, key);
   try {
     await requireAdmin(op, options);
-    await op.session.importKey(template);
+    await op.session.importKey(template, slot);
   } finally {
     wipe(template); // the private key in the card's import format
   }

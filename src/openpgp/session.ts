@@ -212,15 +212,18 @@ export class OpenPgpSession {
     return v;
   }
 
-  /** 7.2.8 PUT DATA; invalidates the card model first. */
+  /**
+   * 7.2.8 PUT DATA; invalidates the card model first. Only new algorithm attributes
+   * (C1–C3) can change a slot's key (cards may delete it); other DOs leave the keys be.
+   */
   async putData(tag: number, value: Uint8Array): Promise<void> {
-    this.cardState.invalidate();
+    this.cardState.invalidate({ keySlot: tag >= 0xc1 && tag <= 0xc3 ? tag - 0xc1 : "none" });
     await this.#ok(cmd.putData(tag, value), `Cannot write DO ${tag.toString(16).toUpperCase()}`);
   }
 
-  /** 7.2.8 PUT DATA odd: key import; invalidates the card model first. */
-  async importKey(template: Uint8Array): Promise<void> {
-    this.cardState.invalidate();
+  /** 7.2.8 PUT DATA odd: key import into `slot`; invalidates the card model first. */
+  async importKey(template: Uint8Array, slot: number): Promise<void> {
+    this.cardState.invalidate({ keySlot: slot });
     await this.#ok(cmd.putDataOdd(template), "Cannot import key");
   }
 
@@ -305,7 +308,7 @@ export class OpenPgpSession {
 
   /** 7.2.14 GENERATE ASYMMETRIC KEY PAIR (P1=80); invalidates the card model first. */
   async generateKeyPair(slot: number, le: number | "max" = "max"): Promise<Uint8Array> {
-    this.cardState.invalidate();
+    this.cardState.invalidate({ keySlot: slot });
     const data = await this.#ok(cmd.generateKeyPair(slot, le), "Cannot generate key");
     this.cardState.setPublicKey(slot, data);
     return data;
