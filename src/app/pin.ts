@@ -66,4 +66,10 @@ export interface PinProvider {
    * answer given before). The application then skips reading what only a prompt needs.
    */
   canAnswer?(query: PinQuery): boolean;
+  /**
+   * Told that the card's value of `kind` changed or may have (a PIN change or reset, new key
+   * attributes or KDF setting, after which stock forgets every verification): a provider
+   * with a cache drops its copies, so they are never sent again.
+   */
+  forget?(kind: PinKind): void;
 }

@@ -8,7 +8,7 @@
 
 /** src/scd/reader_settings.ts: whole milliseconds, or a number with s/m/h/d. */
 const DURATION = /^\s*(?:\d+\s*ms|\d+(?:\.\d+)?\s*[smhd]?)\s*$/i;
-/** src/scd/pin_cache.ts `parseDuration` (no milliseconds), or operation.ts's words for off. */
+/** src/scd/pin/cache.ts `parseDuration` (no milliseconds), or pin/context.ts's words for off. */
 const PIN_TTL = /^\s*(?:\d+(?:\.\d+)?\s*[smhd]?|off|none|no)\s*$/i;
 
 /** What the daemon does with an unreadable value, unless the setting says otherwise. */
@@ -33,7 +33,7 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]
     "SCD_TS_PIN_TTL",
     (v) => PIN_TTL.test(v),
     "a duration (600, 10m, 1h) or 0, off, none, no",
-    // src/scd/operation.ts pinTtlMs fails closed
+    // src/scd/pin/context.ts pinTtlMs fails closed
     "the daemon turns the PIN cache off",
   ],
   "pin-policy": [

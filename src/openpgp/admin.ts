@@ -105,7 +105,18 @@ export async function setAttr(
   if (spec.chv === 3) await requireAdmin(op, options);
   let value = request.value;
   if (spec.special === "kdf") value = await prepareKdfChange(op, value, options);
-  await op.session.putData(spec.tag, value);
+  try {
+    await op.session.putData(spec.tag, value);
+  } finally {
+    // do_setattr's special 4: every verification is forgotten once the KDF-DO went out
+    if (spec.special === "kdf") forgetAllPins(op);
+  }
+}
+
+/** Stock's `did_chv1 = did_chv2 = did_chv3 = 0` plus its PIN cache flush. */
+function forgetAllPins(op: Op): void {
+  op.pin.forget?.("user");
+  op.pin.forget?.("admin");
 }
 
 /**
@@ -255,7 +266,11 @@ export async function changeKeyAttr(
   options: AdminOptions,
 ): Promise<void> {
   await requireAdmin(op, options);
-  await op.session.putData(0xc1 + slot, attr);
+  try {
+    await op.session.putData(0xc1 + slot, attr);
+  } finally {
+    forgetAllPins(op); // whether the card took the attribute or not, as change_keyattr
+  }
   op.ard = await op.session.applicationRelatedData();
   op.session.forgetVerification();
 }

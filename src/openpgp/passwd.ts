@@ -92,8 +92,27 @@ function tooShort(what: string, min: number): () => Error {
     new PinError(`Cannot use ${what}: shorter than ${min} characters`, { reason: "too-short" });
 }
 
-/** PASSWD. */
+/**
+ * PASSWD; afterwards, whatever the outcome, copies of the PIN it changed, reset or cleared
+ * are forgotten (the Reset Code is never kept).
+ */
 export async function changePin(
+  op: Op,
+  request: ChangePinRequest,
+  options: AdminOptions,
+): Promise<void> {
+  try {
+    await changeOnCard(op, request, options);
+  } finally {
+    const n = /^(?:OPENPGP\.)?([123])$/i.exec(request.chvRef)?.[1];
+    if (n === "3") op.pin.forget?.("admin");
+    else if (n === "1" || (n === "2" && !(request.reset && !request.clear))) {
+      op.pin.forget?.("user");
+    }
+  }
+}
+
+async function changeOnCard(
   op: Op,
   request: ChangePinRequest,
   options: AdminOptions,

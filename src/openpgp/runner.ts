@@ -20,6 +20,7 @@
 
 import type {
   OperationContext,
+  PinKind,
   PinOutcome,
   PinProvider,
   PinQuery,
@@ -186,6 +187,7 @@ export class OpRunner {
     return {
       canAnswer: (query) => pins.canAnswer?.(query) ?? false,
       report: (request, outcome) => pins.report?.(request, outcome),
+      forget: (kind) => pins.forget?.(kind),
       get: async (request) => {
         const pin = await pins.get(request); // may end the transaction to ask a person
         try {
@@ -327,6 +329,10 @@ class GivenAnswers implements PinProvider {
     // the outer provider knows the request it was asked with, not this transaction's copy
     const given = this.#given.get(answerKey(request));
     this.#outer.report?.(given?.request ?? request, outcome);
+  }
+
+  forget(kind: PinKind): void {
+    this.#outer.forget?.(kind);
   }
 
   /** Ask the outer provider (the person, through gpg-agent) with no transaction open. */

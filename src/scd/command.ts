@@ -27,6 +27,7 @@ import { getLog } from "../log.ts";
 import type { CardEntry } from "./card_entry.ts";
 import type { CardRegistry } from "./cards.ts";
 import type { ScdConfig } from "./config.ts";
+import type { PinCache } from "./pin/mod.ts";
 import { readerSetting } from "./reader_settings.ts";
 import type { SessionState } from "./state.ts";
 
@@ -54,6 +55,8 @@ export interface ScdContext {
   readonly state: SessionState;
   /** The process-wide card registry (cards, LOCK). */
   readonly cards: CardRegistry;
+  /** The daemon's PIN cache (pin/mod.ts); used through `cardOperation`, not by handlers. */
+  readonly pins: PinCache;
   readonly daemon: DaemonInfo;
   /** Aborted when the client cancels or goes away. */
   readonly signal: AbortSignal;

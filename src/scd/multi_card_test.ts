@@ -7,9 +7,7 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { PinProvider, PinRequest } from "../app/mod.ts";
 import { aid, Harness } from "./_testing.ts";
 import type { CardEntry } from "./card_entry.ts";
-import type { ScdContext } from "./command.ts";
-import { pinCacheFor } from "./operation.ts";
-import { CachingPinProvider } from "./pin_cache.ts";
+import { CachingPinProvider, type PinCache, pinCacheWithRegistry } from "./pin/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -49,13 +47,13 @@ async function twoCards() {
   await h.cards.scan();
   const a = h.cards.bySerial(aid("0000000A"))!;
   const b = h.cards.bySerial(aid("0000000B"))!;
-  const cache = pinCacheFor({ cards: h.cards, daemon: { config: h.config } } as ScdContext);
+  const { cache } = pinCacheWithRegistry(h.cards, h.config);
   return { h, a, b, cache };
 }
 
 /** One verification on `card`: the PIN the provider gives, reported with `outcome`. */
 async function verify(
-  cache: ReturnType<typeof pinCacheFor>,
+  cache: PinCache,
   card: CardEntry,
   inner: PinProvider,
   outcome: "accepted" | "rejected",

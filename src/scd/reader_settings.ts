@@ -11,8 +11,7 @@
 import { getLog } from "../log.ts";
 import { HOLD_MAX_MS, HOLD_MAX_OPS } from "../openpgp/mod.ts";
 import type { ScdConfig } from "./config.ts";
-import { pinTtlMs } from "./operation.ts";
-import { DEFAULT_PIN_TTL_MS, parseDuration } from "./pin_cache.ts";
+import { DEFAULT_PIN_TTL_MS, parseDuration, pinTtlMs } from "./pin/mod.ts";
 
 const log = getLog("scd");
 

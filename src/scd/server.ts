@@ -24,7 +24,7 @@ import type { CardChange } from "./card_entry.ts";
 import type { CardRegistry } from "./cards.ts";
 import type { DaemonInfo, ScdContext } from "./command.ts";
 import type { ScdConfig } from "./config.ts";
-import { inquirePinProvider } from "./pin_inquire.ts";
+import { inquirePinProvider, type PinCache, pinCacheWithRegistry } from "./pin/mod.ts";
 import { SessionState } from "./state.ts";
 import { statusSink } from "./status.ts";
 import { COMMANDS } from "./table.ts";
@@ -92,6 +92,8 @@ export class ScdServer implements DaemonInfo {
   #signalPeer: (pid: number, signal: Deno.Signal) => void;
   #trace: ScdServerOptions["trace"];
   #unsubscribe: () => void;
+  /** The daemon's PIN cache, made with the registry; every command gets it in its context. */
+  #pins: { cache: PinCache; close(): void };
   /** The table, each command marked as a use of the registry (`monitor-idle`). */
   #commands: readonly Command<ScdContext>[];
 
@@ -102,6 +104,7 @@ export class ScdServer implements DaemonInfo {
     this.#signalPeer = options.signalPeer ?? ((pid, sig) => Deno.kill(pid, sig));
     this.#trace = options.trace;
     this.#unsubscribe = this.cards.onChange((change) => this.#cardChanged(change));
+    this.#pins = pinCacheWithRegistry(this.cards, this.config);
     this.#commands = COMMANDS.map((command) => markedAsUse(command, this.cards));
   }
 
@@ -148,9 +151,10 @@ export class ScdServer implements DaemonInfo {
     return new SocketSessions(this);
   }
 
-  /** Stop listening for card changes. */
+  /** Stop listening for card changes; wipe the cached PINs. */
   close(): void {
     this.#unsubscribe();
+    this.#pins.close();
   }
 
   #session(conn: Connection, state: SessionState): Session<ScdContext> {
@@ -159,6 +163,7 @@ export class ScdServer implements DaemonInfo {
         conn,
         state,
         cards: this.cards,
+        pins: this.#pins.cache,
         daemon: this,
         signal,
         operation: () => ({ pin: inquirePinProvider(conn), status: statusSink(conn), signal }),

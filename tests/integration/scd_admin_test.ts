@@ -84,6 +84,20 @@ Deno.test("SETATTR KEY-ATTR forgets the cached PINs, as stock asks for the Admin
   });
 });
 
+Deno.test("a SETATTR KEY-ATTR refused before the card saw it keeps the cached PINs", async () => {
+  await withCard(async (s) => {
+    const first = await run(s, "SETATTR DISP-LANG en", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals([first.err, first.inquiries.length], [undefined, 1]);
+    // an attribute string stock rejects while parsing, before any APDU
+    const bad = await run(s, "SETATTR KEY-ATTR --force 1 22 no-such-curve", {
+      NEEDPIN: [ADMIN_PIN],
+    });
+    assert(bad.err !== undefined, bad.end);
+    const after = await run(s, "SETATTR DISP-LANG de", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals([after.err, after.inquiries.length], [undefined, 0]);
+  });
+});
+
 Deno.test("GENKEY: stock's argument errors; an existing key needs --force", async () => {
   await withCard(async (s) => {
     const p = `ERR ${ASS_PARAMETER} IPC parameter error <SCD>`;

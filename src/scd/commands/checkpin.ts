@@ -11,7 +11,7 @@
 
 import { GpgError } from "../../gpg_error/mod.ts";
 import { type Command, openApp } from "../command.ts";
-import { cardOperation } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 
 export const checkpin: Command = {
   name: "CHECKPIN",

@@ -8,7 +8,7 @@
  */
 
 import { type Command, openApp, parameterError } from "../command.ts";
-import { cardOperation } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 import { optionTokens } from "./pksign.ts";
 
 /**

@@ -3,24 +3,15 @@
  * counter or set the Reset Code, or (`--clear`) reset the PIN's verification on the card
  * (gpg/gnupg:scd/command.c `cmd_passwd`, scd/app-openpgp.c `do_change_pin`;
  * scdaemon-protocol.md §3 PASSWD). Every secret is asked for (stock forces the Admin PIN
- * here too); afterwards the cached copy of the changed or cleared PIN is dropped.
+ * here too); the application then has the cached copy of the changed or cleared PIN dropped.
  * @module
  */
 
 import { GpgError } from "../../gpg_error/mod.ts";
-import { type CachedPin, entriesOf } from "../pin_cache.ts";
 import { cardForKey } from "../key_lookup.ts";
 import { type Command, parameterError } from "../command.ts";
-import { cardOperation, pinCacheFor } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 import { optionTokens } from "./pksign.ts";
-
-/** The cached PINs a PASSWD request makes stale. */
-export function stalePins(chvNo: string, flags: { reset: boolean }): CachedPin[] {
-  const n = /^(?:OPENPGP\.)?([123])$/i.exec(chvNo)?.[1];
-  if (n === "3") return entriesOf("admin");
-  if (n === "2" && flags.reset) return []; // sets the Reset Code only
-  return n ? entriesOf("user") : [];
-}
 
 export const passwd: Command = {
   name: "PASSWD",
@@ -50,13 +41,7 @@ export const passwd: Command = {
       grip.length === 40 ? grip : "",
       "UNSUPPORTED_OPERATION",
     );
-    const cache = pinCacheFor(ctx);
-    const stale = stalePins(chvRef, { reset: reset && !clear });
-    try {
-      await using op = cardOperation(ctx, target.card, { fresh: true });
-      await target.app.changePin({ chvRef, reset, nullPin, clear }, op.ctx);
-    } finally {
-      cache.drop(target.card, stale);
-    }
+    await using op = cardOperation(ctx, target.card, { fresh: true });
+    await target.app.changePin({ chvRef, reset, nullPin, clear }, op.ctx);
   },
 };

@@ -10,7 +10,7 @@
 import { GpgError } from "../../gpg_error/mod.ts";
 import { cardForKey } from "../key_lookup.ts";
 import type { Command } from "../command.ts";
-import { cardOperation } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 import { paddingStatus, sendStatus } from "../status.ts";
 
 export const pkdecrypt: Command = {

@@ -11,7 +11,7 @@ import { HASH_ALGOS, type HashAlgo } from "../../formats/mod.ts";
 import { GpgError } from "../../gpg_error/mod.ts";
 import { cardForKey } from "../key_lookup.ts";
 import { type Command, parameterError } from "../command.ts";
-import { cardOperation } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 
 /** The leading `--` tokens of a command line and the text after them (`skip_options`). */
 export function optionTokens(line: string): { tokens: string[]; rest: string } {

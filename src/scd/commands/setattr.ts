@@ -11,14 +11,11 @@
 import { percentPlusUnescape } from "../../assuan/mod.ts";
 import { GpgError } from "../../gpg_error/mod.ts";
 import { type Command, openApp } from "../command.ts";
-import { cardOperation, pinCacheFor } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 import { optionTokens } from "./pksign.ts";
 
 /** Longest `INQUIRE VALUE` reply (`MAXLEN_SETATTRDATA`). */
 export const MAX_SETATTR_DATA = 16384;
-
-/** Names after which stock forgets every PIN verification (`change_keyattr`, KDF setup). */
-const RESETS_PINS = new Set(["KEY-ATTR", "KDF"]);
 
 /**
  * Names whose inline value is a secret key or a PIN-protected DO (OpenPGP card 3.4 §4.4.1:
@@ -94,7 +91,6 @@ export const setattr: Command = {
       await app.setAttr({ name, value }, op.ctx);
     } finally {
       value.fill(0);
-      if (RESETS_PINS.has(name)) pinCacheFor(ctx).drop(card);
     }
   },
 };

@@ -6,7 +6,7 @@
  */
 
 import { type Command, openApp, parameterError } from "../command.ts";
-import { cardOperation } from "../operation.ts";
+import { cardOperation } from "../pin/mod.ts";
 
 /** Longest certificate accepted (`MAXLEN_CERTDATA`). */
 export const MAX_CERT_DATA = 16384;

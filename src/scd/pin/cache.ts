@@ -20,8 +20,8 @@
  * @module
  */
 
-import type { PinKind, PinOutcome, PinProvider, PinQuery, PinRequest } from "../app/mod.ts";
-import { wipe } from "../util/bytes.ts";
+import type { PinKind, PinOutcome, PinProvider, PinQuery, PinRequest } from "../../app/mod.ts";
+import { wipe } from "../../util/bytes.ts";
 
 /** Default time a cached PIN lives without use. */
 export const DEFAULT_PIN_TTL_MS = 10 * 60 * 1000;
@@ -46,7 +46,7 @@ export function parseDuration(text: string): number | undefined {
 export type CachedPin = "chv1" | "chv2" | "chv3";
 
 /** The entries that hold `kind`'s secret (the user PIN serves CHV1 and CHV2). */
-export function entriesOf(kind: PinKind): CachedPin[] {
+function entriesOf(kind: PinKind): CachedPin[] {
   return kind === "user" ? ["chv1", "chv2"] : kind === "admin" ? ["chv3"] : [];
 }
 
@@ -255,6 +255,12 @@ export class CachingPinProvider implements PinProvider, Disposable {
       wipe(pin);
     }
     this.#inner.report?.(request, outcome);
+  }
+
+  /** The card's `kind` secret changed (or may have): its copies go. */
+  forget(kind: PinKind): void {
+    this.#cache.drop(this.#scope, entriesOf(kind));
+    this.#inner.forget?.(kind);
   }
 
   /** Wipe PIN copies that never got a verdict. */

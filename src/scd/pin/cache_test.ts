@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import type { PinProvider, PinRequest } from "../app/mod.ts";
-import { CachingPinProvider, parseDuration, PinCache } from "./pin_cache.ts";
+import type { PinProvider, PinRequest } from "../../app/mod.ts";
+import { CachingPinProvider, parseDuration, PinCache } from "./cache.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

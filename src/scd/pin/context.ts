@@ -1,7 +1,7 @@
 /**
- * The operation context of the commands that use PINs (PKSIGN, PKAUTH, PKDECRYPT, CHECKPIN,
+ * The PIN context of the commands that use PINs (PKSIGN, PKAUTH, PKDECRYPT, CHECKPIN,
  * PASSWD and the admin commands): INQUIRE NEEDPIN behind scd-ts's PIN cache
- * ({@linkcode PinCache}, one per process, entries per card connection), and the touch
+ * ({@linkcode PinCache}, the daemon's one, entries per card connection), and the touch
  * prompt for keys with user interaction (UIF) turned on.
  *
  * Touch prompt: stock asks gpg-agent to show "Push ACK button on card/token." with
@@ -15,14 +15,14 @@
  * @module
  */
 
-import type { OperationContext, PinOutcome, PinProvider, PinRequest } from "../app/mod.ts";
-import { getLog } from "../log.ts";
-import type { CardEntry } from "./card_entry.ts";
-import type { ScdContext } from "./command.ts";
-import type { ScdConfig } from "./config.ts";
-import { CachingPinProvider, DEFAULT_PIN_TTL_MS, parseDuration, PinCache } from "./pin_cache.ts";
-import { inquirePinProvider } from "./pin_inquire.ts";
-import type { CardRegistry } from "./cards.ts";
+import type { OperationContext, PinOutcome, PinProvider, PinRequest } from "../../app/mod.ts";
+import { getLog } from "../../log.ts";
+import type { CardEntry } from "../card_entry.ts";
+import type { CardRegistry } from "../cards.ts";
+import type { ScdContext } from "../command.ts";
+import type { ScdConfig } from "../config.ts";
+import { CachingPinProvider, DEFAULT_PIN_TTL_MS, parseDuration, PinCache } from "./cache.ts";
+import { inquirePinProvider } from "./inquire.ts";
 
 const log = getLog("scd");
 
@@ -61,27 +61,27 @@ export function pinTtlMs(
   return ms;
 }
 
-const caches = new WeakMap<CardRegistry, PinCache>();
-
 /**
- * The process's PIN cache (one per card registry). Entries of cards that are no longer
- * current (removed, swapped, RESET) are dropped here and on every registry change.
+ * The daemon's PIN cache, made once with its card registry (ScdServer) and handed to every
+ * command in its context: entries of cards that are no longer current (removed, swapped,
+ * RESET) are dropped on every registry change. `close` stops that and wipes the PINs.
  */
-export function pinCacheFor(ctx: ScdContext): PinCache {
-  const cards = ctx.cards;
-  let cache = caches.get(cards);
-  if (!cache) {
-    const created = new PinCache({ ttlMs: pinTtlMs(ctx.daemon.config) });
-    cards.onChange((change) => {
-      if (change.dropped) created.drop(change.dropped);
-      created.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
-    });
-    globalThis.addEventListener("unload", () => created.clear());
-    caches.set(cards, created);
-    cache = created;
-  }
-  cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
-  return cache;
+export function pinCacheWithRegistry(
+  cards: CardRegistry,
+  config: ScdConfig,
+): { cache: PinCache; close(): void } {
+  const cache = new PinCache({ ttlMs: pinTtlMs(config) });
+  const unsubscribe = cards.onChange((change) => {
+    if (change.dropped) cache.drop(change.dropped);
+    cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
+  });
+  return {
+    cache,
+    close() {
+      unsubscribe();
+      cache.clear();
+    },
+  };
 }
 
 /** Options of {@linkcode cardOperation}. */
@@ -91,7 +91,7 @@ export interface CardOperationOptions {
 }
 
 /** An application call's context plus the cleanup the handler must await. */
-export interface CardOperation extends AsyncDisposable {
+export interface PinContext extends AsyncDisposable {
   readonly ctx: OperationContext;
 }
 
@@ -104,11 +104,12 @@ export function cardOperation(
   ctx: ScdContext,
   card: CardEntry,
   options: CardOperationOptions = {},
-): CardOperation {
+): PinContext {
   const base = ctx.operation();
+  ctx.pins.dropWhere((scope) => !ctx.cards.isCurrent(scope as CardEntry));
   const cached = new CachingPinProvider(
     inquirePinProvider(ctx.conn),
-    pinCacheFor(ctx),
+    ctx.pins,
     card,
     {
       answer: !options.fresh,
@@ -121,6 +122,7 @@ export function cardOperation(
     get: (request) => cached.get(request),
     canAnswer: (query) => cached.canAnswer(query),
     report: (request: PinRequest, outcome: PinOutcome) => cached.report(request, outcome),
+    forget: (kind) => cached.forget(kind),
   };
   return {
     ctx: { ...base, pin, touchPending: () => touch.open() },

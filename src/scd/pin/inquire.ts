@@ -2,13 +2,14 @@
  * The PIN provider behind every application call: `INQUIRE NEEDPIN <prompt>` to gpg-agent
  * (gpg/gnupg:scd/command.c `pin_cb`; scdaemon-protocol.md §2.4–2.5). The reply is
  * confidential (redacted in the trace, wiped), must end with a NUL byte, and the PIN is the
- * bytes before the first NUL (gpg-agent pads to 90 bytes). No cache yet: every request asks.
+ * bytes before the first NUL (gpg-agent pads to 90 bytes). Every request asks; the cache in
+ * front of it (cache.ts) decides which requests get here.
  * @module
  */
 
-import type { Connection } from "../assuan/mod.ts";
-import type { PinProvider, PinRequest } from "../app/mod.ts";
-import { GpgError } from "../gpg_error/mod.ts";
+import type { Connection } from "../../assuan/mod.ts";
+import type { PinProvider, PinRequest } from "../../app/mod.ts";
+import { GpgError } from "../../gpg_error/mod.ts";
 
 /** Longest NEEDPIN reply accepted (`MAXLEN_PIN`). */
 export const MAX_PIN_REPLY = 100;

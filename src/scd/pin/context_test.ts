@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { resolveConfig } from "./config.ts";
-import { pinTtlMs } from "./operation.ts";
+import { resolveConfig } from "../config.ts";
+import { pinTtlMs } from "./context.ts";
 
 function config(file: Record<string, string>) {
   return resolveConfig({ env: () => undefined, file: new Map(Object.entries(file)) }).config;
