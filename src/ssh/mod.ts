@@ -1,0 +1,127 @@
+/**
+ * `scd-ts ssh-agent`: the SSH agent protocol on a Unix socket, serving the authentication
+ * key of every OpenPGP card present, for users without gpg-agent (docs/ssh-agent.md).
+ *
+ * Invariant: nothing here holds a card or a PC/SC handle; the card registry, the PIN cache
+ * and the applications are the daemon's own, built by main.ts and injected, so a signature
+ * is one application call (one transaction, the configured PIN policy), and gpg-agent with
+ * scd-ts can use the same card in between. main.ts imports this folder only for this mode.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { getLog } from "../log.ts";
+import { SshAgent, type SshAgentOptions } from "./agent.ts";
+import { listenAgent } from "./server.ts";
+
+export { AgentConnection, type SshCard, type SshCardSource, type SshPinCache } from "./agent.ts";
+export { SshAgent } from "./agent.ts";
+export { findPinentry, pinentryProvider } from "./pinentry.ts";
+export { listenAgent, serveConnection } from "./server.ts";
+
+const log = getLog("ssh");
+
+/** `scd-ts ssh-agent` usage. */
+export const SSH_AGENT_HELP = `Usage: scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL] [-c | -s]
+SSH agent for the authentication keys of the OpenPGP cards present (no gpg-agent needed).
+
+  -a SOCKET   listen here (default $XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock)
+  -D          foreground: keep stdout open and log to stderr (for systemd)
+  -t TTL      keep a PIN given with ssh-add -s or a pinentry this long without use
+              (seconds, or 30m, 1h; default pin-cache-ttl / SCD_TS_PIN_TTL, 10m)
+  -c | -s     print csh or Bourne shell commands (default: from $SHELL)
+
+Prints SSH_AUTH_SOCK=…; export SSH_AUTH_SOCK; like ssh-agent. It does not fork: run it in
+the background (eval "$(scd-ts ssh-agent &)") or as a systemd user service.
+PINs: ssh-add -s <serial> caches the PIN; else the pinentry-program of gpg-agent.conf (or
+pinentry on PATH) asks. ssh-add -e <serial> forgets it, ssh-add -D forgets all.`;
+
+/** Parsed `ssh-agent` options. */
+export interface SshAgentArgs {
+  socket?: string;
+  foreground: boolean;
+  ttl?: string;
+  csh: boolean;
+  help: boolean;
+}
+
+/** Parse the arguments after `ssh-agent`; throws a TypeError on a bad one. */
+export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      a: { type: "string" },
+      D: { type: "boolean" },
+      t: { type: "string" },
+      c: { type: "boolean" },
+      s: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  return {
+    ...(values.a === undefined ? {} : { socket: values.a }),
+    ...(values.t === undefined ? {} : { ttl: values.t }),
+    foreground: values.D ?? false,
+    csh: values.c ?? (!values.s && shell.endsWith("csh")),
+    help: values.help ?? false,
+  };
+}
+
+/** The default socket: `$XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock` (else under /tmp by uid). */
+export function defaultSocket(env: (name: string) => string | undefined, uid: number): string {
+  const runtime = env("XDG_RUNTIME_DIR") || `/tmp/scd-ts-${uid}`;
+  return `${runtime}/scd-ts/ssh-agent.sock`;
+}
+
+/** The lines ssh-agent prints for a shell to eval. */
+export function shellLines(socket: string, pid: number, csh: boolean): string {
+  // as ssh-agent prints it; quoted only when the path needs it
+  const q = /^[\w@%+=:,./-]+$/.test(socket) ? socket : `'${socket.replaceAll("'", `'\\''`)}'`;
+  return csh
+    ? `setenv SSH_AUTH_SOCK ${q};\nsetenv SSH_AGENT_PID ${pid};\necho Agent pid ${pid};\n`
+    : `SSH_AUTH_SOCK=${q}; export SSH_AUTH_SOCK;\n` +
+      `SSH_AGENT_PID=${pid}; export SSH_AGENT_PID;\necho Agent pid ${pid};\n`;
+}
+
+/** What {@linkcode runSshAgent} gets from main.ts. */
+export interface RunOptions extends SshAgentOptions {
+  args: SshAgentArgs;
+  env: (name: string) => string | undefined;
+  uid: number;
+}
+
+/**
+ * Serve until SIGTERM, SIGINT or SIGHUP; returns the exit code. The socket file is removed
+ * and cached PINs wiped on the way out.
+ */
+export async function runSshAgent(options: RunOptions): Promise<number> {
+  const { args } = options;
+  const socket = args.socket ?? defaultSocket(options.env, options.uid);
+  const agent = new SshAgent(options);
+  let listener;
+  try {
+    listener = await listenAgent(agent, socket, { makeDir: args.socket === undefined });
+  } catch (e) {
+    log.error("{error}", { error: (e as Error).message });
+    console.error(`scd-ts ssh-agent: ${(e as Error).message}`);
+    return 1;
+  }
+  log.info("ssh-agent listening on {socket}", { socket });
+  await Deno.stdout.write(new TextEncoder().encode(shellLines(socket, Deno.pid, args.csh)));
+  // a shell's $(…) returns once stdout closes; the agent goes on in the background
+  if (!args.foreground) Deno.stdout.close();
+  const stop = Promise.withResolvers<string>();
+  const signals = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+  const handlers = signals.map((sig) => [sig, () => stop.resolve(sig)] as const);
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  try {
+    const why = await Promise.race([stop.promise, listener.finished.then(() => "closed")]);
+    log.info("ssh-agent stopping ({why})", { why });
+  } finally {
+    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+    agent.close();
+    await listener[Symbol.asyncDispose]();
+  }
+  return 0;
+}
