@@ -22,6 +22,15 @@ const SSHD = "/usr/sbin/sshd";
 const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
 const MAIN = Deno.env.get("SCD_E2E_SCD_TS_MAIN") ?? `${REPO_ROOT}/main.ts`;
 
+/** Runs a tool in the test's home with extra environment (CardContext.run has this shape). */
+export interface Runner {
+  run(
+    cmd: string,
+    args: string[],
+    options?: { stdin?: string; env?: Record<string, string> },
+  ): Promise<ProcResult>;
+}
+
 /** A running `scd-ts ssh-agent`. */
 export interface Agent {
   proc: Spawned;
@@ -36,7 +45,7 @@ export interface Agent {
  * on `reader` (default: the test's reader; "" for every reader).
  */
 export async function startAgent(
-  c: CardContext,
+  c: { home: { path: string } },
   options: { reader?: string; args?: string[] } = {},
 ): Promise<Agent> {
   const sock = `${c.home.path}/ssh-agent.sock`;
@@ -104,7 +113,7 @@ export async function startSshd(authorized: string): Promise<Sshd> {
 }
 
 /** `ssh` to `sshd` as this user with the agent's keys only; runs `echo logged-in`. */
-export async function sshLogin(c: CardContext, agent: Agent, sshd: Sshd): Promise<ProcResult> {
+export async function sshLogin(c: Runner, agent: Agent, sshd: Sshd): Promise<ProcResult> {
   const user = Deno.env.get("USER") ?? "root";
   return await c.run("ssh", [
     "-F",
@@ -125,8 +134,8 @@ export async function sshLogin(c: CardContext, agent: Agent, sshd: Sshd): Promis
   ], { env: agent.env });
 }
 
-/** The `<type> <blob>` line ssh-add -L prints for `blob`, with its comment. */
-export async function listed(c: CardContext, agent: Agent): Promise<string[]> {
+/** The lines `ssh-add -L` prints (`<type> <blob> <comment>`). */
+export async function listed(c: Runner, agent: Agent): Promise<string[]> {
   const r = await c.run("ssh-add", ["-L"], { env: agent.env });
   assert(r.code === 0, r.stderr + r.stdout);
   return r.stdout.split("\n").filter((l) => l !== "");
