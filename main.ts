@@ -175,7 +175,8 @@ async function sshAgent(argv: string[]): Promise<number> {
     return 0;
   }
   const homedir = resolveHomedir(undefined, { env, cwd: Deno.cwd() });
-  const { config, warnings } = await loadConfig(homedir, { env, args: parseArgs([]) });
+  const scdArgs = parseArgs([]); // scd-ts.conf and SCD_TS_* settings, no daemon options
+  const { config, warnings } = await loadConfig(homedir, { env, args: scdArgs });
   const ttlMs = sshArgs.ttl === undefined ? pinTtlMs(config) : parseDuration(sshArgs.ttl);
   if (ttlMs === undefined) {
     console.error(`scd-ts ssh-agent: Cannot read TTL "${sshArgs.ttl}"`);
@@ -184,7 +185,7 @@ async function sshAgent(argv: string[]): Promise<number> {
   const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
   try {
     for (const w of warnings) log.warning("{warning}", { warning: w });
-    hardenProcess({ allowCoreDump: false } as ParsedArgs);
+    hardenProcess(scdArgs);
     await using cards = await makeRegistry(config);
     const cache = new PinCache({ ttlMs });
     // a removed or swapped card's PINs go with it, as in the daemon (operation.ts)

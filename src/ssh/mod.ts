@@ -68,10 +68,13 @@ export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs 
   };
 }
 
-/** The default socket: `$XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock` (else under /tmp by uid). */
+/**
+ * The default socket: `$XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock`, else
+ * `/tmp/scd-ts-<uid>/ssh-agent.sock` (its directory must then be ours: listenAgent checks).
+ */
 export function defaultSocket(env: (name: string) => string | undefined, uid: number): string {
-  const runtime = env("XDG_RUNTIME_DIR") || `/tmp/scd-ts-${uid}`;
-  return `${runtime}/scd-ts/ssh-agent.sock`;
+  const runtime = env("XDG_RUNTIME_DIR");
+  return runtime ? `${runtime}/scd-ts/ssh-agent.sock` : `/tmp/scd-ts-${uid}/ssh-agent.sock`;
 }
 
 /** The lines ssh-agent prints for a shell to eval. */
@@ -101,7 +104,9 @@ export async function runSshAgent(options: RunOptions): Promise<number> {
   const agent = new SshAgent(options);
   let listener;
   try {
-    listener = await listenAgent(agent, socket, { makeDir: args.socket === undefined });
+    listener = await listenAgent(agent, socket, {
+      ...(args.socket === undefined ? { makeDir: true, uid: options.uid } : {}),
+    });
   } catch (e) {
     log.error("{error}", { error: (e as Error).message });
     console.error(`scd-ts ssh-agent: ${(e as Error).message}`);

@@ -25,6 +25,8 @@ export interface AgentListener extends AsyncDisposable {
 export interface ListenOptions {
   /** Make the socket's directory (and its parents) with mode 0700 when missing. */
   makeDir?: boolean;
+  /** With makeDir: refuse a directory another uid owns (a planted /tmp directory). */
+  uid?: number;
 }
 
 /**
@@ -37,7 +39,15 @@ export async function listenAgent(
   options: ListenOptions = {},
 ): Promise<AgentListener> {
   const dir = path.slice(0, Math.max(path.lastIndexOf("/"), 0)) || ".";
-  if (options.makeDir) await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (options.makeDir) {
+    // our own directory (the default $XDG_RUNTIME_DIR/scd-ts): 0700 even if it existed
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    const owner = (await Deno.lstat(dir)).uid;
+    if (options.uid !== undefined && owner !== options.uid) {
+      throw new Error(`Cannot use socket directory "${dir}": owned by uid ${owner}`);
+    }
+    await Deno.chmod(dir, 0o700);
+  }
   await refuseLive(path);
   const staging = await Deno.makeTempDir({ dir, prefix: ".scd-ts-ssh-" });
   let listener: Deno.Listener;

@@ -70,6 +70,10 @@ async function withAgentAndSshd(
   try {
     sshd = await startSshd(key);
     await fn(agent, sshd);
+    // SIGTERM: a clean exit that removes the socket
+    await agent.stop();
+    assertEquals((await agent.proc.status).code, 0);
+    assertEquals(await Deno.stat(agent.sock).then(() => "left", () => "removed"), "removed");
   } catch (e) {
     console.error(`--- ssh-agent output\n${agent.proc.output().split("\n").slice(-40).join("\n")}`);
     throw e;

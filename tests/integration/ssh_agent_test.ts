@@ -5,7 +5,11 @@
  * against the key the agent listed; OpenSSH itself checks them in tests/e2e/ssh_agent_test.ts.
  */
 import { Buffer } from "node:buffer";
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+  rejects as assertRejects,
+} from "node:assert/strict";
 import { createHash, createPublicKey, createVerify } from "node:crypto";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
@@ -296,4 +300,45 @@ Deno.test("ssh-agent: an oversize length gets FAILURE and a closed connection; t
     assertEquals(two.subarray(0, 5), concat(uintBE(1, 4), FAILURE));
     assertEquals(two.subarray(5), concat(uintBE(5, 4), Uint8Array.of(12, 0, 0, 0, 0)));
   }, "none");
+});
+
+Deno.test("listenAgent() makes a 0700 directory and a 0600 socket, and refuses a live one", async () => {
+  const base = await Deno.makeTempDir({ prefix: "scd-ts-ssh-" });
+  const agent = new SshAgent({
+    cards: { scan: () => Promise.resolve(), cards: [] },
+    pins: {
+      provider: () => ({ get: () => Promise.reject(), [Symbol.dispose]() {} }),
+      drop() {},
+      clear() {},
+    },
+  });
+  const path = `${base}/scd-ts/agent.sock`;
+  try {
+    // the owner of a file we make (Deno.uid() would need --allow-sys)
+    const uid = (await Deno.stat(base)).uid ?? undefined;
+    await using first = await listenAgent(agent, path, {
+      makeDir: true,
+      ...(uid === undefined ? {} : { uid }),
+    });
+    assertEquals((await Deno.stat(`${base}/scd-ts`)).mode! & 0o777, 0o700);
+    assertEquals((await Deno.stat(first.path)).mode! & 0o777, 0o600);
+    await assertRejects(() => listenAgent(agent, path), /another agent is serving it/);
+    if (uid !== undefined) {
+      await assertRejects(
+        () => listenAgent(agent, `${base}/x.sock`, { makeDir: true, uid: uid + 1 }),
+        /owned by uid/,
+      );
+    }
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+  // a stale socket file (nobody listening) is replaced
+  const stale = await Deno.makeTempDir({ prefix: "scd-ts-ssh-" });
+  try {
+    Deno.listen({ transport: "unix", path: `${stale}/s` }).close();
+    await using again = await listenAgent(agent, `${stale}/s`);
+    assertEquals(again.path, `${stale}/s`);
+  } finally {
+    await Deno.remove(stale, { recursive: true });
+  }
 });
