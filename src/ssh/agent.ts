@@ -250,6 +250,9 @@ export class SshAgent {
   /** ssh-add -s: verify the PIN once (a rejected one is not cached, never sent again). */
   async #addCard(request: Extract<AgentRequest, { type: "add-smartcard" }>): Promise<void> {
     if (this.locked) throw new Error("Cannot add a card: the agent is locked");
+    // ssh-add -c asks for a confirmation dialog per use; without one, refuse rather than
+    // sign unconfirmed
+    if (request.confirm) throw new Error("Cannot confirm each use (ssh-add -c): not supported");
     const card = await this.#findCard(request.id);
     const app = card.app!;
     let given: Uint8Array | undefined = request.pin.slice();

@@ -26,13 +26,12 @@ export const SSH_AGENT_HELP = `Usage: scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL]
 SSH agent for the authentication keys of the OpenPGP cards present (no gpg-agent needed).
 
   -a SOCKET   listen here (default $XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock)
-  -D          foreground: keep stdout open and log to stderr (for systemd)
+  -D          foreground (for systemd; logs to stderr); without it the agent runs detached
   -t TTL      keep a PIN given with ssh-add -s or a pinentry this long without use
               (seconds, or 30m, 1h; default pin-cache-ttl / SCD_TS_PIN_TTL, 10m)
   -c | -s     print csh or Bourne shell commands (default: from $SHELL)
 
-Prints SSH_AUTH_SOCK=…; export SSH_AUTH_SOCK; like ssh-agent. It does not fork: run it in
-the background (eval "$(scd-ts ssh-agent &)") or as a systemd user service.
+Prints SSH_AUTH_SOCK=…; export SSH_AUTH_SOCK; like ssh-agent: eval "$(scd-ts ssh-agent)".
 PINs: ssh-add -s <serial> caches the PIN; else the pinentry-program of gpg-agent.conf (or
 pinentry on PATH) asks. ssh-add -e <serial> forgets it, ssh-add -D forgets all.`;
 
@@ -101,6 +100,7 @@ export interface RunOptions extends SshAgentOptions {
 export async function runSshAgent(options: RunOptions): Promise<number> {
   const { args } = options;
   const socket = args.socket ?? defaultSocket(options.env, options.uid);
+  if (!args.foreground) return await startDetached(socket, args.csh);
   const agent = new SshAgent(options);
   let listener;
   try {
@@ -114,8 +114,6 @@ export async function runSshAgent(options: RunOptions): Promise<number> {
   }
   log.info("ssh-agent listening on {socket}", { socket });
   await Deno.stdout.write(new TextEncoder().encode(shellLines(socket, Deno.pid, args.csh)));
-  // a shell's $(…) returns once stdout closes; the agent goes on in the background
-  if (!args.foreground) Deno.stdout.close();
   const stop = Promise.withResolvers<string>();
   const signals = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
   const handlers = signals.map((sig) => [sig, () => stop.resolve(sig)] as const);
@@ -128,5 +126,51 @@ export async function runSshAgent(options: RunOptions): Promise<number> {
     agent.close();
     await listener[Symbol.asyncDispose]();
   }
+  return 0;
+}
+
+/** Whether an agent answers on `path` now. */
+async function answers(path: string): Promise<boolean> {
+  try {
+    (await Deno.connect({ transport: "unix", path })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Without `-D`, what ssh-agent's fork does: run this same command line again with `-D` as a
+ * detached child with its stdio closed (so a shell's `$(…)` returns), wait until its socket
+ * answers, print the lines with the child's PID. The command line is read from
+ * /proc/self/cmdline, so it works for the binary and for `deno run … main.ts` alike (Linux).
+ */
+async function startDetached(socket: string, csh: boolean): Promise<number> {
+  if (await answers(socket)) {
+    console.error(`scd-ts ssh-agent: Cannot listen on "${socket}": another agent is serving it`);
+    return 1;
+  }
+  const argv = new TextDecoder().decode(await Deno.readFile("/proc/self/cmdline")).split("\0");
+  if (argv.at(-1) === "") argv.pop();
+  const child = new Deno.Command(argv[0]!, {
+    args: [...argv.slice(1), "-D"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  let exited = false;
+  child.status.then(() => exited = true, () => exited = true);
+  const deadline = Date.now() + 30_000;
+  while (!(await answers(socket))) {
+    if (exited || Date.now() > deadline) {
+      console.error("scd-ts ssh-agent: Cannot start the agent; run it with -D to see why");
+      if (!exited) child.kill("SIGTERM");
+      return 1;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await Deno.stdout.write(new TextEncoder().encode(shellLines(socket, child.pid, csh)));
   return 0;
 }

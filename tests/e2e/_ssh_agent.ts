@@ -19,7 +19,9 @@ import { type CardContext, DAEMON, GNUPG, READER } from "./_fixture.ts";
 export const AGENT_CELL = DAEMON === "scd-ts" && GNUPG === "2.2";
 
 const SSHD = "/usr/sbin/sshd";
-const DENO_DIR = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+/** Deno's cache for a child whose HOME is the test's home. */
+export const DENO_DIR = Deno.env.get("DENO_DIR") ??
+  `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
 const MAIN = Deno.env.get("SCD_E2E_SCD_TS_MAIN") ?? `${REPO_ROOT}/main.ts`;
 
 /** Runs a tool in the test's home with extra environment (CardContext.run has this shape). */

@@ -18,7 +18,7 @@ import {
   type Need,
   userPin,
 } from "./_fixture.ts";
-import { adminPin } from "./_fixture.ts";
+import { adminPin, READER } from "./_fixture.ts";
 import { field } from "./_card_status.ts";
 import { needsFor } from "./_needs.ts";
 import { clearsign, generateOnCard } from "./_workflows.ts";
@@ -26,6 +26,7 @@ import {
   type Agent,
   AGENT_CELL,
   askpass,
+  DENO_DIR,
   listed,
   type Sshd,
   sshLogin,
@@ -168,6 +169,28 @@ agentTest(
     });
     await c.restartAgent();
     await allWorkflows(c, /^ssh-rsa$/, keys);
+
+    // started as ssh-agent is: eval "$(…)" returns, the agent runs detached, lists the key; a
+    // second start on the same socket refuses; SSH_AGENT_PID ends it
+    const main = Deno.env.get("SCD_E2E_SCD_TS_MAIN") ??
+      new URL("../../main.ts", import.meta.url).pathname;
+    const evalSock = `${c.home.path}/eval.sock`;
+    const start = `'${Deno.execPath()}' run -A --quiet '${main}' ssh-agent -a '${evalSock}'`;
+    const script = [
+      `out=$(${start}) || exit 9`,
+      'eval "$out"',
+      "ssh-add -L",
+      `${start} && echo started-twice`,
+      'kill "$SSH_AGENT_PID"',
+    ].join("\n");
+    const shell = await c.run("sh", ["-c", script], {
+      env: { SCD_TS_READER: READER, DENO_DIR },
+    });
+    assertEquals(shell.code, 0, shell.stderr);
+    assertMatch(shell.stdout, /^Agent pid \d+\n/);
+    assert(shell.stdout.includes(`\n${key} cardno:`), shell.stdout);
+    assert(!shell.stdout.includes("started-twice"), shell.stdout);
+    assertMatch(shell.stderr, /another agent is serving it/);
   },
 );
 
