@@ -207,6 +207,7 @@ async function sshAgent(argv: string[]): Promise<number> {
         clear: () => cache.clear(),
       },
       ask: pinentry ? ssh.pinentryProvider(pinentry) : undefined,
+      notifySend: await ssh.findOnPath("notify-send", env),
     });
   } catch (e) {
     log.fatal("Cannot run: {error}", { error: e });

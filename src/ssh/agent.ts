@@ -17,6 +17,7 @@ import {
   NULL_STATUS,
   type OperationContext,
   type PinProvider,
+  type PinQuery,
 } from "../app/mod.ts";
 import {
   encodeDigestInfo,
@@ -38,6 +39,7 @@ import {
   SSH_AGENT_RSA_SHA2_512,
   SUCCESS,
 } from "./protocol.ts";
+import { announceTouch, authWaitsForTouch } from "./touch.ts";
 
 const log = getLog("ssh");
 
@@ -80,6 +82,8 @@ export interface SshAgentOptions {
   pins: SshPinCache;
   /** Asks a person (pinentry); undefined: no pinentry, a signature without a cached PIN fails. */
   ask?: PinProvider | undefined;
+  /** `notify-send` to tell the user a card waits for a touch; undefined: the log only. */
+  notifySend?: string | undefined;
 }
 
 /** One listed key. */
@@ -138,6 +142,7 @@ export class SshAgent {
   #cards: SshCardSource;
   #pins: SshPinCache;
   #ask: PinProvider | undefined;
+  #notifySend: string | undefined;
   #lock: { salt: Uint8Array; hash: Uint8Array } | undefined;
   #lifetimes = new Map<number, ReturnType<typeof setTimeout>>();
 
@@ -145,6 +150,7 @@ export class SshAgent {
     this.#cards = options.cards;
     this.#pins = options.pins;
     this.#ask = options.ask;
+    this.#notifySend = options.notifySend;
   }
 
   /** True while locked with a passphrase (LOCK). */
@@ -235,7 +241,19 @@ export class SshAgent {
     const id = (await this.identities()).find((i) => equalBytes(i.key.blob, request.keyBlob));
     if (!id) throw new Error("Cannot sign: no card holds this key");
     const { algorithm, data, raw } = signInput(id.key.key, request.data, request.flags);
-    using pin = this.#pins.provider(id.card, this.#asker());
+    const touch = await authWaitsForTouch(id.card, id.app, this.#queryContext());
+    using cached = this.#pins.provider(id.card, this.#asker());
+    const serial = id.app.displaySerialNo;
+    const notify = this.#notifySend;
+    // the card waits for the touch once it accepted the user PIN (as operation.ts's prompt)
+    const pin: PinProvider = !touch ? cached : {
+      get: (request) => cached.get(request),
+      ...(cached.canAnswer ? { canAnswer: (q: PinQuery) => cached.canAnswer!(q) } : {}),
+      report(request, outcome) {
+        cached.report?.(request, outcome);
+        if (outcome === "accepted" && request.kind === "user") announceTouch(serial, notify);
+      },
+    };
     const answer = await id.app.auth(
       { keyRef: "OPENPGP.3", data, raw },
       { pin, status: NULL_STATUS },

@@ -16,7 +16,7 @@ import { listenAgent } from "./server.ts";
 
 export { AgentConnection, type SshCard, type SshCardSource, type SshPinCache } from "./agent.ts";
 export { SshAgent } from "./agent.ts";
-export { findPinentry, pinentryProvider } from "./pinentry.ts";
+export { findOnPath, findPinentry, pinentryProvider } from "./pinentry.ts";
 export { listenAgent, serveConnection } from "./server.ts";
 
 const log = getLog("ssh");

@@ -30,11 +30,19 @@ export async function findPinentry(
   } catch {
     // no gpg-agent.conf: look on PATH
   }
+  return await findOnPath("pinentry", env);
+}
+
+/** The first executable `name` in `$PATH`, if any. */
+export async function findOnPath(
+  name: string,
+  env: (name: string) => string | undefined,
+): Promise<string | undefined> {
   for (const dir of (env("PATH") ?? "").split(":")) {
     if (dir === "") continue;
     try {
-      const info = await Deno.stat(`${dir}/pinentry`);
-      if (info.isFile && (info.mode ?? 0o111) & 0o111) return `${dir}/pinentry`;
+      const info = await Deno.stat(`${dir}/${name}`);
+      if (info.isFile && (info.mode ?? 0o111) & 0o111) return `${dir}/${name}`;
     } catch {
       // not here
     }

@@ -17,6 +17,7 @@ import type { PinProvider, PinRequest } from "../../src/app/mod.ts";
 import { SshReader, sshString } from "../../src/formats/mod.ts";
 import { CachingPinProvider, PinCache } from "../../src/scd/mod.ts";
 import { listenAgent, SshAgent } from "../../src/ssh/mod.ts";
+import { authWaitsForTouch } from "../../src/ssh/touch.ts";
 import { concat, uintBE, utf8 } from "../../src/util/bytes.ts";
 import { connect, genkey, run, USER_PIN } from "./_scd_client.ts";
 import { ScdFixture } from "./_scd_fixture.ts";
@@ -341,4 +342,22 @@ Deno.test("listenAgent() makes a 0700 directory and a 0600 socket, and refuses a
   } finally {
     await Deno.remove(stale, { recursive: true });
   }
+});
+
+Deno.test("ssh-agent: with UIF on for the auth key it still signs (the card waits for the touch)", async () => {
+  await withAgent(async (b) => {
+    const s = await connect(b.f);
+    const u = await run(s, "SETATTR UIF-3 %01+", { NEEDPIN: ["12345678"] });
+    assertEquals(u.err, undefined, u.end);
+    await s.close();
+    const card = b.f.cards.cards[0]!;
+    const ctx = { pin: new Asked() };
+    assertEquals(await authWaitsForTouch(card, card.app!, ctx), true);
+    b.asked.answers = [USER_PIN];
+    const [id] = await identities(b);
+    const sig = await sign(b, id!.blob, MESSAGE);
+    const key = new SshReader(id!.blob);
+    key.text();
+    assert(sig !== undefined && ed25519.verify(sig.sig, MESSAGE, key.string()));
+  }, "ed25519");
 });
