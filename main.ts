@@ -182,8 +182,10 @@ async function sshAgent(argv: string[]): Promise<number> {
     console.error(`scd-ts ssh-agent: Cannot read TTL "${sshArgs.ttl}"`);
     return 2;
   }
-  const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
-  try {
+  const uid = Deno.uid() ?? 0;
+  // without -D: the same command line again with -D, detached; nothing else is built here
+  if (!sshArgs.foreground) return await ssh.startDetached(sshArgs, env, uid);
+  return await withLogging(config, async () => {
     for (const w of warnings) log.warning("{warning}", { warning: w });
     hardenProcess(scdArgs);
     await using cards = await makeRegistry(config);
@@ -198,7 +200,7 @@ async function sshAgent(argv: string[]): Promise<number> {
     return await ssh.runSshAgent({
       args: sshArgs,
       env,
-      uid: Deno.uid() ?? 0,
+      uid,
       cards,
       pins: {
         provider: (card, ask, options) =>
@@ -209,6 +211,14 @@ async function sshAgent(argv: string[]): Promise<number> {
       ask: pinentry ? ssh.pinentryProvider(pinentry) : undefined,
       notifySend: await ssh.findOnPath("notify-send", env),
     });
+  });
+}
+
+/** Runs `fn` with logging set up from `config`; a throw is logged as fatal (exit code 2). */
+async function withLogging(config: ScdConfig, fn: () => Promise<number>): Promise<number> {
+  const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
+  try {
+    return await fn();
   } catch (e) {
     log.fatal("Cannot run: {error}", { error: e });
     return 2;
@@ -269,8 +279,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command !== undefined) return 0; // --gpgconf-list/-test, --dump-options: nothing to say
-  const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
-  try {
+  return await withLogging(config, async () => {
     log.info("scd-ts {version} starting ({mode}, homedir {homedir})", {
       version: VERSION,
       mode: args.mode,
@@ -282,13 +291,7 @@ async function main(argv: string[]): Promise<number> {
       log.info("Options without effect in scd-ts: {options}", { options: args.ignored.join(" ") });
     }
     return await serve(args, config, homedir);
-  } catch (e) {
-    log.fatal("Cannot run: {error}", { error: e });
-    return 2;
-  } finally {
-    loggingClosed = true;
-    await logging[Symbol.asyncDispose]();
-  }
+  });
 }
 
 /**

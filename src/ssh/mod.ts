@@ -94,13 +94,13 @@ export interface RunOptions extends SshAgentOptions {
 }
 
 /**
+ * The agent in the foreground (`-D`; without it main.ts calls {@linkcode startDetached}).
  * Serve until SIGTERM, SIGINT or SIGHUP; returns the exit code. The socket file is removed
  * and cached PINs wiped on the way out.
  */
 export async function runSshAgent(options: RunOptions): Promise<number> {
   const { args } = options;
   const socket = args.socket ?? defaultSocket(options.env, options.uid);
-  if (!args.foreground) return await startDetached(socket, args.csh);
   const agent = new SshAgent(options);
   let listener;
   try {
@@ -145,7 +145,12 @@ async function answers(path: string): Promise<boolean> {
  * answers, print the lines with the child's PID. The command line is read from
  * /proc/self/cmdline, so it works for the binary and for `deno run … main.ts` alike (Linux).
  */
-async function startDetached(socket: string, csh: boolean): Promise<number> {
+export async function startDetached(
+  args: SshAgentArgs,
+  env: (name: string) => string | undefined,
+  uid: number,
+): Promise<number> {
+  const socket = args.socket ?? defaultSocket(env, uid);
   if (await answers(socket)) {
     console.error(`scd-ts ssh-agent: Cannot listen on "${socket}": another agent is serving it`);
     return 1;
@@ -171,6 +176,6 @@ async function startDetached(socket: string, csh: boolean): Promise<number> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  await Deno.stdout.write(new TextEncoder().encode(shellLines(socket, child.pid, csh)));
+  await Deno.stdout.write(new TextEncoder().encode(shellLines(socket, child.pid, args.csh)));
   return 0;
 }

@@ -9,8 +9,8 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { PinProvider } from "../../src/app/mod.ts";
 import { sshString } from "../../src/formats/mod.ts";
-import { CachingPinProvider, PinCache } from "../../src/scd/mod.ts";
-import { listenAgent, SshAgent } from "../../src/ssh/mod.ts";
+import { listenAgent } from "../../src/ssh/mod.ts";
+import { agentOver } from "../support/ssh_agent.ts";
 import { concat, uintBE } from "../../src/util/bytes.ts";
 import { FuzzDaemon } from "./_daemon.ts";
 import { fuzzSettings, prepareCard, REPLY_MS } from "./_setup.ts";
@@ -106,17 +106,8 @@ Deno.test("fuzz: malformed ssh-agent messages get SSH_AGENT_FAILURE and leave th
   const dir = await Deno.makeTempDir({ prefix: "scd-ts-sshfuzz-" });
   // the card every fuzzer starts from (keys in all three slots)
   const f = await FuzzDaemon.open((await prepareCard(dir)).statePath);
-  const cache = new PinCache({ ttlMs: 60_000 });
   const nobody: PinProvider = { get: () => Promise.reject(new Error("no pinentry in the fuzzer")) };
-  const agent = new SshAgent({
-    cards: f.cards,
-    pins: {
-      provider: (card, ask, o) => new CachingPinProvider(ask, cache, card, { answer: !o?.fresh }),
-      drop: (card) => cache.drop(card),
-      clear: () => cache.clear(),
-    },
-    ask: nobody,
-  });
+  const { agent } = agentOver(f.cards, nobody);
   const listener = await listenAgent(agent, `${dir}/agent.sock`);
   const failures: string[] = [];
   const counts = new Map<string, number>();

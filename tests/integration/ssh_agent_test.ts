@@ -15,9 +15,10 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import type { PinProvider, PinRequest } from "../../src/app/mod.ts";
 import { SshReader, sshString } from "../../src/formats/mod.ts";
-import { CachingPinProvider, PinCache } from "../../src/scd/mod.ts";
+import type { PinCache } from "../../src/scd/mod.ts";
 import { listenAgent, SshAgent } from "../../src/ssh/mod.ts";
 import { authWaitsForTouch } from "../../src/ssh/touch.ts";
+import { agentOver } from "../support/ssh_agent.ts";
 import { concat, uintBE, utf8 } from "../../src/util/bytes.ts";
 import { connect, genkey, run, USER_PIN } from "./_scd_client.ts";
 import { ScdFixture } from "./_scd_fixture.ts";
@@ -47,17 +48,8 @@ interface Bed {
 async function withAgent(fn: (b: Bed) => Promise<void>, algo = "rsa2048"): Promise<void> {
   const f = await ScdFixture.open();
   const dir = await Deno.makeTempDir({ prefix: "scd-ts-ssh-" });
-  const cache = new PinCache({ ttlMs: 60_000 });
   const asked = new Asked();
-  const agent = new SshAgent({
-    cards: f.cards,
-    pins: {
-      provider: (card, ask, o) => new CachingPinProvider(ask, cache, card, { answer: !o?.fresh }),
-      drop: (card) => cache.drop(card),
-      clear: () => cache.clear(),
-    },
-    ask: asked,
-  });
+  const { agent, cache } = agentOver(f.cards, asked);
   const listener = await listenAgent(agent, `${dir}/agent.sock`);
   try {
     const s = await connect(f);
