@@ -11,7 +11,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import {
   type CardApplication,
   NULL_STATUS,
@@ -19,26 +18,19 @@ import {
   type PinProvider,
   type PinQuery,
 } from "../app/mod.ts";
-import {
-  encodeDigestInfo,
-  parsePublicKey,
-  type SshKeyKind,
-  type SshPublicKey,
-  sshPublicKey,
-  sshSignature,
-} from "../formats/mod.ts";
+import { parsePublicKey, type SshPublicKey, sshPublicKey, sshSignature } from "../formats/mod.ts";
 import { getLog } from "../log.ts";
-import { equalBytes, timingSafeEqual, wipe } from "../util/bytes.ts";
+import { equalBytes, wipe } from "../util/bytes.ts";
 import {
   type AgentRequest,
   FAILURE,
   identitiesAnswer,
   parseRequest,
   signResponse,
-  SSH_AGENT_RSA_SHA2_256,
-  SSH_AGENT_RSA_SHA2_512,
   SUCCESS,
 } from "./protocol.ts";
+import { PassphraseLock } from "./lock.ts";
+import { signInput } from "./sign_input.ts";
 import { announceTouch, authWaitsForTouch } from "./touch.ts";
 
 const log = getLog("ssh");
@@ -143,7 +135,7 @@ export class SshAgent {
   #pins: SshPinCache;
   #ask: PinProvider | undefined;
   #notifySend: string | undefined;
-  #lock: { salt: Uint8Array; hash: Uint8Array } | undefined;
+  #lock = new PassphraseLock();
   #lifetimes = new Map<number, ReturnType<typeof setTimeout>>();
 
   constructor(options: SshAgentOptions) {
@@ -155,7 +147,7 @@ export class SshAgent {
 
   /** True while locked with a passphrase (LOCK). */
   get locked(): boolean {
-    return this.#lock !== undefined;
+    return this.#lock.locked;
   }
 
   /** A new connection's state. */
@@ -189,9 +181,9 @@ export class SshAgent {
         log.info("All cached PINs forgotten (ssh-add -D)");
         return SUCCESS;
       case "lock":
-        return await this.#setLock(request.passphrase) ? SUCCESS : FAILURE;
+        return await this.#lock.lock(request.passphrase) ? SUCCESS : FAILURE;
       case "unlock":
-        return await this.#unlock(request.passphrase) ? SUCCESS : FAILURE;
+        return await this.#lock.unlock(request.passphrase) ? SUCCESS : FAILURE;
       case "session-bind":
         conn.binds.push(request);
         log.debug("session-bind recorded (forwarding {forwarding})", {
@@ -346,83 +338,10 @@ export class SshAgent {
     };
   }
 
-  async #setLock(passphrase: Uint8Array): Promise<boolean> {
-    if (this.#lock) return false;
-    const salt = crypto.getRandomValues(new Uint8Array(16));
-    this.#lock = { salt, hash: await lockHash(salt, passphrase) };
-    log.info("Agent locked");
-    return true;
-  }
-
-  async #unlock(passphrase: Uint8Array): Promise<boolean> {
-    const lock = this.#lock;
-    if (!lock) return false;
-    if (!timingSafeEqual(await lockHash(lock.salt, passphrase), lock.hash)) {
-      log.info("Unlock refused: wrong passphrase");
-      // OpenSSH's ssh-agent slows down guessing the same way
-      await new Promise((r) => setTimeout(r, 100));
-      return false;
-    }
-    this.#lock = undefined;
-    log.info("Agent unlocked");
-    return true;
-  }
-
   /** Stop lifetime timers (socket closed). */
   close(): void {
     for (const timer of this.#lifetimes.values()) clearTimeout(timer);
     this.#lifetimes.clear();
     this.#pins.clear();
-  }
-}
-
-/** PBKDF2 of the lock passphrase: only a slow hash of it stays in memory. */
-async function lockHash(salt: Uint8Array, passphrase: Uint8Array): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    passphrase as Uint8Array<ArrayBuffer>,
-    "PBKDF2",
-    false,
-    ["deriveBits"],
-  );
-  const bits = await crypto.subtle.deriveBits(
-    { name: "PBKDF2", hash: "SHA-256", salt: salt as Uint8Array<ArrayBuffer>, iterations: 100_000 },
-    key,
-    256,
-  );
-  return new Uint8Array(bits);
-}
-
-/**
- * What the card gets for one SSH signature, and the algorithm name of the answer:
- * RSA a DigestInfo of the hash the flags ask for (RFC 8332; SHA-1 only when none is asked),
- * the card applies PKCS#1; ECDSA the bare digest of the curve's hash (RFC 5656 §6.2.1);
- * Ed25519 the message itself (RFC 8709), both passed to the card as is (`raw`).
- */
-export function signInput(
-  key: SshKeyKind,
-  message: Uint8Array,
-  flags: number,
-): { algorithm: string; data: Uint8Array; raw: boolean } {
-  const digest = (hash: string) => new Uint8Array(createHash(hash).update(message).digest());
-  switch (key.kind) {
-    case "rsa": {
-      const [algorithm, hash] = flags & SSH_AGENT_RSA_SHA2_512
-        ? ["rsa-sha2-512", "sha512"] as const
-        : flags & SSH_AGENT_RSA_SHA2_256
-        ? ["rsa-sha2-256", "sha256"] as const
-        : ["ssh-rsa", "sha1"] as const;
-      return { algorithm, data: encodeDigestInfo(hash, digest(hash)), raw: false };
-    }
-    case "ecdsa":
-      return {
-        algorithm: `ecdsa-sha2-nistp${
-          { 32: "256", 48: "384", 66: "521" }[key.fieldBytes] ?? key.fieldBytes
-        }`,
-        data: digest(key.hash),
-        raw: true,
-      };
-    case "ed25519":
-      return { algorithm: "ssh-ed25519", data: message, raw: true };
   }
 }
