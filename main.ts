@@ -16,12 +16,17 @@ import { isUserCommand, runUserCommand, virtualBackend } from "./src/cli/mod.ts"
 import {
   type AppOpener,
   burstHold,
+  CachingPinProvider,
+  type CardEntry,
   CardRegistry,
   DEFAULT_COMPAT_VERSION,
   loadConfig,
   parseArgs,
   type ParsedArgs,
+  parseDuration,
+  PinCache,
   pinPolicyOf,
+  pinTtlMs,
   readerSetting,
   resolveHomedir,
   runDaemon,
@@ -43,6 +48,7 @@ function env(name: string): string | undefined {
 
 const HELP = `Usage: scd-ts [options] (--multi-server | --server | --daemon)
        scd-ts probe (readers | info | loop | doctor) [--json] | doctor | install | uninstall | demo
+       scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL]   (SSH agent for the cards; --help)
 Smartcard daemon for GnuPG (drop-in replacement for scdaemon).
 
   --multi-server       serve gpg-agent on stdin/stdout and the socket S.scdaemon
@@ -139,13 +145,8 @@ function hardenProcess(args: ParsedArgs): void {
   }
 }
 
-async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Promise<number> {
-  const mode = args.mode;
-  if (mode === "none") {
-    console.error("scd-ts: please use the option '--daemon' to run the program in the background");
-    return 0;
-  }
-  hardenProcess(args);
+/** The card registry over the configured reader backend, watching reader states. */
+async function makeRegistry(config: ScdConfig): Promise<CardRegistry> {
   const backend = withApduLog(await makeBackend(config));
   const cards = new CardRegistry(backend, {
     openApp: openPgpOpener(config),
@@ -153,6 +154,88 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
     monitorIdleMs: readerSetting(config, "monitor-idle"),
   });
   await cards.watch();
+  return cards;
+}
+
+/**
+ * `scd-ts ssh-agent`: the daemon's registry, PIN cache and applications, assembled here and
+ * handed to src/ssh (loaded only for this mode, so the daemon's start-up never reads it).
+ */
+async function sshAgent(argv: string[]): Promise<number> {
+  const ssh = await import("./src/ssh/mod.ts");
+  let sshArgs;
+  try {
+    sshArgs = ssh.parseSshArgs(argv, env("SHELL"));
+  } catch (e) {
+    console.error(`scd-ts ssh-agent: ${(e as Error).message}\n${ssh.SSH_AGENT_HELP}`);
+    return 2;
+  }
+  if (sshArgs.help) {
+    console.log(ssh.SSH_AGENT_HELP);
+    return 0;
+  }
+  const homedir = resolveHomedir(undefined, { env, cwd: Deno.cwd() });
+  const scdArgs = parseArgs([]); // scd-ts.conf and SCD_TS_* settings, no daemon options
+  const { config, warnings } = await loadConfig(homedir, { env, args: scdArgs });
+  const ttlMs = sshArgs.ttl === undefined ? pinTtlMs(config) : parseDuration(sshArgs.ttl);
+  if (ttlMs === undefined) {
+    console.error(`scd-ts ssh-agent: Cannot read TTL "${sshArgs.ttl}"`);
+    return 2;
+  }
+  const uid = Deno.uid() ?? 0;
+  // without -D: the same command line again with -D, detached; nothing else is built here
+  if (!sshArgs.foreground) return await ssh.startDetached(sshArgs, env, uid);
+  return await withLogging(config, async () => {
+    for (const w of warnings) log.warning("{warning}", { warning: w });
+    hardenProcess(scdArgs);
+    await using cards = await makeRegistry(config);
+    const cache = new PinCache({ ttlMs });
+    // a removed or swapped card's PINs go with it, as in the daemon (operation.ts)
+    cards.onChange((change) => {
+      if (change.dropped) cache.drop(change.dropped);
+      cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
+    });
+    const pinentry = await ssh.findPinentry(homedir, env);
+    if (!pinentry) log.warning("No pinentry found: PINs only through ssh-add -s");
+    return await ssh.runSshAgent({
+      args: sshArgs,
+      env,
+      uid,
+      cards,
+      pins: {
+        provider: (card, ask, options) =>
+          new CachingPinProvider(ask, cache, card, { answer: !options?.fresh }),
+        drop: (card) => cache.drop(card),
+        clear: () => cache.clear(),
+      },
+      ask: pinentry ? ssh.pinentryProvider(pinentry) : undefined,
+      notifySend: await ssh.findOnPath("notify-send", env),
+    });
+  });
+}
+
+/** Runs `fn` with logging set up from `config`; a throw is logged as fatal (exit code 2). */
+async function withLogging(config: ScdConfig, fn: () => Promise<number>): Promise<number> {
+  const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
+  try {
+    return await fn();
+  } catch (e) {
+    log.fatal("Cannot run: {error}", { error: e });
+    return 2;
+  } finally {
+    loggingClosed = true;
+    await logging[Symbol.asyncDispose]();
+  }
+}
+
+async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Promise<number> {
+  const mode = args.mode;
+  if (mode === "none") {
+    console.error("scd-ts: please use the option '--daemon' to run the program in the background");
+    return 0;
+  }
+  hardenProcess(args);
+  const cards = await makeRegistry(config);
   const trace = config.traceFile ? await openTrace(config.traceFile) : undefined;
   const server = new ScdServer({ config, cards, trace });
   const peer = Number(env("_assuan_pipe_connect_pid"));
@@ -183,6 +266,7 @@ async function main(argv: string[]): Promise<number> {
   // `scd-ts probe|doctor|install|uninstall|demo`: gpg-agent always starts the daemon with
   // options (`--multi-server`), so a first word selects the user commands
   if (isUserCommand(argv)) return await runUserCommand(argv);
+  if (argv[0] === "ssh-agent") return await sshAgent(argv.slice(1));
   const args = parseArgs(argv);
   if (args.command === "help") {
     console.log(HELP);
@@ -195,8 +279,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.command !== undefined) return 0; // --gpgconf-list/-test, --dump-options: nothing to say
-  const logging = await setupLogging({ logFile: config.logFile, level: config.logLevel });
-  try {
+  return await withLogging(config, async () => {
     log.info("scd-ts {version} starting ({mode}, homedir {homedir})", {
       version: VERSION,
       mode: args.mode,
@@ -208,13 +291,7 @@ async function main(argv: string[]): Promise<number> {
       log.info("Options without effect in scd-ts: {options}", { options: args.ignored.join(" ") });
     }
     return await serve(args, config, homedir);
-  } catch (e) {
-    log.fatal("Cannot run: {error}", { error: e });
-    return 2;
-  } finally {
-    loggingClosed = true;
-    await logging[Symbol.asyncDispose]();
-  }
+  });
 }
 
 /**

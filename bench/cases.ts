@@ -9,7 +9,8 @@
 
 import { isDefaults, settingsLabel } from "./report.ts";
 import type { GnupgHome } from "../tests/bed/gnupghome.ts";
-import type { Vcard } from "../tests/bed/vcard.ts";
+import { spawnCaptured } from "../tests/bed/procs.ts";
+import { REPO_ROOT, type Vcard } from "../tests/bed/vcard.ts";
 import { type BenchBed, benchCard, benchHome, keyReader, type Template, USER_PIN } from "./bed.ts";
 import type { BenchConfig, CaseName, Daemon, Measurement, Settings } from "./report.ts";
 
@@ -37,7 +38,15 @@ export interface Group {
 
 /** The cases each configuration measures (two-cards and pinned: the signatures). */
 export const CASES_OF: Readonly<Record<BenchConfig, readonly CaseName[]>> = {
-  "default": ["cold-card-status", "cold-sign", "warm-sign", "now-and-then", "decrypt", "ssh-auth"],
+  "default": [
+    "cold-card-status",
+    "cold-sign",
+    "warm-sign",
+    "now-and-then",
+    "decrypt",
+    "ssh-auth",
+    "ssh-agent-auth",
+  ],
   "two-cards": ["cold-sign", "warm-sign", "now-and-then"],
   "pinned": ["cold-card-status", "cold-sign", "warm-sign", "now-and-then"],
 };
@@ -129,8 +138,8 @@ function sign(c: Ctx): Step {
   return gpg(c, ["--local-user", c.t.primary, "--clearsign"], "bench message\n");
 }
 
-async function sshStep(c: Ctx): Promise<Step> {
-  const sock = (await c.b.bed.run("gpgconf", ["--list-dirs", "agent-ssh-socket"], {
+async function sshStep(c: Ctx, socket?: string): Promise<Step> {
+  const sock = socket ?? (await c.b.bed.run("gpgconf", ["--list-dirs", "agent-ssh-socket"], {
     home: c.home.path,
   })).stdout.trim();
   const data = `${c.home.path}/ssh-message.txt`;
@@ -179,7 +188,46 @@ async function runCases(c: Ctx, counts: Counts): Promise<Measurement[]> {
   if (wanted.has("ssh-auth")) {
     out.push(await measure(c, "ssh-auth", counts.repeat, await sshStep(c)));
   }
+  if (wanted.has("ssh-agent-auth") && c.group.daemon === "scd-ts") {
+    out.push(await sshAgentCase(c, counts));
+  }
   return out;
+}
+
+/**
+ * `scd-ts ssh-agent` (issue 22) on the same card and latency model: the same ssh-keygen -Y
+ * sign as ssh-auth, through the agent's socket instead of gpg-agent's. Started as a user
+ * would (`-D`, nothing pinned, the group's scd-ts settings); its first signature asks the
+ * test pinentry once, then the PIN is cached as with gpg-agent.
+ */
+async function sshAgentCase(c: Ctx, counts: Counts): Promise<Measurement> {
+  await c.home.killDaemons(); // gpg-agent's scd-ts holds nothing the agent would meet
+  const sock = `${c.home.path}/ssh-agent.sock`;
+  const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
+  const agent = spawnCaptured(
+    Deno.execPath(),
+    ["run", "-A", "--quiet", `${REPO_ROOT}/main.ts`, "ssh-agent", "-D", "-a", sock],
+    {
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: c.home.path,
+        GNUPGHOME: c.home.path,
+        DENO_DIR: denoDir,
+        ...scdTsEnv(c.group.settings),
+      },
+    },
+  );
+  try {
+    await agent.waitForLine(/^SSH_AUTH_SOCK=/, 30_000);
+    await pins(c, 2);
+    const step = await sshStep(c, sock);
+    const first = await step(); // the PIN prompt, not measured (ssh-auth's is not either)
+    if (first.code !== 0) throw new Error(`Cannot sign through scd-ts ssh-agent: ${first.stderr}`);
+    return await measure(c, "ssh-agent-auth", counts.repeat, step);
+  } finally {
+    await agent.stop();
+  }
 }
 
 /**

@@ -15,7 +15,8 @@ export type CaseName =
   | "warm-sign"
   | "now-and-then"
   | "decrypt"
-  | "ssh-auth";
+  | "ssh-auth"
+  | "ssh-agent-auth";
 export const CASE_NAMES: readonly CaseName[] = [
   "cold-card-status",
   "cold-sign",
@@ -23,6 +24,7 @@ export const CASE_NAMES: readonly CaseName[] = [
   "now-and-then",
   "decrypt",
   "ssh-auth",
+  "ssh-agent-auth",
 ];
 
 /**

@@ -138,6 +138,12 @@ export const EXCEPTIONS: readonly LayerException[] = [
     why: "getLog() is the per-layer logger factory",
   },
   {
+    // the same logger factory for the ssh-agent mode (issue 22), on the same grounds
+    from: "src/ssh/",
+    to: "src/log.ts",
+    why: "getLog() is the per-layer logger factory",
+  },
+  {
     // the one file that maps every domain error to a gpg-error code (style.md §3.8) must
     // recognise ApduError, which reaches scd unwrapped from the card application
     from: "src/scd/errors.ts",

@@ -69,6 +69,11 @@ export interface SignRequest {
 export interface AuthRequest {
   keyRef: KeyRef;
   data: Uint8Array;
+  /**
+   * `data` is exactly what the key signs (the ssh-agent's EdDSA message), not PKAUTH data
+   * to reshape as stock's `do_auth` does: that cuts 15 or 19 bytes off any ECC input.
+   */
+  raw?: boolean;
 }
 
 /** PKDECRYPT: `data` is the SETDATA buffer (ciphertext). */

@@ -11,3 +11,4 @@ export * from "./keygrip.ts";
 export * from "./private_key.ts";
 export * from "./public_key.ts";
 export * from "./sexp.ts";
+export * from "./ssh_wire.ts";

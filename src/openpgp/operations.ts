@@ -107,7 +107,7 @@ export async function sign(op: Op, request: SignRequest): Promise<Uint8Array> {
 export async function auth(op: Op, request: AuthRequest): Promise<Uint8Array> {
   if (request.data.length === 0) return await challengeResponse(op, request.keyRef);
   if (openPgpSlot(request.keyRef) !== 2) await checkKeyId(op, request.keyRef, { keyNo: 3 });
-  return await authenticate(op, request.data);
+  return await authenticate(op, request.data, request.raw ?? false);
 }
 
 /**
@@ -129,8 +129,8 @@ async function challengeResponse(op: Op, keyRef: string): Promise<Uint8Array> {
 }
 
 /** do_auth after the key check: reshape, PW1 (82), INTERNAL AUTHENTICATE. */
-async function authenticate(op: Op, data: Uint8Array): Promise<Uint8Array> {
-  const input = authCardInput(data, op.ard.algorithmAttributes[2]);
+async function authenticate(op: Op, data: Uint8Array, raw = false): Promise<Uint8Array> {
+  const input = raw ? data : authCardInput(data, op.ard.algorithmAttributes[2]);
   await verifyUserPin(op, 2);
   const caps = op.ard.historical?.capabilities;
   if (input.length > 255 && !caps?.extendedLength && !caps?.commandChaining) {

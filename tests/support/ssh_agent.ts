@@ -1,0 +1,28 @@
+/**
+ * The ssh-agent over a card registry with the daemon's PIN cache, wired as main.ts wires it
+ * (for the integration and fuzz tests).
+ * @module
+ */
+
+import type { PinProvider } from "../../src/app/mod.ts";
+import { CachingPinProvider, PinCache } from "../../src/scd/mod.ts";
+import { SshAgent, type SshCardSource } from "../../src/ssh/mod.ts";
+
+/** An agent over `cards`; `ask` stands in for the pinentry. */
+export function agentOver(
+  cards: SshCardSource,
+  ask: PinProvider,
+): { agent: SshAgent; cache: PinCache } {
+  const cache = new PinCache({ ttlMs: 60_000 });
+  const agent = new SshAgent({
+    cards,
+    pins: {
+      provider: (card, inner, o) =>
+        new CachingPinProvider(inner, cache, card, { answer: !o?.fresh }),
+      drop: (card) => cache.drop(card),
+      clear: () => cache.clear(),
+    },
+    ask,
+  });
+  return { agent, cache };
+}
