@@ -17,14 +17,13 @@ import {
   type AppOpener,
   burstHold,
   CachingPinProvider,
-  type CardEntry,
   CardRegistry,
   DEFAULT_COMPAT_VERSION,
   loadConfig,
   parseArgs,
   type ParsedArgs,
   parseDuration,
-  PinCache,
+  pinCacheWithRegistry,
   pinPolicyOf,
   pinTtlMs,
   readerSetting,
@@ -189,12 +188,10 @@ async function sshAgent(argv: string[]): Promise<number> {
     for (const w of warnings) log.warning("{warning}", { warning: w });
     hardenProcess(scdArgs);
     await using cards = await makeRegistry(config);
-    const cache = new PinCache({ ttlMs });
-    // a removed or swapped card's PINs go with it, as in the daemon (operation.ts)
-    cards.onChange((change) => {
-      if (change.dropped) cache.drop(change.dropped);
-      cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
-    });
+    // a removed or swapped card's PINs go with it, as in the daemon (scd/pin/context.ts)
+    const pins = pinCacheWithRegistry(cards, config, ttlMs);
+    using _wipe = { [Symbol.dispose]: () => pins.close() }; // PINs wiped when the agent ends
+    const cache = pins.cache;
     const pinentry = await ssh.findPinentry(homedir, env);
     if (!pinentry) log.warning("No pinentry found: PINs only through ssh-add -s");
     return await ssh.runSshAgent({

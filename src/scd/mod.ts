@@ -36,8 +36,13 @@ export {
 } from "./config.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
 export { gpgCodeForSw, toGpgError } from "./errors.ts";
-export { pinTtlMs } from "./operation.ts";
-export { CachingPinProvider, parseDuration, PinCache } from "./pin_cache.ts";
+export {
+  CachingPinProvider,
+  parseDuration,
+  PinCache,
+  pinCacheWithRegistry,
+  pinTtlMs,
+} from "./pin/mod.ts";
 export { resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
 export { type BurstHold, burstHold, READER_DEFAULTS, readerSetting } from "./reader_settings.ts";
 export { HELLO, ScdServer, type ScdServerOptions, type SessionOptions } from "./server.ts";

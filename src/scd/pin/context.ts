@@ -62,15 +62,16 @@ export function pinTtlMs(
 }
 
 /**
- * The daemon's PIN cache, made once with its card registry (ScdServer) and handed to every
- * command in its context: entries of cards that are no longer current (removed, swapped,
+ * The daemon's PIN cache, made once with its card registry (ScdServer; `scd-ts ssh-agent`
+ * makes its own with its `-t`) and handed to every command in its context: entries of cards that are no longer current (removed, swapped,
  * RESET) are dropped on every registry change. `close` stops that and wipes the PINs.
  */
 export function pinCacheWithRegistry(
   cards: CardRegistry,
   config: ScdConfig,
+  ttlMs: number = pinTtlMs(config),
 ): { cache: PinCache; close(): void } {
-  const cache = new PinCache({ ttlMs: pinTtlMs(config) });
+  const cache = new PinCache({ ttlMs });
   const unsubscribe = cards.onChange((change) => {
     if (change.dropped) cache.drop(change.dropped);
     cache.dropWhere((scope) => !cards.isCurrent(scope as CardEntry));
