@@ -41,7 +41,7 @@ import type {
   WriteCertRequest,
   WriteKeyRequest,
 } from "../app/mod.ts";
-import { InvalidIdError, NoObjectError, TooLargeError } from "../app/mod.ts";
+import { InvalidIdError, NoObjectError, NotFoundError, TooLargeError } from "../app/mod.ts";
 import { encodePublicKey, keygripHex } from "../formats/mod.ts";
 import type { ExchangeObserver } from "../iso7816/mod.ts";
 import { toHex } from "../util/bytes.ts";
@@ -287,8 +287,9 @@ export class OpenPgpApplication implements CardApplication {
         throw new InvalidIdError(`Cannot read certificate "${request.certId}"`);
       }
       const cert = await op.session.getData(0x7f21);
+      // stock's do_readcert: an absent or empty DO 7F21 is NOT_FOUND
       if (!cert || cert.length === 0) {
-        throw new NoObjectError("Cannot read certificate: none stored");
+        throw new NotFoundError("Cannot read certificate: none stored");
       }
       return cert;
     });

@@ -84,6 +84,20 @@ Deno.test("SETATTR KEY-ATTR forgets the cached PINs, as stock asks for the Admin
   });
 });
 
+Deno.test("SETATTR KEY-ATTR the card refuses keeps the cached Admin PIN (the card did not change)", async () => {
+  await withCard(async (s) => {
+    const first = await run(s, "SETATTR DISP-NAME Doe<<Jane", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals([first.err, first.inquiries.length], [undefined, 1]);
+    // RSA 1024 is not among the card's algorithms: PUT DATA C1 is refused
+    const refused = await run(s, "SETATTR KEY-ATTR --force 1 1 1024");
+    assert(refused.err !== undefined, refused.end);
+    assertEquals(refused.inquiries, []);
+    const after = await run(s, "SETATTR DISP-LANG en");
+    assertEquals([after.err, after.inquiries], [undefined, []]);
+    assertEquals((await run(s, "GETATTR KEY-ATTR")).status[0], "KEY-ATTR 1 1 rsa2048 32 1");
+  });
+});
+
 Deno.test("GENKEY: stock's argument errors; an existing key needs --force", async () => {
   await withCard(async (s) => {
     const p = `ERR ${ASS_PARAMETER} IPC parameter error <SCD>`;
@@ -165,9 +179,10 @@ Deno.test("WRITEKEY: INQUIRE KEYDATA (redacted in the trace); the imported Ed255
   assert(!trace.lines.some((l) => l.startsWith("<- D ")), text);
 });
 
-Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; none yet is NO_OBJ", async () => {
+Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; none yet is NOT_FOUND", async () => {
   await withCard(async (s) => {
-    assertEquals((await run(s, "READCERT OPENPGP.3")).err, scdErr(68));
+    // stock 2.2.40 and 2.4.7 (do_readcert): an empty DO 7F21 is NOT_FOUND
+    assertEquals((await run(s, "READCERT OPENPGP.3")).err, scdErr(27));
     const der = concat(
       Uint8Array.of(0x30, 0x82, 0x01, 0x2c),
       Uint8Array.of(0x25, 0x0a, 0x0d),

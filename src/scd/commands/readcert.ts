@@ -1,7 +1,7 @@
 /**
  * READCERT <certid>|<keyid>: a certificate from the card as DER data
  * (gpg/gnupg:scd/command.c `cmd_readcert`). On OpenPGP cards OPENPGP.3 is the cardholder
- * certificate DO 7F21; an absent one is NO_OBJ. A 40-character id picks the card holding
+ * certificate DO 7F21; an absent one is NOT_FOUND (stock `do_readcert`). A 40-character id picks the card holding
  * that keygrip (2.4), CARD_NOT_PRESENT if none does.
  * @module
  */

@@ -18,7 +18,7 @@ import { optionTokens } from "./pksign.ts";
 /** Longest `INQUIRE VALUE` reply (`MAXLEN_SETATTRDATA`). */
 export const MAX_SETATTR_DATA = 16384;
 
-/** Names after which stock forgets every PIN verification (`change_keyattr`, KDF setup). */
+/** Names after whose change stock forgets every PIN verification (`change_keyattr`, KDF setup). */
 const RESETS_PINS = new Set(["KEY-ATTR", "KDF"]);
 
 /**
@@ -93,10 +93,13 @@ export const setattr: Command = {
       if (name === "") throw new GpgError("INV_VALUE"); // app_setattr
       await using op = cardOperation(ctx, card);
       await app.setAttr({ name, value }, op.ctx);
+      // only once the card took the value: a PUT DATA the card refused changed nothing, and
+      // stock keeps its verifications then (app-openpgp.c `change_keyattr`, `do_setattr`
+      // return before clearing did_chv1..3)
+      if (RESETS_PINS.has(name)) pinCacheFor(ctx).drop(card);
     } finally {
       value.fill(0);
       forgetCardFacts(card);
-      if (RESETS_PINS.has(name)) pinCacheFor(ctx).drop(card);
     }
   },
 };
