@@ -226,16 +226,17 @@ const DIRECT: AllowEntry[] = [
   },
   {
     kind: "missing",
-    pattern: /-> \[PASSWD OPENPGP\.[13]\] ERR 100663351/,
+    pattern: /-> \[PASSWD (OPENPGP\.[13]\] ERR 100663351|--reset OPENPGP\.2\] ERR 100663383)/,
     workflows: DIRECT_WORKFLOW,
     gnupg: "2.2",
     class: "intentional",
     reason: "a new PIN under the minimum length: 2.2.40 sends it and the card refuses (6A80, " +
-      "INV_VALUE); scd-ts refuses it first with BAD_PIN, as 2.4.4+ do (T6843)",
+      "INV_VALUE); scd-ts refuses it first with BAD_PIN, as 2.4.4+ do (T6843). A short Reset " +
+      "Code: 2.2.40 says BAD_PIN, 2.4.4+ BAD_RESET_CODE (T6425)",
   },
   {
     kind: "extra",
-    pattern: /-> \[PASSWD OPENPGP\.[13]\] ERR 100663383/,
+    pattern: /-> \[PASSWD (OPENPGP\.[13]|--reset OPENPGP\.2)\] ERR (100663383|100663618)/,
     workflows: DIRECT_WORKFLOW,
     gnupg: "2.2",
     class: "intentional",

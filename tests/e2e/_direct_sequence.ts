@@ -139,6 +139,7 @@ export const SEQUENCE: readonly string[] = [
   // (2.4.4, T6843: app-openpgp.c do_change_pin)
   "PASSWD OPENPGP.1",
   "PASSWD OPENPGP.3",
+  "PASSWD --reset OPENPGP.2",
   "CHECKPIN {SERIAL}",
   // the watch is for socket connections only (2.4.6, T7151: command.c cmd_devinfo)
   "DEVINFO --watch",

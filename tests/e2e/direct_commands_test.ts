@@ -10,7 +10,9 @@
  * when the behaviour changes: a SERIALNO of an application the card lacks is CONFLICT and
  * keeps the card current; READCERT of the empty slot is NOT_FOUND; RANDOM 0 and -1 fail as
  * stock's allocation does; a KEY-ATTR the card refused keeps the Admin PIN; PKDECRYPT input
- * that can never work is rejected without a PIN prompt.
+ * that can never work is rejected without a PIN prompt. On 2.4 also the 2.4.4–2.4.6 changes:
+ * a too-short new PIN or Reset Code is refused before any APDU (T6843), DEVINFO --watch is
+ * refused on the pipe (T7151).
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import type { CapturedWorkflow } from "../conformance/capture_format.ts";
@@ -125,5 +127,23 @@ cardTest(
       "OK",
     ]);
     assertEquals(finalLine(log, "PKDECRYPT {GRIP2}"), "OK");
+
+    // 2.4.4-2.4.6 on the wire (2.2.40 predates them; the allowlist says how it differs)
+    if (GNUPG === "2.4") {
+      // a new PIN or Reset Code under the card's minimum, refused before any APDU (T6843)
+      assertEquals(finalLine(log, "PASSWD OPENPGP.1"), "ERR 100663383 Bad PIN <SCD>");
+      assertEquals(finalLine(log, "PASSWD OPENPGP.3"), "ERR 100663383 Bad PIN <SCD>");
+      assertEquals(
+        finalLine(log, "PASSWD --reset OPENPGP.2"),
+        "ERR 100663618 Bad reset code <SCD>",
+      );
+      // the watch is refused on the pipe after the list (T7151)
+      const watch = log.find((e) => e.command === "DEVINFO --watch")!.reply;
+      assertEquals([watch[0], watch.at(-1)], [
+        "S DEVINFO_START",
+        "ERR 100663369 Invalid handle <SCD>",
+      ]);
+      assertEquals(finalLine(log, "GETINFO manufacturer 6"), "OK");
+    }
   },
 );
