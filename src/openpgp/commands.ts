@@ -108,6 +108,15 @@ export function activateFile(): CommandApdu {
   return { cla: 0x00, ins: 0x44, p1: 0x00, p2: 0x00 };
 }
 
+/**
+ * YubiKey (firmware 5.2+) GENERATE ATTESTATION for key slot 0–2: `80 FB 0n 00`, no data, no
+ * Le (gnupg master scd/app-openpgp.c `do_setattr` GEN-ATTST; developers.yubico.com/PGP/
+ * Attestation.html: the statement goes to the slot's cardholder certificate, 7F21).
+ */
+export function generateAttestation(slot: number): CommandApdu {
+  return { cla: 0x80, ins: 0xfb, p1: slot + 1, p2: 0x00 };
+}
+
 /** CRT data field `<B6|B8|A4> 00` as gnupg sends it (two bytes). */
 function crt(slot: number): Uint8Array {
   const tag = KEY_CRT[slot];

@@ -216,6 +216,12 @@ export class OpenPgpSession {
     await this.#ok(cmd.putData(tag, value), `Cannot write DO ${tag.toString(16).toUpperCase()}`);
   }
 
+  /** YubiKey GENERATE ATTESTATION (`80 FB`): rewrites the slot's certificate; cache first. */
+  async generateAttestation(slot: number): Promise<void> {
+    this.cache.invalidate();
+    await this.#ok(cmd.generateAttestation(slot), "Cannot generate attestation");
+  }
+
   /** 7.2.8 PUT DATA odd: key import; invalidates the cache first. */
   async importKey(template: Uint8Array): Promise<void> {
     this.cache.invalidate();
