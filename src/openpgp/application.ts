@@ -41,7 +41,7 @@ import type {
   WriteCertRequest,
   WriteKeyRequest,
 } from "../app/mod.ts";
-import { InvalidIdError, NoObjectError, NotFoundError, TooLargeError } from "../app/mod.ts";
+import { InvalidIdError, NoObjectError, TooLargeError } from "../app/mod.ts";
 import { encodePublicKey, keygripHex } from "../formats/mod.ts";
 import type { ExchangeObserver } from "../iso7816/mod.ts";
 import { toHex } from "../util/bytes.ts";
@@ -282,17 +282,7 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   readCert(request: CertRequest, ctx: OperationContext): Promise<Uint8Array> {
-    return this.#query(ctx, async (op) => {
-      if (openPgpSlot(request.certId) !== 2) {
-        throw new InvalidIdError(`Cannot read certificate "${request.certId}"`);
-      }
-      const cert = await op.session.getData(0x7f21);
-      // stock's do_readcert: an absent or empty DO 7F21 is NOT_FOUND
-      if (!cert || cert.length === 0) {
-        throw new NotFoundError("Cannot read certificate: none stored");
-      }
-      return cert;
-    });
+    return this.#query(ctx, (op) => ops.readCertificate(op, request.certId));
   }
 
   /** WRITECERT OPENPGP.3: the cardholder certificate DO 7F21 (stock: SETATTR CERT-3). */

@@ -93,6 +93,17 @@ export function readPublicKey(slot: number, le: number | "max" = "max"): Command
   return { cla: 0x00, ins: 0x47, p1: 0x81, p2: 0x00, data: crt(slot), le };
 }
 
+/** 7.2.5 SELECT DATA of `occurrence` (0–2) of DO 7F21: data 60 { 5C 7F21 } (gnupg's form). */
+export function selectCertificate(occurrence: number): CommandApdu {
+  return {
+    cla: 0x00,
+    ins: 0xa5,
+    p1: occurrence,
+    p2: 0x04,
+    data: Uint8Array.of(0x60, 0x04, 0x5c, 0x02, 0x7f, 0x21),
+  };
+}
+
 /** 7.2.15 GET CHALLENGE — `length` random bytes (1..256 short). */
 export function getChallenge(length: number): CommandApdu {
   return { cla: 0x00, ins: 0x84, p1: 0x00, p2: 0x00, le: length };

@@ -174,7 +174,7 @@ const DIRECT_WORKFLOW = ["direct-commands"];
 /** Commands, options and GETATTR names gnupg 2.4 added (scd-ts speaks 2.4 on every version). */
 const ADDED_IN_24 = "GETINFO (active_apps|all_active_apps|manufacturer.*|cmd_has_option .*)|" +
   "KEYINFO .*|DEVINFO( --watch)?|GETATTR (UIF(-[123])?|CARDTYPE|KEY-STATUS|KEY-ATTR-INFO)|" +
-  "READKEY \\{GRIP\\d\\}|PKDECRYPT <HEX>";
+  "READKEY \\{GRIP\\d\\}|PKDECRYPT <HEX>|READCERT OPENPGP\\.[12]";
 const DIRECT: AllowEntry[] = [
   {
     kind: "missing",
@@ -213,7 +213,8 @@ const DIRECT: AllowEntry[] = [
     gnupg: "2.2",
     class: "intentional",
     reason: "2.2.40 does not know these commands, options and attributes (unknown command, " +
-      "unknown WHAT, invalid name; READKEY and PKDECRYPT by keygrip are INV_ID); scd-ts " +
+      "unknown WHAT, invalid name; READKEY and PKDECRYPT by keygrip and READCERT of " +
+      "certificates 1 and 2 are INV_ID); scd-ts " +
       "answers them as 2.4.7 does, and 2.2's gpg-agent never sends them",
   },
   {

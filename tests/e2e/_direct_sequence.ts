@@ -77,6 +77,8 @@ export const SEQUENCE: readonly string[] = [
   ...ATTRIBUTES.map((name) => `GETATTR ${name}`.trimEnd()),
   // certificates, keys, random numbers, key listings on the empty card
   "READCERT OPENPGP.3",
+  "READCERT OPENPGP.1",
+  "READCERT OPENPGP.2",
   "READCERT no-such-id",
   "READKEY OPENPGP.1",
   "RANDOM 16",

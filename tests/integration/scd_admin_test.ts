@@ -197,6 +197,14 @@ Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; non
     const r = await run(s, "READCERT OPENPGP.3");
     assertEquals(toHex(r.data), toHex(der));
     assertEquals((await run(s, `READCERT ${"AB".repeat(20)}`)).err, scdErr(112));
+    // certificates 1 and 2 (SELECT DATA occurrences 2 and 1): empty here, and an empty
+    // answer is OK with no data, as stock 2.4.7 answers READCERT OPENPGP.1 on a fresh card
+    for (const id of ["OPENPGP.1", "OPENPGP.2"]) {
+      const empty = await run(s, `READCERT ${id}`);
+      assertEquals([empty.end, empty.data.length], ["OK", 0], id);
+    }
+    assertEquals(toHex((await run(s, "READCERT OPENPGP.3")).data), toHex(der));
+    assertEquals((await run(s, "READCERT OPENPGP.4")).err, scdErr(118));
   });
 });
 

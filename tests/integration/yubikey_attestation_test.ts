@@ -49,6 +49,8 @@ Deno.test("GEN-ATTST OPENPGP.1 on a YubiKey 5: the statement is a certificate fo
     const r = await run(s, "SETATTR GEN-ATTST OPENPGP.1", { NEEDPIN: [ADMIN_PIN] });
     assertEquals(r.err, undefined, r.end);
     const { slot, fc } = await readCerts(f, 2); // the signature key's certificate: occurrence 2
+    // READCERT OPENPGP.1 reads the same occurrence through SELECT DATA
+    assertEquals(toHex((await run(s, "READCERT OPENPGP.1")).data), toHex(slot));
     const statement = new X509Certificate(Buffer.from(slot));
     const attestation = new X509Certificate(Buffer.from(fc));
     assert(statement.subject.includes("YubiKey OPGP Attestation SIG"), statement.subject);
