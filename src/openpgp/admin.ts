@@ -47,7 +47,7 @@ interface AttrSpec {
   chv: 0 | 2 | 3;
   needV2?: boolean;
   needV3?: boolean;
-  special?: "uif" | "kdf" | "keyattr" | "cert12";
+  special?: "uif" | "kdf" | "keyattr" | "cert12" | "attest";
 }
 
 const SETATTR: Record<string, AttrSpec> = {
@@ -75,6 +75,8 @@ const SETATTR: Record<string, AttrSpec> = {
   "UIF-2": { tag: 0xd7, chv: 3, needV2: true, special: "uif" },
   "UIF-3": { tag: 0xd8, chv: 3, needV2: true, special: "uif" },
   "KDF": { tag: 0xf9, chv: 0, needV2: true, special: "kdf" },
+  // gnupg master (2.5.12) do_setattr: a YubiKey-specific pseudo attribute, Admin PIN first
+  "GEN-ATTST": { tag: 0, chv: 3, needV2: true, special: "attest" },
 };
 
 /** SETATTR `name` to `value`. */
@@ -103,6 +105,13 @@ export async function setAttr(
   }
   if (spec.chv === 2) await verifyUserPin(op, 2);
   if (spec.chv === 3) await requireAdmin(op, options);
+  if (spec.special === "attest") {
+    // the value names the attested key; anything else is INV_ID, after the PIN as in stock
+    const slot = openPgpSlot(new TextDecoder().decode(request.value));
+    if (slot === undefined) throw new InvalidIdError("Cannot generate attestation: bad key id");
+    await op.session.generateAttestation(slot);
+    return;
+  }
   let value = request.value;
   if (spec.special === "kdf") value = await prepareKdfChange(op, value, options);
   try {

@@ -282,16 +282,7 @@ export class OpenPgpApplication implements CardApplication {
   }
 
   readCert(request: CertRequest, ctx: OperationContext): Promise<Uint8Array> {
-    return this.#query(ctx, async (op) => {
-      if (openPgpSlot(request.certId) !== 2) {
-        throw new InvalidIdError(`Cannot read certificate "${request.certId}"`);
-      }
-      const cert = await op.session.getData(0x7f21);
-      if (!cert || cert.length === 0) {
-        throw new NoObjectError("Cannot read certificate: none stored");
-      }
-      return cert;
-    });
+    return this.#query(ctx, (op) => ops.readCertificate(op, request.certId));
   }
 
   /** WRITECERT OPENPGP.3: the cardholder certificate DO 7F21 (stock: SETATTR CERT-3). */

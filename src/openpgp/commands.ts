@@ -93,6 +93,17 @@ export function readPublicKey(slot: number, le: number | "max" = "max"): Command
   return { cla: 0x00, ins: 0x47, p1: 0x81, p2: 0x00, data: crt(slot), le };
 }
 
+/** 7.2.5 SELECT DATA of `occurrence` (0–2) of DO 7F21: data 60 { 5C 7F21 } (gnupg's form). */
+export function selectCertificate(occurrence: number): CommandApdu {
+  return {
+    cla: 0x00,
+    ins: 0xa5,
+    p1: occurrence,
+    p2: 0x04,
+    data: Uint8Array.of(0x60, 0x04, 0x5c, 0x02, 0x7f, 0x21),
+  };
+}
+
 /** 7.2.15 GET CHALLENGE — `length` random bytes (1..256 short). */
 export function getChallenge(length: number): CommandApdu {
   return { cla: 0x00, ins: 0x84, p1: 0x00, p2: 0x00, le: length };
@@ -106,6 +117,15 @@ export function terminateDf(): CommandApdu {
 /** 7.2.17 ACTIVATE FILE. */
 export function activateFile(): CommandApdu {
   return { cla: 0x00, ins: 0x44, p1: 0x00, p2: 0x00 };
+}
+
+/**
+ * YubiKey (firmware 5.2+) GENERATE ATTESTATION for key slot 0–2: `80 FB 0n 00`, no data, no
+ * Le (gnupg master scd/app-openpgp.c `do_setattr` GEN-ATTST; developers.yubico.com/PGP/
+ * Attestation.html: the statement goes to the slot's cardholder certificate, 7F21).
+ */
+export function generateAttestation(slot: number): CommandApdu {
+  return { cla: 0x80, ins: 0xfb, p1: slot + 1, p2: 0x00 };
 }
 
 /** CRT data field `<B6|B8|A4> 00` as gnupg sends it (two bytes). */

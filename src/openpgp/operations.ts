@@ -19,6 +19,8 @@ import {
   InvalidIdError,
   InvalidValueError,
   NoObjectError,
+  NotFoundError,
+  NotSupportedError,
   PinBlockedError,
 } from "../app/mod.ts";
 import { publicKeyAlgoString } from "../formats/mod.ts";
@@ -204,4 +206,28 @@ export async function listKeys(op: Op): Promise<KeyInfo[]> {
     });
   }
   return out;
+}
+
+/**
+ * READCERT (`do_readcert`): OPENPGP.3 (or the authentication key's grip) is DO 7F21 as the
+ * card model has it, empty = NOT_FOUND; OPENPGP.1 and .2 (or their grips) need a v3 card and
+ * are read with SELECT DATA (occurrence 2 and 1), a refused read being NOT_FOUND; an empty
+ * one is an empty answer, as stock's.
+ */
+export async function readCertificate(op: Op, certId: string): Promise<Uint8Array> {
+  const slot = isKeygrip(certId)
+    ? (await op.keys()).findIndex((k) => k?.keygrip === certId.toUpperCase())
+    : openPgpSlot(certId) ?? -1;
+  if (slot < 0) throw new InvalidIdError(`Cannot read certificate "${certId}"`);
+  if (slot === 2) {
+    const cert = await op.session.getData(0x7f21);
+    if (!cert || cert.length === 0) throw new NotFoundError("Cannot read certificate: none stored");
+    return cert;
+  }
+  if (op.ard.aid.appVersion < 0x0300) {
+    throw new NotSupportedError(`Cannot read certificate "${certId}": card version below 3`);
+  }
+  const cert = await op.session.certificateAt(slot === 0 ? 2 : 1);
+  if (cert === undefined) throw new NotFoundError(`Cannot read certificate "${certId}"`);
+  return cert;
 }

@@ -4,8 +4,8 @@
  *
  * | request | APDUs | prompts |
  * |---|---|---|
- * | 1 | CHANGE REFERENCE DATA 81 old‖new | `\|\|Please enter the PIN`, `\|N\|New PIN` |
- * | 3 | CHANGE REFERENCE DATA 83 old‖new | admin prompt, `\|AN\|New Admin PIN` |
+ * | 1 | VERIFY 81 old, CHANGE REFERENCE DATA 81 old‖new | `\|\|Please enter the PIN`, `\|N\|New PIN` |
+ * | 3 | VERIFY 83 old, CHANGE REFERENCE DATA 83 old‖new | admin prompt, `\|AN\|New Admin PIN` |
  * | --reset 1 | VERIFY 83, RESET RETRY COUNTER 02 81 new | admin prompt, `\|N\|New PIN` |
  * | --reset 2 | VERIFY 83, PUT DATA D3 new | admin prompt, `\|RN\|New Reset Code` |
  * | 2 | RESET RETRY COUNTER 00 81 rc‖new | `\|R\|Please enter the Reset Code for the card`, `\|N\|New PIN` |
@@ -201,7 +201,12 @@ async function changeOnCard(
     const pin = await ask(op, newRequest, tooShort("PIN", newRequest.minLength));
     secrets.push(pin);
     const ref = chvNo === 3 ? cmd.PW3 : cmd.PW1_SIGN;
-    const body = keep(concat(hashed(chvNo as 1 | 3, old), hashed(chvNo as 1 | 3, pin)));
+    const oldHashed = hashed(chvNo as 1 | 3, old);
+    // VERIFY the old PIN on its own first (gnupg master, T7840: do_change_pin): the card
+    // splits old ‖ new by the stored PIN's length, so a longer wrong old PIN whose start
+    // matched would have changed the PIN to its surplus digits followed by the new one
+    await reported(op, oldRequest, op.session.verify(ref, oldHashed));
+    const body = keep(concat(oldHashed, hashed(chvNo as 1 | 3, pin)));
     await reported(op, oldRequest, op.session.changeReferenceData(ref, body));
   } finally {
     for (const s of secrets) wipe(s);

@@ -221,6 +221,26 @@ export class OpenPgpSession {
     await this.#ok(cmd.putData(tag, value), `Cannot write DO ${tag.toString(16).toUpperCase()}`);
   }
 
+  /**
+   * Certificate `occurrence` of DO 7F21 (v3 cards: 0 AUT, 1 DEC, 2 SIG) read fresh, then back
+   * to occurrence 0 even on error (stock `do_readcert`); undefined when the card refuses.
+   */
+  async certificateAt(occurrence: number): Promise<Uint8Array | undefined> {
+    if ((await this.transmit(cmd.selectCertificate(occurrence))).sw !== 0x9000) return undefined;
+    try {
+      const r = await this.transmit(cmd.getData(0x7f21, await this.#getDataLe("cert")));
+      return r.sw === 0x9000 ? r.data : undefined;
+    } finally {
+      await this.transmit(cmd.selectCertificate(0));
+    }
+  }
+
+  /** YubiKey GENERATE ATTESTATION (`80 FB`): rewrites the slot's certificate; card model first. */
+  async generateAttestation(slot: number): Promise<void> {
+    this.cardState.invalidate({ keySlot: "none" }); // a certificate, no key
+    await this.#ok(cmd.generateAttestation(slot), "Cannot generate attestation");
+  }
+
   /** 7.2.8 PUT DATA odd: key import into `slot`; invalidates the card model first. */
   async importKey(template: Uint8Array, slot: number): Promise<void> {
     this.cardState.invalidate({ keySlot: slot });

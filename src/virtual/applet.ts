@@ -33,6 +33,7 @@ import {
 } from "./key_commands.ts";
 import type { CardProfile } from "./profiles/mod.ts";
 import { changeReferenceData, resetRetryCounter, verify } from "./pins.ts";
+import { generateAttestation } from "./attestation.ts";
 import { putData } from "./put_data.ts";
 import { Session } from "./session.ts";
 import type { CardStore } from "./store.ts";
@@ -116,6 +117,7 @@ const HANDLERS: ReadonlyMap<number, Handler> = new Map<number, Handler>([
   [INS_TERMINATE_DF, terminateDf],
   [INS_ACTIVATE_FILE, activateFile],
   [INS_MSE, manageSecurityEnvironment],
+  [0xfb, generateAttestation],
 ]);
 
 /** Instructions only some card families have: INS → the capability that says so. */
@@ -176,7 +178,7 @@ export class OpenPgpApplet {
     let cmd: CommandApdu;
     try {
       cmd = parseCommandApdu(raw);
-      checkCla(cmd.cla);
+      checkCla(cmd.cla, cmd.ins);
       this.#checkTransport(cmd);
     } catch (e) {
       return responseBytes(NO_DATA, swOf(e));
@@ -290,9 +292,11 @@ export class OpenPgpApplet {
   }
 }
 
-function checkCla(cla: number): void {
+function checkCla(cla: number, ins: number): void {
   const base = cla & ~CLA_CHAINING;
   if (base & 0x0c) throw new StatusError(SW_SM_NOT_SUPPORTED);
+  // the YubiKey's attestation is the one proprietary-class (80) command (attestation.ts)
+  if (base === 0x80 && ins === 0xfb) return;
   if (base !== 0x00) throw new StatusError(SW_CLA_NOT_SUPPORTED);
 }
 

@@ -8,7 +8,10 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
+import { createPublicKey } from "node:crypto";
 import { SW_BAD_DATA, SW_CONDITIONS_OF_USE } from "../iso7816/sw.ts";
+import { fromHex } from "../util/bytes.ts";
 import { readTlv, TlvSyntaxError } from "../iso7816/tlv.ts";
 import {
   ALGO_ECDH,
@@ -56,6 +59,34 @@ export function importKey(attr: Uint8Array, template: Uint8Array): CardKey {
 }
 
 /** The complete 7F49 public key template (`81` n, `82` e for RSA; `86` point for ECC). */
+/** JWK curve names of the virtual card's curves. */
+const JWK_CURVE = {
+  p256: ["EC", "P-256"],
+  p384: ["EC", "P-384"],
+  p521: ["EC", "P-521"],
+  ed25519: ["OKP", "Ed25519"],
+  x25519: ["OKP", "X25519"],
+} as const;
+
+/** The key's public part as a DER SubjectPublicKeyInfo (for the attestation statement). */
+export function publicKeySpki(key: CardKey): Uint8Array {
+  const alg = algorithmOf(key);
+  const m = key.material;
+  let jwk: Record<string, string>;
+  if (alg.kind === "rsa") jwk = { kty: "RSA", n: m.n!, e: m.e! };
+  else {
+    const q = fromHex(m.q!);
+    const [kty, crv] = JWK_CURVE[alg.curve];
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+    const half = (q.length - 1) / 2;
+    jwk = kty === "OKP"
+      ? { kty, crv, x: b64(q) }
+      : { kty, crv, x: b64(q.subarray(1, 1 + half)), y: b64(q.subarray(1 + half)) };
+  }
+  const spki = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "der" });
+  return new Uint8Array(spki);
+}
+
 export function publicKeyTemplate(key: CardKey): Uint8Array {
   return algorithmOf(key).kind === "rsa"
     ? rsaPublicTemplate(key.material)

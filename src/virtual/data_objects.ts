@@ -13,6 +13,7 @@ import {
   SW_SECURITY_STATUS,
 } from "../iso7816/sw.ts";
 import { parseTlvs, tlv, TlvSyntaxError } from "../iso7816/tlv.ts";
+import { attestationCertificate } from "./attestation.ts";
 import { buildAid, UIF_BUTTON } from "./capabilities.ts";
 import { type CommandApdu, StatusError } from "./command_apdu.ts";
 import type { AppletContext } from "./context.ts";
@@ -62,7 +63,9 @@ const SIMPLE: ReadonlyMap<number, Reader> = new Map<number, Reader>([
   }],
   [0xda, ({ profile }) => fromHex(profile.extraKeySlot?.attributes ?? "")],
   [0xdb, ({ profile }) => fromHex(extraZeros(profile, 20))],
+  [0xdc, ({ profile }) => fromHex(extraZeros(profile, 20))],
   [0xdd, ({ profile }) => fromHex(extraZeros(profile, 4))],
+  [0xfc, attestationCertificate],
   [0xd9, ({ profile }) => fromHex(profile.extraKeySlot?.uif ?? "")],
   [0xd6, ({ store }) => Uint8Array.of(store.state.keys[0]!.uif, UIF_BUTTON)],
   [0xd7, ({ store }) => Uint8Array.of(store.state.keys[1]!.uif, UIF_BUTTON)],
@@ -103,7 +106,9 @@ const OPTIONAL: ReadonlyMap<number, (p: CardProfile) => boolean> = new Map([
   [0xfa, (p: CardProfile) => p.capabilities.algorithmInformation],
   [0xda, (p: CardProfile) => p.extraKeySlot !== null],
   [0xdb, (p: CardProfile) => p.extraKeySlot !== null],
+  [0xdc, (p: CardProfile) => p.extraKeySlot !== null],
   [0xdd, (p: CardProfile) => p.extraKeySlot !== null],
+  [0xfc, (p: CardProfile) => p.extraKeySlot !== null],
   [0xd9, (p: CardProfile) => p.extraKeySlot !== null && p.capabilities.uif],
 ]);
 

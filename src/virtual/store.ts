@@ -56,6 +56,8 @@ export interface CardState {
   data: Record<string, string>;
   /** Cardholder certificates by SELECT DATA occurrence: 0 AUT, 1 DEC, 2 SIG. */
   certificates: string[];
+  /** The attestation key (YubiKey profiles; JWK fields), made on first use (attestation.ts). */
+  attestationKey?: Record<string, string>;
   /** CA fingerprints CA/CB/CC (C6), 40 hex digits each. */
   caFingerprints: string[];
   keys: KeySlotState[];

@@ -166,4 +166,134 @@ const APDUS: AllowEntry[] = [
   },
 ];
 
-export const ALLOWLIST: AllowEntry[] = [...TRACE, ...PROMPTS, ...APDUS];
+/**
+ * The direct check (tests/e2e/direct_commands_test.ts, workflow `direct-commands`): each reply
+ * line is tagged with its command, `-> [COMMAND] reply`, so an entry names the command.
+ */
+const DIRECT_WORKFLOW = ["direct-commands"];
+/** Commands, options and GETATTR names gnupg 2.4 added (scd-ts speaks 2.4 on every version). */
+const ADDED_IN_24 = "GETINFO (active_apps|all_active_apps|manufacturer.*|cmd_has_option .*)|" +
+  "KEYINFO .*|DEVINFO( --watch)?|GETATTR (UIF(-[123])?|CARDTYPE|KEY-STATUS|KEY-ATTR-INFO)|" +
+  "READKEY \\{GRIP\\d\\}|PKDECRYPT <HEX>|READCERT OPENPGP\\.[12]";
+const DIRECT: AllowEntry[] = [
+  {
+    kind: "missing",
+    pattern: /-> \[GETINFO version\] D \d+\.\d+\.\d+/,
+    workflows: DIRECT_WORKFLOW,
+    class: "intentional",
+    reason: "GETINFO version: scd-ts's compatibility version (see the extra line)",
+  },
+  {
+    kind: "extra",
+    pattern: /-> \[GETINFO version\] D \d+\.\d+\.\d+/,
+    workflows: DIRECT_WORKFLOW,
+    class: "intentional",
+    reason: "GETINFO version: scd-ts answers its compatibility version; clients only compare " +
+      "it to warn about a daemon older than themselves",
+  },
+  {
+    kind: "missing",
+    pattern: /-> \[GETINFO app_list\] D openpgp:%0A.+/,
+    workflows: DIRECT_WORKFLOW,
+    class: "intentional",
+    reason: "GETINFO app_list: stock lists every application it was built with (piv, nks, " +
+      "p15, …); scd-ts lists the ones it has (see the extra line)",
+  },
+  {
+    kind: "extra",
+    pattern: /-> \[GETINFO app_list\] D openpgp:%0A/,
+    workflows: DIRECT_WORKFLOW,
+    class: "intentional",
+    reason: "GETINFO app_list: OpenPGP is scd-ts's only card application",
+  },
+  {
+    kind: "missing",
+    pattern: new RegExp(`-> \\[(${ADDED_IN_24})\\] ERR (100663571|100663576|100663384|100663414)`),
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.2.40 does not know these commands, options and attributes (unknown command, " +
+      "unknown WHAT, invalid name; READKEY and PKDECRYPT by keygrip and READCERT of " +
+      "certificates 1 and 2 are INV_ID); scd-ts " +
+      "answers them as 2.4.7 does, and 2.2's gpg-agent never sends them",
+  },
+  {
+    kind: "extra",
+    pattern: new RegExp(`-> \\[(${ADDED_IN_24})\\] .*`),
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4.7's answers to commands 2.2.40 does not know (see the missing lines)",
+  },
+  {
+    kind: "missing",
+    pattern: /-> \[PASSWD (OPENPGP\.[13]\] ERR 100663351|--reset OPENPGP\.2\] ERR 100663383)/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "a new PIN under the minimum length: 2.2.40 sends it and the card refuses (6A80, " +
+      "INV_VALUE); scd-ts refuses it first with BAD_PIN, as 2.4.4+ do (T6843). A short Reset " +
+      "Code: 2.2.40 says BAD_PIN, 2.4.4+ BAD_RESET_CODE (T6425)",
+  },
+  {
+    kind: "extra",
+    pattern: /-> \[PASSWD (OPENPGP\.[13]|--reset OPENPGP\.2)\] ERR (100663383|100663618)/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4.4's minimum-length check of a new PIN (see the missing 2.2 line)",
+  },
+  {
+    kind: "missing",
+    pattern: /-> \[GETINFO reader_list\] ERR 100663354/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.4",
+    class: "intentional",
+    reason: "2.4.7 lists only the readers of its internal CCID driver (command.c cmd_getinfo); " +
+      "with PC/SC it has none and says NO_DATA. scd-ts lists its PC/SC readers as 2.2.40 does",
+  },
+  {
+    kind: "extra",
+    pattern: /-> \[GETINFO reader_list\] (D .*|OK)/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.4",
+    class: "intentional",
+    reason: "the reader list (see the missing NO_DATA)",
+  },
+  {
+    kind: "missing",
+    pattern: /-> \[[^\]]+\] S PINCACHE_PUT \d+\/\/ ?/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.4",
+    class: "advisory",
+    reason: "2.4.7 flushes gpg-agent's card-PIN cache for the slot when it opens a card; scd-ts " +
+      "never puts a PIN there, so there is nothing to flush",
+  },
+  {
+    kind: "extra",
+    pattern: /-> \[LEARN --force\] S (APPVERSION \d+|UIF-[123] .*)/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4-flavour LEARN lines; 2.2's learn_status_cb ignores unknown keywords",
+  },
+  {
+    kind: "missing",
+    pattern: /-> \[LEARN --force\] S KEYPAIRINFO <HEX> OPENPGP\.[123] [sace]+/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.2's KEYPAIRINFO form; scd-ts sends 2.4's with creation time and algorithm, " +
+      "whose extra fields 2.2's kpinfo_cb skips",
+  },
+  {
+    kind: "extra",
+    pattern: /-> \[LEARN --force\] S KEYPAIRINFO <HEX> OPENPGP\.[123] [sace]+ <TIME> \S+/,
+    workflows: DIRECT_WORKFLOW,
+    gnupg: "2.2",
+    class: "intentional",
+    reason: "2.4's KEYPAIRINFO (see the missing 2.2 form)",
+  },
+];
+
+export const ALLOWLIST: AllowEntry[] = [...TRACE, ...PROMPTS, ...APDUS, ...DIRECT];

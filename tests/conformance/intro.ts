@@ -39,6 +39,17 @@ virtual card with the same serial and factory state, and the traffic is diffed.
   four e2e suites (suite \`conformance\` in tests/run_suites.ts; well under a second).
   tests/conformance/classify_test.ts feeds it doctored traces and sees them fail.
 
+- **Direct commands** (tests/e2e/direct_commands_test.ts, workflow \`direct-commands\`). Scripts
+  reach the daemon through \`gpg-connect-agent 'SCD …'\` with commands no gpg workflow sends.
+  The e2e suites also run a fixed sequence of them (tests/e2e/_direct_sequence.ts: GETINFO and
+  SERIALNO variants, GETATTR of every attribute, READCERT, READKEY, RANDOM, KEYINFO, APDU,
+  DEVINFO, CHECKPIN, SETATTR/GENKEY, PKDECRYPT/PKSIGN/PKAUTH with bad and good input, RESTART)
+  straight into \`<daemon> --server\` on a fresh card, no gpg-agent between; the test answers
+  NEEDPIN itself. Each reply line is captured tagged with its command (\`-> [RANDOM 0] ERR
+  100696112\`), so allowlist entries name the command; a PIN inquiry stays in the reply as
+  \`<confidential>\`, since an extra prompt is a delta. The test also asserts the replies issue 21 found different, on both
+  daemons (APDU and prompt columns are 0: it compares replies only).
+
 To reproduce locally:
 
 \`\`\`

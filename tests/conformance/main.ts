@@ -30,6 +30,7 @@ export const WORKFLOWS = [
   "name-url-login-lang",
   "kdf-setup",
   "wrong-pin",
+  "direct-commands",
 ];
 const GNUPG_VERSIONS = ["2.2", "2.4"];
 

@@ -10,7 +10,8 @@ import { escapeData, unescapeData } from "../../src/assuan/mod.ts";
 import { concat } from "../../src/util/bytes.ts";
 import { TestClient } from "../../src/assuan/mod.ts";
 import { HELLO, type ScdServer, type SessionOptions } from "../../src/scd/mod.ts";
-import { type ScdFixture, Session } from "./_scd_fixture.ts";
+import { ScdFixture, Session } from "./_scd_fixture.ts";
+import type { VirtualCardOptions } from "../../src/virtual/mod.ts";
 
 /** How to answer one inquiry keyword: bytes/strings in order of asking, or "cancel". */
 export type Answer = string | Uint8Array | "cancel";
@@ -154,4 +155,19 @@ export async function serverSession(
   const hello = await client.line();
   if (hello !== `OK ${HELLO}`) throw new Error(`Cannot connect: greeting was ${hello}`);
   return new Session(client, end);
+}
+
+/** Runs `fn` on a session (SERIALNO done) of a fresh fixture, then closes both. */
+export async function withSession(
+  fn: (s: Session, f: ScdFixture) => Promise<void>,
+  card: VirtualCardOptions = {},
+): Promise<void> {
+  const f = await ScdFixture.open(card);
+  const s = await connect(f);
+  try {
+    await fn(s, f);
+  } finally {
+    await s.close();
+    await f.close();
+  }
 }

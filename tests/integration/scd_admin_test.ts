@@ -22,21 +22,13 @@ import {
   v4Fingerprint,
 } from "../../src/formats/mod.ts";
 import { concat, toHex } from "../../src/util/bytes.ts";
-import { ADMIN_PIN, connect, genkey, run, scdErr, USER_PIN } from "./_scd_client.ts";
-import { ScdFixture, type Session } from "./_scd_fixture.ts";
+import { ADMIN_PIN, genkey, run, scdErr, USER_PIN, withSession } from "./_scd_client.ts";
+import { ScdFixture } from "./_scd_fixture.ts";
 
 const ASS_PARAMETER = scdErr(280);
 
-async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
-  const f = await ScdFixture.open();
-  const s = await connect(f);
-  try {
-    await fn(s, f);
-  } finally {
-    await s.close();
-    await f.close();
-  }
-}
+/** The shared fresh-card session (`_scd_client.ts`). */
+const withCard = withSession;
 
 Deno.test("SETATTR: percent-plus value, one Admin PIN prompt for several names, GETATTR reads back", async () => {
   await withCard(async (s) => {
@@ -95,6 +87,21 @@ Deno.test("a SETATTR KEY-ATTR refused before the card saw it keeps the cached PI
     assert(bad.err !== undefined, bad.end);
     const after = await run(s, "SETATTR DISP-LANG de", { NEEDPIN: [ADMIN_PIN] });
     assertEquals([after.err, after.inquiries.length], [undefined, 0]);
+  });
+});
+
+Deno.test("SETATTR KEY-ATTR refused while parsing keeps the cached Admin PIN (the card did not change)", async () => {
+  await withCard(async (s) => {
+    const first = await run(s, "SETATTR DISP-NAME Doe<<Jane", { NEEDPIN: [ADMIN_PIN] });
+    assertEquals([first.err, first.inquiries.length], [undefined, 1]);
+    // stock reads the bits after three characters ("rsa"): "1024" is 4 bits, TOO_SHORT
+    // before the card sees anything (app-openpgp.c change_keyattr_from_string)
+    const refused = await run(s, "SETATTR KEY-ATTR --force 1 1 1024");
+    assert(refused.err !== undefined, refused.end);
+    assertEquals(refused.inquiries, []);
+    const after = await run(s, "SETATTR DISP-LANG en");
+    assertEquals([after.err, after.inquiries], [undefined, []]);
+    assertEquals((await run(s, "GETATTR KEY-ATTR")).status[0], "KEY-ATTR 1 1 rsa2048 32 1");
   });
 });
 
@@ -179,9 +186,10 @@ Deno.test("WRITEKEY: INQUIRE KEYDATA (redacted in the trace); the imported Ed255
   assert(!trace.lines.some((l) => l.startsWith("<- D ")), text);
 });
 
-Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; none yet is NO_OBJ", async () => {
+Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; none yet is NOT_FOUND", async () => {
   await withCard(async (s) => {
-    assertEquals((await run(s, "READCERT OPENPGP.3")).err, scdErr(68));
+    // stock 2.2.40 and 2.4.7 (do_readcert): an empty DO 7F21 is NOT_FOUND
+    assertEquals((await run(s, "READCERT OPENPGP.3")).err, scdErr(27));
     const der = concat(
       Uint8Array.of(0x30, 0x82, 0x01, 0x2c),
       Uint8Array.of(0x25, 0x0a, 0x0d),
@@ -196,6 +204,14 @@ Deno.test("WRITECERT stores OPENPGP.3's certificate and READCERT returns it; non
     const r = await run(s, "READCERT OPENPGP.3");
     assertEquals(toHex(r.data), toHex(der));
     assertEquals((await run(s, `READCERT ${"AB".repeat(20)}`)).err, scdErr(112));
+    // certificates 1 and 2 (SELECT DATA occurrences 2 and 1): empty here, and an empty
+    // answer is OK with no data, as stock 2.4.7 answers READCERT OPENPGP.1 on a fresh card
+    for (const id of ["OPENPGP.1", "OPENPGP.2"]) {
+      const empty = await run(s, `READCERT ${id}`);
+      assertEquals([empty.end, empty.data.length], ["OK", 0], id);
+    }
+    assertEquals(toHex((await run(s, "READCERT OPENPGP.3")).data), toHex(der));
+    assertEquals((await run(s, "READCERT OPENPGP.4")).err, scdErr(118));
   });
 });
 

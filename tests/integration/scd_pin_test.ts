@@ -22,6 +22,7 @@ import {
   scdErr,
   serverSession,
   USER_PIN,
+  withSession,
 } from "./_scd_client.ts";
 import { ScdFixture, type Session } from "./_scd_fixture.ts";
 
@@ -73,16 +74,8 @@ async function daemon(pinPolicy: "strict" | "session") {
   };
 }
 
-async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
-  const f = await ScdFixture.open();
-  const s = await connect(f);
-  try {
-    await fn(s, f);
-  } finally {
-    await s.close();
-    await f.close();
-  }
-}
+/** The shared fresh-card session (`_scd_client.ts`). */
+const withCard = withSession;
 
 Deno.test("PIN cache: prompts as stock — once per card connection and verification, across sessions", async () => {
   await withCard(async (s, f) => {

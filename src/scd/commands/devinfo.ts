@@ -5,11 +5,11 @@
  *
  *   S DEVINFO_START / S DEVICE generic <serialno> openpgp … / S DEVINFO_END
  *
- * Without a card the list is empty and the command fails with NOT_FOUND. `--watch` (only on
- * a socket connection; the pipe is INV_HANDLE like stock) lists once, opens the current card
- * (any new card is registered), then lists again and after every change: a removal is
- * announced with `S DEVINFO_STATUS removal`, a card registered by a scan (any session's
- * SERIALNO) with `S DEVINFO_STATUS new`. It ends with OK on any client input, as stock does.
+ * Without a card the list is empty and the command fails with NOT_FOUND. `--watch` lists once,
+ * opens the current card (any new card is registered) and leaves it, then — on a socket
+ * connection only; the pipe gets INV_HANDLE at this point, like stock 2.4.6+ (T7151) — lists
+ * again and after every change: a removal is announced with `S DEVINFO_STATUS removal`, a
+ * card registered by a scan (any session's SERIALNO) with `S DEVINFO_STATUS new`. It ends with OK on any client input, as stock does.
  * @module
  */
 
@@ -84,13 +84,15 @@ export const devinfo: Command = {
       if (!(await sendList(ctx))) throw new GpgError("NOT_FOUND");
       return;
     }
-    if (ctx.state.pipe) throw new GpgError("INV_HANDLE");
     await sendList(ctx);
     ctx.state.cardRemoved = false;
     await openCard(ctx).catch((e: unknown) => {
       if (!(e instanceof NoCardError)) throw e;
     });
     ctx.state.unbind();
+    // stock refuses only when the watch itself starts (app.c `app_send_devinfo` with
+    // keep_looping), after the list and the card open: the pipe gets both, then INV_HANDLE
+    if (ctx.state.pipe) throw new GpgError("INV_HANDLE");
     const changes = watchChanges(ctx);
     try {
       for (;;) {

@@ -24,7 +24,7 @@ Deno.test("RANDOM returns the application's random bytes; no count is stock's er
   await client.close();
 });
 
-Deno.test("RANDOM refuses counts above MAX_RANDOM without touching the card", async () => {
+Deno.test("RANDOM refuses counts above MAX_RANDOM before any GET CHALLENGE", async () => {
   const h = new Harness();
   h.insert("R", aid("00000001"));
   const { client } = await h.connect();
@@ -33,6 +33,20 @@ Deno.test("RANDOM refuses counts above MAX_RANDOM without touching the card", as
       `ERR 100663363 Provided object is too large <SCD> - at most ${MAX_RANDOM} bytes`,
     ]);
   }
-  assertEquals(h.backend.operations, 0);
+  assertEquals(h.apps[0]!.calls, []);
+  await client.close();
+});
+
+Deno.test("RANDOM 0 (or no number) is EINVAL, a negative count ENOMEM, after the card check as stock", async () => {
+  const h = new Harness();
+  h.insert("R", aid("00000001"));
+  const { client } = await h.connect();
+  for (const count of ["0", "abc", "-0"]) {
+    assertEquals(await client.transact(`RANDOM ${count}`), [
+      "ERR 100696112 Invalid argument <SCD>",
+    ]);
+  }
+  assertEquals(await client.transact("RANDOM -5"), ["ERR 100696150 Cannot allocate memory <SCD>"]);
+  assertEquals(h.apps[0]!.calls, []);
   await client.close();
 });

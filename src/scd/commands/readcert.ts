@@ -1,8 +1,9 @@
 /**
  * READCERT <certid>|<keyid>: a certificate from the card as DER data
  * (gpg/gnupg:scd/command.c `cmd_readcert`). On OpenPGP cards OPENPGP.3 is the cardholder
- * certificate DO 7F21; an absent one is NO_OBJ. A 40-character id picks the card holding
- * that keygrip (2.4), CARD_NOT_PRESENT if none does.
+ * certificate DO 7F21, an absent one NOT_FOUND; OPENPGP.1 and .2 are its other occurrences on
+ * v3 cards (src/openpgp/operations.ts `readCertificate`, as stock `do_readcert`). A
+ * 40-character id picks the card holding that keygrip (2.4), CARD_NOT_PRESENT if none does.
  * @module
  */
 

@@ -6,8 +6,29 @@
  * @module
  */
 
-import { checkNotLocked, type Command, parameterError, parseLine } from "../command.ts";
+import { GpgError } from "../../gpg_error/mod.ts";
+import {
+  checkNotLocked,
+  type Command,
+  parameterError,
+  parseLine,
+  type ScdContext,
+} from "../command.ts";
 import { sendStatus, serialNoStatus } from "../status.ts";
+
+/** The application types SERIALNO can select. */
+const APPTYPES = new Set(["openpgp", "undefined"]);
+
+/**
+ * `SERIALNO <app the card does not have>` as stock 2.2.40 and 2.4.7 answer it: the card is
+ * looked for as usual (no card: that error), then CONFLICT; the session keeps the card it
+ * had (GETINFO active_apps unchanged) but is marked removed until a SERIALNO succeeds.
+ */
+async function refuseApp(ctx: ScdContext, demand: string | undefined): Promise<never> {
+  ctx.state.cardRemoved = true;
+  if (!ctx.state.card) await ctx.cards.select({ demand, signal: ctx.signal });
+  throw new GpgError("CONFLICT");
+}
 
 /** SERIALNO: select and bind the card, report its serial. */
 export const serialno: Command = {
@@ -30,6 +51,8 @@ export const serialno: Command = {
     const demand = options.get("demand");
     if (demand === true) throw parameterError("missing value for option");
     ctx.state.cardRemoved = false;
+    const apptype = args[0]?.toLowerCase();
+    if (apptype !== undefined && !APPTYPES.has(apptype)) return await refuseApp(ctx, demand);
     ctx.state.unbind();
     const card = await ctx.cards.select({
       apptype: args[0],

@@ -26,10 +26,11 @@ Deno.test("SERIALNO without a card fails ENODEV and LEARN says Card removed unti
   await client.close();
 });
 
-Deno.test("SERIALNO without any reader is ENODEV", async () => {
+Deno.test("SERIALNO without any reader is ENODEV (also when an application is named)", async () => {
   const h = new Harness();
   const { client } = await h.connect();
   assertEquals(await client.transact("SERIALNO"), ["ERR 100696144 No such device <SCD>"]);
+  assertEquals(await client.transact("SERIALNO piv"), ["ERR 100696144 No such device <SCD>"]);
   await client.close();
 });
 
@@ -57,7 +58,13 @@ Deno.test("SERIALNO takes --all, the openpgp and undefined apptypes, and refuses
   const { client } = await h.connect();
   assertEquals(await client.transact("SERIALNO --all"), [`S SERIALNO ${aid("00000003")}`, "OK"]);
   assertEquals(await client.transact("SERIALNO openpgp"), [`S SERIALNO ${aid("00000003")}`, "OK"]);
-  assertEquals(await client.transact("SERIALNO piv"), ["ERR 100696144 No such device <SCD>"]);
+  // stock 2.2.40 and 2.4.7: CONFLICT; the session keeps its card but reads it as removed
+  assertEquals(await client.transact("SERIALNO piv"), ["ERR 100663366 Conflicting use <SCD>"]);
+  assertEquals(await client.transact("GETINFO active_apps"), [
+    `S SERIALNO ${aid("00000003")} openpgp`,
+    "OK",
+  ]);
+  assertEquals(await client.transact("LEARN --force"), ["ERR 100663406 Card removed <SCD>"]);
   // The same insertion (reader states say so, monitor or not): the known card stays, as stock
   // keeps its card; "undefined" only opens a card without an application on a new insertion.
   assertEquals(await client.transact("SERIALNO undefined"), [
