@@ -22,12 +22,15 @@ import {
   parseArgs,
   type ParsedArgs,
   pinPolicyOf,
+  pkcs11ModulePaths,
   readerSetting,
   resolveHomedir,
   runDaemon,
   type ScdConfig,
   ScdServer,
+  type TokenReaders,
   withApduLog,
+  withPkcs11Tokens,
 } from "./src/scd/mod.ts";
 
 const VERSION = denoJson.version;
@@ -67,6 +70,7 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
   SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
   SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s  SCD_TS_MONITOR_IDLE=10m
+  SCD_TS_PKCS11_MODULE=PATH[:PATH]         PKCS#11 modules whose tokens act as cards
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -146,9 +150,18 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
     return 0;
   }
   hardenProcess(args);
-  const backend = withApduLog(await makeBackend(config));
+  let backend = withApduLog(await makeBackend(config));
+  let openApp = openPgpOpener(config);
+  const modules = pkcs11ModulePaths(config);
+  let tokens: TokenReaders | undefined;
+  if (modules.length > 0) {
+    // PKCS#11 tokens as readers beside PC/SC (docs/pkcs11.md); src/pkcs11 loads only here
+    tokens = await withPkcs11Tokens(backend, modules);
+    backend = tokens.backend;
+    openApp = tokens.opener(openApp);
+  }
   const cards = new CardRegistry(backend, {
-    openApp: openPgpOpener(config),
+    openApp,
     readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
     monitorIdleMs: readerSetting(config, "monitor-idle"),
   });
@@ -175,6 +188,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
   } finally {
     // a held transaction keeps the PIN verified: reset it before the process goes
     for (const card of cards.cards) await card.app?.release?.().catch(() => {});
+    await tokens?.close().catch(() => {});
     trace?.close();
   }
 }

@@ -1,0 +1,293 @@
+/**
+ * A PKCS#11 token behind the card-application contract (src/app): LEARN, KEYINFO, READKEY,
+ * READCERT, PKSIGN, PKAUTH, PKDECRYPT (RSA) and CHECKPIN. Keys are named `P11.<hex CKA_ID>`
+ * or by keygrip. Each call is one session (token.ts); a call that needs the user PIN asks for
+ * it before the session opens (never while a token operation is under way), logs in once and
+ * never resends a PIN the token rejected.
+ * @module
+ */
+
+import {
+  type CardApplication,
+  type CertRequest,
+  type CheckPinRequest,
+  type DecipherRequest,
+  type DecipherResult,
+  InvalidIdError,
+  InvalidNameError,
+  type KeyInfo,
+  type LearnRequest,
+  NoObjectError,
+  NotFoundError,
+  NotSupportedError,
+  type OperationContext,
+  PinBlockedError,
+  PinError,
+  type PinRequest,
+  type ReadKeyRequest,
+  type SignRequest,
+  UnsupportedOperationError,
+} from "../app/mod.ts";
+import { CKF_TOKEN, CKU_USER, Pkcs11Error } from "../../ffi/mod.ts";
+import { encodePublicKey } from "../formats/mod.ts";
+import { utf8 } from "../util/bytes.ts";
+import { appError } from "./errors.ts";
+import { authInput, decryptInput, mechanismOf, signInput } from "./crypto_input.ts";
+import { findPrivateKey, readKeys, Token, type TokenKey } from "./token.ts";
+
+/** KEYPAIRINFO usage letters by key type (RSA also decrypts; EC keys here only sign). */
+function usageOf(key: TokenKey): KeyInfo["usage"] {
+  return key.publicKey.type === "rsa" ? "sae" : "sa";
+}
+
+/** Stock's `%`-escaping of text inside a NEEDPIN prompt. */
+function promptText(text: string): string {
+  // deno-lint-ignore no-control-regex -- control bytes are what must be escaped
+  return text.replace(/[%\x00-\x1f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** The PKCS#11 application of one token. */
+export class Pkcs11Application implements CardApplication {
+  readonly appType = "pkcs11";
+  readonly serialNo: string;
+  readonly displaySerialNo: string;
+  readonly cardType = "pkcs11";
+  #token: Token;
+  #keys: Promise<TokenKey[]> | undefined;
+
+  constructor(token: Token) {
+    this.#token = token;
+    this.serialNo = token.serialNo;
+    this.displaySerialNo = token.info.serialNumber || token.serialNo;
+  }
+
+  /** The token's keys, read once until {@linkcode invalidate}. */
+  #readKeys(): Promise<TokenKey[]> {
+    this.#keys ??= this.#token.withSession((s) => readKeys(this.#token.module, s)).catch((e) => {
+      this.#keys = undefined;
+      throw appError(e);
+    });
+    return this.#keys;
+  }
+
+  /** The key a reference names: `P11.<hex id>` or a keygrip. */
+  async #key(keyRef: string): Promise<TokenKey> {
+    const keys = await this.#readKeys();
+    const ref = keyRef.trim().toUpperCase();
+    if (/^[0-9A-F]{40}$/.test(ref)) {
+      const key = keys.find((k) => k.keygrip === ref);
+      if (!key) throw new NotFoundError(`Cannot find key ${ref} on token ${this.serialNo}`);
+      return key;
+    }
+    if (!ref.startsWith("P11.")) throw new InvalidIdError(`Cannot use key reference "${keyRef}"`);
+    const key = keys.find((k) => k.keyRef.toUpperCase() === ref);
+    if (!key) throw new NotFoundError(`Cannot find key ${keyRef} on token ${this.serialNo}`);
+    return key;
+  }
+
+  async learn(request: LearnRequest, ctx: OperationContext): Promise<void> {
+    if (request.force) this.invalidate();
+    const keys = await this.#readKeys();
+    if (!request.keyPairInfoOnly) {
+      await ctx.status.emitRaw("APPTYPE", "pkcs11");
+      await ctx.status.emit("DISP-SERIALNO", this.displaySerialNo);
+      await ctx.status.emit("MANUFACTURER", "0", this.#token.info.manufacturer);
+      for (const key of keys) {
+        if (key.certificate) await ctx.status.emitRaw("CERTINFO", `100 ${key.keyRef}`);
+      }
+    }
+    for (const key of keys) await this.#keyPairInfo(key, ctx);
+  }
+
+  /** `KEYPAIRINFO <grip> <keyref> <usage> <time> <algo>` (2.4's form; 2.2 reads the first 3). */
+  async #keyPairInfo(key: TokenKey, ctx: OperationContext): Promise<void> {
+    await ctx.status.emitRaw(
+      "KEYPAIRINFO",
+      `${key.keygrip} ${key.keyRef} ${usageOf(key)} 0 ${key.algo}`,
+    );
+  }
+
+  async readKey(request: ReadKeyRequest, ctx: OperationContext): Promise<Uint8Array> {
+    const key = await this.#key(request.keyRef);
+    if (request.info) await this.#keyPairInfo(key, ctx);
+    return encodePublicKey(key.publicKey);
+  }
+
+  async readCert(request: CertRequest): Promise<Uint8Array> {
+    const key = await this.#key(request.certId);
+    if (!key.certificate) throw new NoObjectError(`No certificate for ${key.keyRef}`);
+    return key.certificate.slice();
+  }
+
+  async getAttr(request: { name: string }, ctx: OperationContext): Promise<void> {
+    const keys = await this.#readKeys();
+    switch (request.name) {
+      case "SERIALNO":
+        return void await ctx.status.emit("SERIALNO", this.serialNo);
+      case "$DISPSERIALNO":
+        return void await ctx.status.emit("$DISPSERIALNO", this.displaySerialNo);
+      case "$AUTHKEYID":
+      case "$SIGNKEYID":
+      case "$ENCRKEYID": {
+        // the first key that can do it, in the token's order (gpg-agent 2.2 lists the
+        // $AUTHKEYID key for ssh)
+        const want = request.name === "$ENCRKEYID"
+          ? "e"
+          : request.name === "$AUTHKEYID"
+          ? "a"
+          : "s";
+        const key = keys.find((k) => usageOf(k).includes(want));
+        if (key) await ctx.status.emit(request.name, key.keyRef);
+        return;
+      }
+      default:
+        throw new InvalidNameError(`Cannot read attribute ${request.name} of a PKCS#11 token`);
+    }
+  }
+
+  async sign(request: SignRequest, ctx: OperationContext): Promise<Uint8Array> {
+    const key = await this.#key(request.keyRef);
+    const input = signInput(key.publicKey, request.hash, request.data);
+    return await this.#withKey(
+      key,
+      ctx,
+      (s, h) => this.#token.module.sign(s, h, mechanismOf(key.publicKey), input),
+    );
+  }
+
+  async auth(request: { keyRef: string; data: Uint8Array }, ctx: OperationContext) {
+    const key = await this.#key(request.keyRef);
+    const input = authInput(key.publicKey, request.data);
+    return await this.#withKey(
+      key,
+      ctx,
+      (s, h) => this.#token.module.sign(s, h, mechanismOf(key.publicKey), input),
+    );
+  }
+
+  async decipher(request: DecipherRequest, ctx: OperationContext): Promise<DecipherResult> {
+    const key = await this.#key(request.keyRef);
+    const input = decryptInput(key.publicKey, request.data);
+    const plaintext = await this.#withKey(
+      key,
+      ctx,
+      (s, h) => this.#token.module.decrypt(s, h, mechanismOf(key.publicKey), input),
+    );
+    return { plaintext, padding: 0 }; // CKM_RSA_PKCS removes the padding
+  }
+
+  async checkPin(_request: CheckPinRequest, ctx: OperationContext): Promise<void> {
+    await this.#login(ctx, () => Promise.resolve());
+  }
+
+  /** Log in, find the private key of `key`, run `fn` with it; errors in card terms. */
+  async #withKey<T>(
+    key: TokenKey,
+    ctx: OperationContext,
+    fn: (session: bigint, handle: bigint) => Promise<T>,
+  ): Promise<T> {
+    return await this.#login(ctx, async (session) => {
+      const handle = await findPrivateKey(this.#token.module, session, key.id);
+      if (handle === undefined) {
+        throw new NotFoundError(`Cannot find the private key of ${key.keyRef} on the token`);
+      }
+      return await fn(session, handle);
+    });
+  }
+
+  /** One session with the user logged in: the PIN is asked first, sent once, then wiped. */
+  async #login<T>(ctx: OperationContext, fn: (session: bigint) => Promise<T>): Promise<T> {
+    const token = this.#token;
+    const flags = await token.flags().catch((e) => Promise.reject(appError(e)));
+    if (Token.pinLocked(flags)) throw new PinBlockedError("The token's user PIN is locked");
+    const request = this.#pinRequest(flags);
+    const pin = await ctx.pin.get(request);
+    try {
+      return await token.withSession(async (session) => {
+        let loggedIn = false;
+        try {
+          await token.module.login(session, CKU_USER, pin);
+          loggedIn = true;
+        } catch (e) {
+          if (!(e instanceof Pkcs11Error && e.code === "CKR_USER_ALREADY_LOGGED_IN")) {
+            const mapped = appError(e);
+            if (mapped instanceof PinError || mapped instanceof PinBlockedError) {
+              ctx.pin.report?.(request, "rejected");
+            }
+            throw mapped;
+          }
+        } finally {
+          pin.fill(0);
+        }
+        ctx.pin.report?.(request, "accepted");
+        try {
+          return await fn(session);
+        } catch (e) {
+          throw appError(e);
+        } finally {
+          if (loggedIn) await token.module.logout(session).catch(() => {});
+        }
+      });
+    } finally {
+      pin.fill(0);
+    }
+  }
+
+  #pinRequest(flags: number): PinRequest {
+    const info = this.#token.info;
+    let prompt = `||Please enter the PIN of the PKCS#11 token%0A%0A` +
+      `Token: ${promptText(info.label)}%0ASerial: ${promptText(info.serialNumber)}`;
+    const finalTry = (flags & CKF_TOKEN.CKF_USER_PIN_FINAL_TRY) !== 0;
+    if (finalTry) prompt += "%0A%0AThis is the last try before the PIN is locked";
+    const request: PinRequest = {
+      prompt,
+      promptBytes: utf8(prompt),
+      kind: "user",
+      purpose: "verify",
+      chvNo: 2,
+      serialNo: this.serialNo,
+      minLength: info.minPinLen,
+    };
+    if (finalTry) request.triesLeft = 1;
+    return request;
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return (await this.#readKeys()).map((k) => ({
+      keygrip: k.keygrip,
+      keyRef: k.keyRef,
+      usage: usageOf(k),
+      created: 0,
+      algo: k.algo,
+    }));
+  }
+
+  invalidate(): void {
+    this.#keys = undefined;
+  }
+
+  identity(): string {
+    return this.serialNo;
+  }
+
+  // --- what a token does not do through scd-ts (yet) ---
+
+  writeCert(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot write certificates to a PKCS#11 token"));
+  }
+  setAttr(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot set attributes of a PKCS#11 token"));
+  }
+  writeKey(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot import keys to a PKCS#11 token"));
+  }
+  genKey(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot generate keys on a PKCS#11 token"));
+  }
+  changePin(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot change the PIN of a PKCS#11 token"));
+  }
+  random(): Promise<Uint8Array> {
+    return Promise.reject(new UnsupportedOperationError("RANDOM is not offered for tokens"));
+  }
+}
