@@ -105,6 +105,7 @@ class TokenReaderSet {
   #tokens = new Map<string, Token>();
   #readAt = 0;
   #refreshing: Promise<void> | undefined;
+  #told = new Set<string>();
 
   constructor(source: TokenSource) {
     this.#source = source;
@@ -121,7 +122,11 @@ class TokenReaderSet {
   /** Read the token list again (one read at a time). */
   refresh(): Promise<void> {
     this.#refreshing ??= this.#source.scan().then(({ tokens, problems }) => {
-      for (const problem of problems) log.warning("{problem}", { problem });
+      // each problem once: the list is read again every few seconds
+      for (const problem of problems.filter((p) => !this.#told.has(p))) {
+        this.#told.add(problem);
+        log.warning("{problem}", { problem });
+      }
       this.#tokens = new Map(tokens.map((t) => [t.readerName, t]));
       this.#readAt = Date.now();
     }).finally(() => this.#refreshing = undefined);

@@ -1,5 +1,5 @@
 /**
- * Issue 23 end to end: a SoftHSM2 token (softhsm2-util + pkcs11-tool, tests/pkcs11/_softhsm.ts)
+ * Issue 23 end to end: a SoftHSM2 token (softhsm2-util + pkcs11-tool, tests/bed/softhsm.ts)
  * behind scd-ts (`SCD_TS_PKCS11_MODULE`), used by real gpg, gpg-agent and ssh. `gpg
  * --card-status` shows the token and makes the key stubs; gpg keys made from the token's
  * keygrips (batch `Key-Grip`/`Subkey-Grip`) sign, verify and decrypt; ssh-add lists the key
@@ -26,7 +26,7 @@ import {
   SOFTHSM_MODULE,
   standardToken,
   TOKEN_PIN,
-} from "../pkcs11/_softhsm.ts";
+} from "../bed/softhsm.ts";
 import { DAEMON, GNUPG } from "./_fixture.ts";
 
 const ignore = DAEMON !== "scd-ts" || GNUPG !== "2.2" || !haveSoftHsm();

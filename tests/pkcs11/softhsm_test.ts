@@ -1,5 +1,5 @@
 /**
- * PKCS#11 tokens through scd-ts, in process, on real SoftHSM2 tokens (tests/pkcs11/_softhsm.ts):
+ * PKCS#11 tokens through scd-ts, in process, on real SoftHSM2 tokens (tests/bed/softhsm.ts):
  * the FFI binding's errors, then the daemon's commands as gpg-agent sends them, beside the
  * virtual OpenPGP card (which must stay unaffected). Signatures are verified with node:crypto
  * against the public key READKEY returned; decryption against a cryptogram made from it.
@@ -48,7 +48,7 @@ import {
   standardToken,
   TOKEN_KEYS,
   TOKEN_PIN,
-} from "./_softhsm.ts";
+} from "../bed/softhsm.ts";
 
 const GPG_ERR_BAD_PIN = 87;
 
