@@ -53,9 +53,13 @@ export class SoftHsm implements AsyncDisposable {
     return { SOFTHSM2_CONF: this.conf };
   }
 
-  /** A fresh config (no tokens yet). */
-  static async create(): Promise<SoftHsm> {
-    const dir = await Deno.makeTempDir({ prefix: "scd-ts-softhsm-" });
+  /** A fresh config (no tokens yet) in a new directory under `base` (default the temp dir). */
+  static async create(base?: string): Promise<SoftHsm> {
+    if (base !== undefined) await Deno.mkdir(base, { recursive: true, mode: 0o700 });
+    const dir = await Deno.makeTempDir({
+      prefix: "scd-ts-softhsm-",
+      ...(base ? { dir: base } : {}),
+    });
     const hsm = new SoftHsm(dir);
     await Deno.mkdir(`${dir}/tokens`);
     await Deno.writeTextFile(
