@@ -45,9 +45,19 @@ export function signInput(key: PublicKey, hash: HashAlgo, data: Uint8Array): Uin
   return stripDigestInfo(hash, data) ?? data;
 }
 
-/** PKAUTH data → C_Sign input: RSA as given, ECDSA without a DigestInfo, EdDSA as given. */
+/**
+ * PKAUTH data → C_Sign input: RSA as given, ECDSA without a DigestInfo, EdDSA without the SHA-1
+ * DigestInfo prefix gpg-agent puts before the data it wants signed for ssh (seen in its PKAUTH
+ * traces; stock app-openpgp.c `do_auth` drops those 15 bytes from every EdDSA input).
+ */
 export function authInput(key: PublicKey, data: Uint8Array): Uint8Array {
-  if (key.type === "rsa" || key.flags === "eddsa") return data;
+  if (key.type === "rsa") return data;
+  if (key.flags === "eddsa") {
+    const prefix = digestInfoPrefix("sha1")!;
+    const prefixed = data.length >= prefix.length &&
+      prefix.every((b, i) => data[i] === b);
+    return prefixed ? data.subarray(prefix.length) : data;
+  }
   return anyDigest(data) ?? data;
 }
 

@@ -52,3 +52,11 @@ Deno.test("decryptInput() sizes an RSA cryptogram to the modulus", () => {
   assertEquals(decryptInput(RSA, new Uint8Array(255).fill(1)).length, 256);
   assertEquals(decryptInput(RSA, Uint8Array.of(0, ...new Uint8Array(256).fill(1))).length, 256);
 });
+
+Deno.test("authInput() drops gpg-agent's SHA-1 prefix before EdDSA data for ssh", () => {
+  const ed = eccPublicKey(findCurve("Ed25519")!, new Uint8Array(32));
+  const blob = new TextEncoder().encode("SSHSIG....");
+  const prefixed = Uint8Array.of(...fromHex("3021300906052B0E03021A05000414"), ...blob);
+  assertEquals(authInput(ed, prefixed), blob);
+  assertEquals(authInput(ed, blob), blob);
+});

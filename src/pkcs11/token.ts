@@ -209,7 +209,10 @@ export async function readKeys(module: Pkcs11Module, session: bigint): Promise<T
       }
     }
   }
-  return [...byId.values()].flatMap((f) => {
+  // in CKA_ID order: modules list objects in any order (SoftHSM's follows random file names),
+  // and the first key is what GETATTR $AUTHKEYID names for ssh
+  const ordered = [...byId.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return ordered.map(([, f]) => f).flatMap((f) => {
     if (!f.key || !f.source) return [];
     const key: TokenKey = {
       id: f.id,

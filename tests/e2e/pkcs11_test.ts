@@ -159,25 +159,37 @@ Deno.test({
         assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
       });
 
-      await t.step("ssh-add lists the token key and ssh-keygen -Y signs with it", async () => {
+      await t.step("ssh-add lists the token keys; ssh-keygen -Y signs with each", async () => {
+        // the $AUTHKEYID key is listed as a card key; sshcontrol adds the others by keygrip
+        await file("sshcontrol", [...grips.values()].map((g) => `${g}\n`).join(""));
         const sock = (await sh("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
         const listed = await sh("ssh-add", ["-L"], { SSH_AUTH_SOCK: sock });
         assertEquals(listed.code, 0, listed.stderr);
-        const line = listed.stdout.split("\n").find((l) => l.includes("cardno:"));
-        assert(line, `ssh-add -L lacks the token key:\n${listed.stdout}`);
-        const [type, blob] = line.split(" ");
-        const pub = await file("token.pub", `${type} ${blob}\n`);
-        const signers = await file("allowed", `token@example.org ${type} ${blob}\n`);
-        const signed = await sh("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", message], {
-          SSH_AUTH_SOCK: sock,
-        });
-        assertEquals(signed.code, 0, signed.stderr);
-        const verified = await bed.run("sh", [
-          "-c",
-          `ssh-keygen -Y verify -f '${signers}' ` +
-          `-I token@example.org -n file -s '${message}.sig' < '${message}'`,
-        ]);
-        assertEquals(verified.code, 0, verified.stderr + verified.stdout);
+        assert(listed.stdout.includes("cardno:"), `no card key:\n${listed.stdout}`);
+        const keys = new Map<string, string>(); // blob → type
+        for (const line of listed.stdout.trim().split("\n")) {
+          const [type, blob] = line.split(" ");
+          keys.set(blob!, type!);
+        }
+        assertEquals(
+          [...keys.values()].sort(),
+          ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-ed25519", "ssh-rsa", "ssh-rsa"],
+        );
+        for (const [blob, type] of keys) {
+          const pub = await file("token.pub", `${type} ${blob}\n`);
+          const signers = await file("allowed", `token@example.org ${type} ${blob}\n`);
+          await Deno.remove(`${message}.sig`).catch(() => {});
+          const signed = await sh("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", message], {
+            SSH_AUTH_SOCK: sock,
+          });
+          assertEquals(signed.code, 0, `${type}: ${signed.stderr}`);
+          const verified = await bed.run("sh", [
+            "-c",
+            `ssh-keygen -Y verify -f '${signers}' -I token@example.org -n file -s ` +
+            `'${message}.sig' < '${message}'`,
+          ]);
+          assertEquals(verified.code, 0, `${type}: ${verified.stderr}${verified.stdout}`);
+        }
       });
 
       await t.step(
