@@ -48,7 +48,13 @@ function promptText(text: string): string {
 
 /** The PKCS#11 application of one token. */
 export class Pkcs11Application implements CardApplication {
-  readonly appType = "pkcs11";
+  /**
+   * gnupg's tools show a card's keys only for the application types they know (gpg-card
+   * `list_card`: OpenPGP, PIV, NKS, P15); P15's listing is the generic one (every KEYPAIRINFO,
+   * retry counters), and PKCS#15 is the on-card layout behind most PKCS#11 tokens. So a token
+   * calls itself "p15" (docs/pkcs11.md).
+   */
+  readonly appType = "p15";
   readonly serialNo: string;
   readonly displaySerialNo: string;
   readonly cardType = "pkcs11";
@@ -89,9 +95,10 @@ export class Pkcs11Application implements CardApplication {
     if (request.force) this.invalidate();
     const keys = await this.#readKeys();
     if (!request.keyPairInfoOnly) {
-      await ctx.status.emitRaw("APPTYPE", "pkcs11");
+      await ctx.status.emitRaw("APPTYPE", this.appType);
       await ctx.status.emit("DISP-SERIALNO", this.displaySerialNo);
-      await ctx.status.emit("MANUFACTURER", "0", this.#token.info.manufacturer);
+      // stock sends MANUFACTURER unescaped (send_status_printf); gpg-card shows it as is
+      await ctx.status.emitRaw("MANUFACTURER", `0 ${this.#token.info.manufacturer}`);
       for (const key of keys) {
         if (key.certificate) await ctx.status.emitRaw("CERTINFO", `100 ${key.keyRef}`);
       }

@@ -61,8 +61,8 @@ Deno.test({
       scdTsEnv: { ...hsm.env, SCD_TS_PKCS11_MODULE: SOFTHSM_MODULE },
     });
     const gpg = (args: string[]) => bed.gpg(home.path, args, { timeoutMs: 120000 });
-    const sh = (cmd: string, args: string[], env: Record<string, string> = {}) =>
-      bed.run(cmd, args, { home: home.path, env, timeoutMs: 60000 });
+    const sh = (cmd: string, args: string[], env: Record<string, string> = {}, stdin?: string) =>
+      bed.run(cmd, args, { home: home.path, env, timeoutMs: 60000, ...(stdin ? { stdin } : {}) });
     const needPins = async () =>
       (await Deno.readTextFile(`${home.path}/scd-ts.trace`)).split("\n")
         .filter((l) => l.includes("INQUIRE NEEDPIN")).length;
@@ -96,6 +96,16 @@ Deno.test({
           assertMatch(keys.stdout, new RegExp(`KEYINFO ${grip} T ${serial} P11\\.`));
         }
       });
+
+      if (GNUPG === "2.4") {
+        await t.step("gpg-card list shows the token's keys (2.4)", async () => {
+          const card = await sh("gpg-card", ["--no-history", "list"]);
+          assertEquals(card.code, 0, card.stderr);
+          assertMatch(card.stdout, /Application type \.: P15/);
+          assertMatch(card.stdout, /Manufacturer \.+: SoftHSM project/);
+          for (const grip of grips.values()) assert(card.stdout.includes(grip), card.stdout);
+        });
+      }
 
       const params = (name: string, type: string, grip: string, extra: string[] = []) =>
         [
@@ -157,6 +167,46 @@ Deno.test({
         const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
         assertEquals(decrypted.code, 0, decrypted.stderr);
         assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
+      });
+
+      await t.step("gpgsm --learn-card imports the certificate; gpgsm signs with it", async () => {
+        const learned = await sh("gpgsm", ["--batch", "--learn-card"]);
+        assertEquals(learned.code, 0, learned.stderr);
+        const listed = await sh("gpgsm", ["--batch", "--with-colons", "--list-secret-keys"]);
+        const fpr = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(listed.stdout)?.[1];
+        assert(fpr, `no secret certificate:\n${listed.stdout}${listed.stderr}`);
+        assertMatch(listed.stdout, new RegExp(`grp:(?:[^:]*:){8}${grips.get(CERT_KEY.label)}:`));
+        // the self-signed certificate is its own root: trust it for signing
+        await file("trustlist.txt", `${fpr} S relax\n`);
+        const opts = ["--batch", "--disable-crl-checks", "--disable-policy-checks"];
+        const signed = await sh(
+          "gpgsm",
+          [
+            ...opts,
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase-fd",
+            "0",
+            "-u",
+            fpr,
+            "--detach-sign",
+            "-o",
+            `${message}.p7s`,
+            message,
+          ],
+          {},
+          TOKEN_PIN,
+        );
+        assertEquals(signed.code, 0, signed.stderr);
+        const verified = await sh("gpgsm", [
+          ...opts,
+          "--status-fd",
+          "1",
+          "--verify",
+          `${message}.p7s`,
+          message,
+        ]);
+        assertMatch(verified.stdout, /GOODSIG/, verified.stderr);
       });
 
       await t.step("ssh-add lists the token keys; ssh-keygen -Y signs with each", async () => {

@@ -169,7 +169,7 @@ Deno.test({
     await t.step("LEARN --force lists every key, certified or not", async () => {
       const learn = await run(s, "LEARN --force");
       assertEquals(learn.end, "OK");
-      assert(learn.status.includes("APPTYPE pkcs11"), learn.status.join("\n"));
+      assert(learn.status.includes("APPTYPE p15"), learn.status.join("\n"));
       for (const key of [...TOKEN_KEYS, CERT_KEY]) {
         const line = learn.status.find((l) => l.includes(` P11.${key.id} `));
         assert(line, `no KEYPAIRINFO for ${key.label}:\n${learn.status.join("\n")}`);
