@@ -46,7 +46,14 @@ function promptText(text: string): string {
   return text.replace(/[%\x00-\x1f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
-/** The PKCS#11 application of one token. */
+/** A key and the token (slot) it lives on. */
+type SlotKey = TokenKey & { token: Token };
+
+/**
+ * The PKCS#11 application of one token, or of the tokens one device shows in several slots with
+ * one serial (OpenSC gives an OpenPGP card a slot per PIN: "User PIN" and "User PIN (sig)"); a
+ * key's operations run on its own slot.
+ */
 export class Pkcs11Application implements CardApplication {
   /**
    * gnupg's tools show a card's keys only for the application types they know (gpg-card
@@ -58,18 +65,30 @@ export class Pkcs11Application implements CardApplication {
   readonly serialNo: string;
   readonly displaySerialNo: string;
   readonly cardType = "pkcs11";
-  #token: Token;
-  #keys: Promise<TokenKey[]> | undefined;
+  #tokens: readonly Token[];
+  #keys: Promise<SlotKey[]> | undefined;
 
-  constructor(token: Token) {
-    this.#token = token;
-    this.serialNo = token.serialNo;
-    this.displaySerialNo = token.info.serialNumber || token.serialNo;
+  /** `tokens`: one or more tokens of one serial (see {@linkcode tokenSerial}). */
+  constructor(tokens: readonly Token[]) {
+    const first = tokens[0];
+    if (!first) throw new RangeError("Cannot make a PKCS#11 application without a token");
+    this.#tokens = tokens;
+    this.serialNo = first.serialNo;
+    this.displaySerialNo = first.info.serialNumber || first.serialNo;
   }
 
-  /** The token's keys, read once until {@linkcode invalidate}. */
-  #readKeys(): Promise<TokenKey[]> {
-    this.#keys ??= this.#token.withSession((s) => readKeys(this.#token.module, s)).catch((e) => {
+  /** Every slot's keys (a CKA_ID seen in an earlier slot wins), read once until invalidated. */
+  #readKeys(): Promise<SlotKey[]> {
+    this.#keys ??= (async () => {
+      const keys: SlotKey[] = [];
+      for (const token of this.#tokens) {
+        const found = await token.withSession((s) => readKeys(token.module, s));
+        for (const key of found) {
+          if (!keys.some((k) => k.keyRef === key.keyRef)) keys.push({ ...key, token });
+        }
+      }
+      return keys;
+    })().catch((e) => {
       this.#keys = undefined;
       throw appError(e);
     });
@@ -77,7 +96,7 @@ export class Pkcs11Application implements CardApplication {
   }
 
   /** The key a reference names: `P11.<hex id>` or a keygrip. */
-  async #key(keyRef: string): Promise<TokenKey> {
+  async #key(keyRef: string): Promise<SlotKey> {
     const keys = await this.#readKeys();
     const ref = keyRef.trim().toUpperCase();
     if (/^[0-9A-F]{40}$/.test(ref)) {
@@ -98,7 +117,7 @@ export class Pkcs11Application implements CardApplication {
       await ctx.status.emitRaw("APPTYPE", this.appType);
       await ctx.status.emit("DISP-SERIALNO", this.displaySerialNo);
       // stock sends MANUFACTURER unescaped (send_status_printf); gpg-card shows it as is
-      await ctx.status.emitRaw("MANUFACTURER", `0 ${this.#token.info.manufacturer}`);
+      await ctx.status.emitRaw("MANUFACTURER", `0 ${this.#tokens[0]!.info.manufacturer}`);
       for (const key of keys) {
         if (key.certificate) await ctx.status.emitRaw("CERTINFO", `100 ${key.keyRef}`);
       }
@@ -107,7 +126,7 @@ export class Pkcs11Application implements CardApplication {
   }
 
   /** `KEYPAIRINFO <grip> <keyref> <usage> <time> <algo>` (2.4's form; 2.2 reads the first 3). */
-  async #keyPairInfo(key: TokenKey, ctx: OperationContext): Promise<void> {
+  async #keyPairInfo(key: SlotKey, ctx: OperationContext): Promise<void> {
     await ctx.status.emitRaw(
       "KEYPAIRINFO",
       `${key.keygrip} ${key.keyRef} ${usageOf(key)} 0 ${key.algo}`,
@@ -158,7 +177,7 @@ export class Pkcs11Application implements CardApplication {
     return await this.#withKey(
       key,
       ctx,
-      (s, h) => this.#token.module.sign(s, h, mechanismOf(key.publicKey), input),
+      (s, h) => key.token.module.sign(s, h, mechanismOf(key.publicKey), input),
     );
   }
 
@@ -168,7 +187,7 @@ export class Pkcs11Application implements CardApplication {
     return await this.#withKey(
       key,
       ctx,
-      (s, h) => this.#token.module.sign(s, h, mechanismOf(key.publicKey), input),
+      (s, h) => key.token.module.sign(s, h, mechanismOf(key.publicKey), input),
     );
   }
 
@@ -178,23 +197,23 @@ export class Pkcs11Application implements CardApplication {
     const plaintext = await this.#withKey(
       key,
       ctx,
-      (s, h) => this.#token.module.decrypt(s, h, mechanismOf(key.publicKey), input),
+      (s, h) => key.token.module.decrypt(s, h, mechanismOf(key.publicKey), input),
     );
     return { plaintext, padding: 0 }; // CKM_RSA_PKCS removes the padding
   }
 
   async checkPin(_request: CheckPinRequest, ctx: OperationContext): Promise<void> {
-    await this.#login(ctx, () => Promise.resolve());
+    await this.#login(this.#tokens[0]!, ctx, () => Promise.resolve());
   }
 
   /** Log in, find the private key of `key`, run `fn` with it; errors in card terms. */
   async #withKey<T>(
-    key: TokenKey,
+    key: SlotKey,
     ctx: OperationContext,
     fn: (session: bigint, handle: bigint) => Promise<T>,
   ): Promise<T> {
-    return await this.#login(ctx, async (session) => {
-      const handle = await findPrivateKey(this.#token.module, session, key.id);
+    return await this.#login(key.token, ctx, async (session) => {
+      const handle = await findPrivateKey(key.token.module, session, key.id);
       if (handle === undefined) {
         throw new NotFoundError(`Cannot find the private key of ${key.keyRef} on the token`);
       }
@@ -203,11 +222,14 @@ export class Pkcs11Application implements CardApplication {
   }
 
   /** One session with the user logged in: the PIN is asked first, sent once, then wiped. */
-  async #login<T>(ctx: OperationContext, fn: (session: bigint) => Promise<T>): Promise<T> {
-    const token = this.#token;
+  async #login<T>(
+    token: Token,
+    ctx: OperationContext,
+    fn: (session: bigint) => Promise<T>,
+  ): Promise<T> {
     const flags = await token.flags().catch((e) => Promise.reject(appError(e)));
     if (Token.pinLocked(flags)) throw new PinBlockedError("The token's user PIN is locked");
-    const request = this.#pinRequest(flags);
+    const request = this.#pinRequest(token, flags);
     const pin = await ctx.pin.get(request);
     try {
       return await token.withSession(async (session) => {
@@ -240,8 +262,8 @@ export class Pkcs11Application implements CardApplication {
     }
   }
 
-  #pinRequest(flags: number): PinRequest {
-    const info = this.#token.info;
+  #pinRequest(token: Token, flags: number): PinRequest {
+    const info = token.info;
     let prompt = `||Please enter the PIN of the PKCS#11 token%0A%0A` +
       `Token: ${promptText(info.label)}%0ASerial: ${promptText(info.serialNumber)}`;
     const finalTry = (flags & CKF_TOKEN.CKF_USER_PIN_FINAL_TRY) !== 0;

@@ -1,7 +1,8 @@
 /**
  * PKCS#11 tokens beside the PC/SC readers (issue 23, docs/pkcs11.md). With `pkcs11-module`
  * set, the reader backend is wrapped: every initialised token shows as one more reader named
- * `PKCS#11 <module file> <label> (slot <n>)`, always holding its "card", and the opener gives
+ * `PKCS#11 <module file> <label> (slot <n>)` (tokens of one serial, such as OpenSC's slot per
+ * PIN of one card, share one reader), always holding its "card", and the opener gives
  * such a reader a PKCS#11 application instead of OpenPGP. The registry, SERIALNO --all,
  * KEYINFO --list and the keygrip lookups then treat tokens like cards, without knowing them.
  * Tokens come before the PC/SC readers, so after a scan a PC/SC card stays the current one
@@ -89,9 +90,9 @@ export async function withPkcs11Tokens(
     backend,
     opener(next: AppOpener): AppOpener {
       return async (request) => {
-        const token = tokens.get(request.reader);
-        if (!token) return await next(request);
-        const app: Pkcs11Application = new pkcs11.Pkcs11Application(token);
+        const group = tokens.get(request.reader);
+        if (!group) return await next(request);
+        const app: Pkcs11Application = new pkcs11.Pkcs11Application(group);
         return app;
       };
     },
@@ -99,10 +100,21 @@ export async function withPkcs11Tokens(
   };
 }
 
-/** The tokens last found, by reader name. */
+/**
+ * The reader name of the tokens one device shows under one serial (OpenSC: a slot per PIN of an
+ * OpenPGP card): the first one's, with every slot number.
+ */
+function groupReaderName(group: readonly Token[]): string {
+  const first = group[0]!;
+  if (group.length === 1) return first.readerName;
+  const file = first.module.path.split("/").pop();
+  return `PKCS#11 ${file} ${first.info.label} (slots ${group.map((t) => t.slot).join(", ")})`;
+}
+
+/** The tokens last found, grouped by serial, by reader name. */
 class TokenReaderSet {
   #source: TokenSource;
-  #tokens = new Map<string, Token>();
+  #tokens = new Map<string, Token[]>();
   #readAt = 0;
   #refreshing: Promise<void> | undefined;
   #told = new Set<string>();
@@ -115,7 +127,7 @@ class TokenReaderSet {
     return this.#tokens.has(reader);
   }
 
-  get(reader: string): Token | undefined {
+  get(reader: string): Token[] | undefined {
     return this.#tokens.get(reader);
   }
 
@@ -127,7 +139,8 @@ class TokenReaderSet {
         this.#told.add(problem);
         log.warning("{problem}", { problem });
       }
-      this.#tokens = new Map(tokens.map((t) => [t.readerName, t]));
+      const bySerial = Map.groupBy(tokens, (t) => t.serialNo);
+      this.#tokens = new Map([...bySerial.values()].map((g) => [groupReaderName(g), g]));
       this.#readAt = Date.now();
     }).finally(() => this.#refreshing = undefined);
     return this.#refreshing;
@@ -140,11 +153,11 @@ class TokenReaderSet {
    */
   states(background = false): ReaderState[] {
     if (background && Date.now() - this.#readAt > REFRESH_MS) void this.refresh().catch(() => {});
-    return [...this.#tokens.values()].map((t) => ({
-      reader: t.readerName,
+    return [...this.#tokens].map(([reader, group]) => ({
+      reader,
       card: "present",
       exclusive: false,
-      atr: utf8(t.serialNo),
+      atr: utf8(group[0]!.serialNo),
       counter: 0,
     }));
   }
