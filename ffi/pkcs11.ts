@@ -91,6 +91,8 @@ export class Pkcs11Module {
   #lib: Deno.DynamicLibrary<Record<string, Deno.ForeignFunction>>;
   #fns: Map<Name, Fn>;
   #timeoutMs: number;
+  /** A call did not return in time: its thread may still run inside the library. */
+  #stuck = false;
 
   private constructor(
     path: string,
@@ -137,7 +139,13 @@ export class Pkcs11Module {
       throw new Pkcs11ModuleError(`Cannot use PKCS#11 module ${path}: Cryptoki version ${major}`);
     }
     const module = new Pkcs11Module(path, lib, fns, options.timeoutMs ?? 60_000);
-    const init = await module.#call("C_Initialize", encodeInitArgs(CKF_OS_LOCKING_OK));
+    let init: number;
+    try {
+      init = await module.#call("C_Initialize", encodeInitArgs(CKF_OS_LOCKING_OK));
+    } catch (e) {
+      module.#release(); // a hanging C_Initialize keeps the library mapped (see #release)
+      throw e;
+    }
     if (init !== CKR.CKR_OK && init !== CKR.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
       lib.close();
       throw new Pkcs11Error(path, "C_Initialize", init);
@@ -161,6 +169,9 @@ export class Pkcs11Module {
     });
     try {
       return Number(await Promise.race([fn(...args), late]));
+    } catch (e) {
+      if (e instanceof Pkcs11ModuleError) this.#stuck = true;
+      throw e;
     } finally {
       clearTimeout(timer);
     }
@@ -325,9 +336,18 @@ export class Pkcs11Module {
   /** `C_Finalize` and close the library. */
   async close(): Promise<void> {
     try {
-      await this.#call("C_Finalize", null);
+      if (!this.#stuck) await this.#call("C_Finalize", null);
     } finally {
-      this.#lib.close();
+      this.#release();
     }
+  }
+
+  /**
+   * Unmap the library, unless a call that timed out may still be running in it: unmapping code
+   * a thread is executing would crash the process when that call returns. The mapping then
+   * stays until the process ends.
+   */
+  #release(): void {
+    if (!this.#stuck) this.#lib.close();
   }
 }
