@@ -13,14 +13,20 @@
 import {
   type AttributeInput,
   CK_TOKEN_INFO_SIZE,
+  CKA,
   CKF_OS_LOCKING_OK,
   CKF_SERIAL_SESSION,
+  CKK_GENERIC_SECRET,
+  CKM_ECDH1_DERIVE,
+  CKO_SECRET_KEY,
   CKR,
   ckrName,
   decodeTokenInfo,
+  encodeEcdhParams,
   encodeInitArgs,
   encodeMechanism,
   encodeTemplate,
+  encodeUlong,
   functionOffset,
   readTemplateLengths,
   readUlongs,
@@ -50,6 +56,7 @@ const SIGNATURES = {
   C_Sign: { parameters: [U, B, U, B, B], result: U, nonblocking: true },
   C_DecryptInit: { parameters: [U, B, U], result: U, nonblocking: true },
   C_Decrypt: { parameters: [U, B, U, B, B], result: U, nonblocking: true },
+  C_DeriveKey: { parameters: [U, B, U, B, U, B], result: U, nonblocking: true },
 } as const satisfies Record<string, Deno.UnsafeCallbackDefinition & { nonblocking: true }>;
 
 type Name = keyof typeof SIGNATURES;
@@ -319,6 +326,51 @@ export class Pkcs11Module {
   ): Promise<Uint8Array> {
     await this.#ok("C_DecryptInit", session, encodeMechanism(mechanism), key);
     return await this.#oneShot("C_Decrypt", session, data);
+  }
+
+  /**
+   * ECDH with `key` and the other side's `point` (`CKM_ECDH1_DERIVE`, CKD_NULL): a session
+   * secret-key object of `length` bytes, not sensitive, whose value is read and returned (the
+   * object ends with the session).
+   */
+  async deriveEcdh(
+    session: bigint,
+    key: bigint,
+    point: Uint8Array,
+    length: number,
+  ): Promise<Uint8Array> {
+    const params = encodeEcdhParams(address(point), point.length);
+    const mechanism = encodeMechanism(CKM_ECDH1_DERIVE, {
+      address: address(params),
+      length: params.length,
+    });
+    const no = Uint8Array.of(0);
+    const yes = Uint8Array.of(1);
+    const template = [
+      { type: CKA.CKA_CLASS, value: encodeUlong(CKO_SECRET_KEY) },
+      { type: CKA.CKA_KEY_TYPE, value: encodeUlong(CKK_GENERIC_SECRET) },
+      { type: CKA.CKA_TOKEN, value: no },
+      { type: CKA.CKA_SENSITIVE, value: no },
+      { type: CKA.CKA_EXTRACTABLE, value: yes },
+      { type: CKA.CKA_VALUE_LEN, value: encodeUlong(length) },
+    ];
+    const out = new BigUint64Array(1);
+    const keep = [point, params, template]; // referenced only by address in the structs
+    await this.#ok(
+      "C_DeriveKey",
+      session,
+      mechanism,
+      key,
+      encodeTemplate(template, address),
+      BigInt(template.length),
+      new Uint8Array(out.buffer),
+    );
+    void keep;
+    const [value] = await this.attributes(session, out[0]!, [CKA.CKA_VALUE]);
+    if (!value) {
+      throw new Pkcs11Error(this.path, "C_GetAttributeValue", CKR.CKR_ATTRIBUTE_SENSITIVE);
+    }
+    return value;
   }
 
   /**

@@ -109,6 +109,7 @@ export const CKU_CONTEXT_SPECIFIC = 2;
 
 /** Object classes. */
 export const CKO_CERTIFICATE = 1;
+export const CKO_SECRET_KEY = 4;
 export const CKO_PUBLIC_KEY = 2;
 export const CKO_PRIVATE_KEY = 3;
 
@@ -116,6 +117,7 @@ export const CKO_PRIVATE_KEY = 3;
 export const CKK_RSA = 0x0;
 export const CKK_EC = 0x3;
 export const CKK_EC_EDWARDS = 0x40;
+export const CKK_GENERIC_SECRET = 0x10;
 
 /** Attribute types. */
 export const CKA = {
@@ -126,10 +128,13 @@ export const CKA = {
   CKA_KEY_TYPE: 0x100,
   CKA_ID: 0x102,
   CKA_DECRYPT: 0x105,
+  CKA_SENSITIVE: 0x103,
   CKA_SIGN: 0x108,
   CKA_DERIVE: 0x10c,
   CKA_MODULUS: 0x120,
   CKA_PUBLIC_EXPONENT: 0x122,
+  CKA_VALUE_LEN: 0x161,
+  CKA_EXTRACTABLE: 0x162,
   CKA_EC_PARAMS: 0x180,
   CKA_EC_POINT: 0x181,
   CKA_ALWAYS_AUTHENTICATE: 0x202,
@@ -139,6 +144,9 @@ export const CKA = {
 export const CKM_RSA_PKCS = 0x1;
 export const CKM_ECDSA = 0x1041;
 export const CKM_EDDSA = 0x1057;
+export const CKM_ECDH1_DERIVE = 0x1050;
+/** `CK_EC_KDF_TYPE`: the shared secret as is. */
+export const CKD_NULL = 1;
 
 /** Index of each function in `CK_FUNCTION_LIST` after the version (pkcs11f.h order). */
 export const FUNCTION_INDEX = {
@@ -162,6 +170,7 @@ export const FUNCTION_INDEX = {
   C_Decrypt: 34,
   C_SignInit: 42,
   C_Sign: 43,
+  C_DeriveKey: 62,
 } as const;
 
 /** Byte offset of a function pointer in `CK_FUNCTION_LIST`. */
@@ -215,10 +224,29 @@ export function readTemplateLengths(template: Uint8Array): (number | undefined)[
   return out;
 }
 
-/** A `CK_MECHANISM` without parameters. */
-export function encodeMechanism(mechanism: number): Uint8Array {
+/** A `CK_MECHANISM`; `parameter` is the address and length of its parameter struct. */
+export function encodeMechanism(
+  mechanism: number,
+  parameter?: { address: bigint; length: number },
+): Uint8Array {
   const buf = new Uint8Array(24);
-  new DataView(buf.buffer).setBigUint64(0, BigInt(mechanism), true);
+  const view = new DataView(buf.buffer);
+  view.setBigUint64(0, BigInt(mechanism), true);
+  view.setBigUint64(8, parameter?.address ?? 0n, true);
+  view.setBigUint64(16, BigInt(parameter?.length ?? 0), true);
+  return buf;
+}
+
+/**
+ * `CK_ECDH1_DERIVE_PARAMS` (40 bytes: kdf, ulSharedDataLen, pSharedData, ulPublicDataLen,
+ * pPublicData) with CKD_NULL and no shared data; `point` is the other side's public point.
+ */
+export function encodeEcdhParams(pointAddress: bigint, pointLength: number): Uint8Array {
+  const buf = new Uint8Array(40);
+  const view = new DataView(buf.buffer);
+  view.setBigUint64(0, BigInt(CKD_NULL), true);
+  view.setBigUint64(24, BigInt(pointLength), true);
+  view.setBigUint64(32, pointAddress, true);
   return buf;
 }
 

@@ -32,12 +32,19 @@ import { CKF_TOKEN, CKU_USER, Pkcs11Error } from "../../ffi/mod.ts";
 import { encodePublicKey } from "../formats/mod.ts";
 import { utf8 } from "../util/bytes.ts";
 import { appError } from "./errors.ts";
-import { authInput, decryptInput, mechanismOf, signInput } from "./crypto_input.ts";
+import {
+  authInput,
+  decryptInput,
+  ecdhPoint,
+  ecdhResult,
+  mechanismOf,
+  signInput,
+} from "./crypto_input.ts";
 import { findPrivateKey, readKeys, Token, type TokenKey } from "./token.ts";
 
-/** KEYPAIRINFO usage letters by key type (RSA also decrypts; EC keys here only sign). */
+/** KEYPAIRINFO usage letters by key type (RSA and NIST-curve keys also decrypt; EdDSA signs). */
 function usageOf(key: TokenKey): KeyInfo["usage"] {
-  return key.publicKey.type === "rsa" ? "sae" : "sa";
+  return key.publicKey.type === "ecc" && key.publicKey.flags === "eddsa" ? "sa" : "sae";
 }
 
 /** Stock's `%`-escaping of text inside a NEEDPIN prompt. */
@@ -193,11 +200,22 @@ export class Pkcs11Application implements CardApplication {
 
   async decipher(request: DecipherRequest, ctx: OperationContext): Promise<DecipherResult> {
     const key = await this.#key(request.keyRef);
-    const input = decryptInput(key.publicKey, request.data);
+    const pk = key.publicKey;
+    if (pk.type === "ecc") {
+      // ECDH (CKM_ECDH1_DERIVE): the shared x-coordinate, as a card gives it
+      const point = ecdhPoint(pk, request.data);
+      const x = await this.#withKey(
+        key,
+        ctx,
+        (s, h) => key.token.module.deriveEcdh(s, h, point, pk.curve.fieldBytes),
+      );
+      return { plaintext: ecdhResult(x), padding: 0 };
+    }
+    const input = decryptInput(pk, request.data);
     const plaintext = await this.#withKey(
       key,
       ctx,
-      (s, h) => key.token.module.decrypt(s, h, mechanismOf(key.publicKey), input),
+      (s, h) => key.token.module.decrypt(s, h, mechanismOf(pk), input),
     );
     return { plaintext, padding: 0 }; // CKM_RSA_PKCS removes the padding
   }

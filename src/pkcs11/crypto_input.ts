@@ -62,13 +62,33 @@ export function authInput(key: PublicKey, data: Uint8Array): Uint8Array {
 }
 
 /**
+ * PKDECRYPT data of an ECDH key → the other side's point for CKM_ECDH1_DERIVE: gpg sends the
+ * uncompressed ephemeral point (04‖x‖y) for NIST curves.
+ */
+export function ecdhPoint(key: PublicKey, data: Uint8Array): Uint8Array {
+  if (key.type !== "ecc" || key.flags === "eddsa") {
+    throw new NotSupportedError("Cannot do ECDH with this key");
+  }
+  if (data.length !== key.q.length || data[0] !== 0x04) {
+    throw new InvalidValueError(`Cannot decrypt: ${data.length} bytes are no point on the curve`);
+  }
+  return data;
+}
+
+/**
+ * The ECDH result as gpg-agent takes it from a card: 0x41 ‖ x, libgcrypt's mark of an x-only
+ * point (stock app-openpgp `do_decipher` adds it to the x-coordinate the card returns).
+ */
+export function ecdhResult(x: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0x41), x);
+}
+
+/**
  * PKDECRYPT data → C_Decrypt input: an RSA cryptogram of exactly the modulus' length (gpg
  * drops leading zeros, or sends one 00 more).
  */
 export function decryptInput(key: PublicKey, data: Uint8Array): Uint8Array {
-  if (key.type !== "rsa") {
-    throw new NotSupportedError("Cannot decrypt with an EC key of a PKCS#11 token (no ECDH yet)");
-  }
+  if (key.type !== "rsa") throw new NotSupportedError("Cannot decrypt with this key");
   const size = Math.ceil(rsaBits(key.n) / 8);
   const value = stripLeadingZeros(data);
   if (value.length > size) throw new InvalidValueError("Cannot decrypt: cryptogram too long");

@@ -127,8 +127,14 @@ Deno.test({
             `Subkey-Grip: ${grips.get("rsa2048")}`,
             "Subkey-Usage: encrypt",
           ]),
-          params("Token P-256", "ECDSA\nKey-Curve: nistp256", grips.get("nistp256")!),
-          params("Token P-384", "ECDSA\nKey-Curve: nistp384", grips.get("nistp384")!),
+          ...(["nistp256", "nistp384"] as const).map((curve) =>
+            params(`Token P-${curve.slice(5)}`, `ECDSA\nKey-Curve: ${curve}`, grips.get(curve)!, [
+              "Subkey-Type: ECDH",
+              `Subkey-Curve: ${curve}`,
+              `Subkey-Grip: ${grips.get(curve)}`,
+              "Subkey-Usage: encrypt",
+            ])
+          ),
           params("Token Ed25519", "EDDSA\nKey-Curve: ed25519", grips.get("ed25519")!),
           params("Token Certified", "RSA", grips.get(CERT_KEY.label)!),
         ].join("");
@@ -151,22 +157,24 @@ Deno.test({
         }
       });
 
-      await t.step("a message encrypted to the RSA subkey decrypts", async () => {
-        const enc = `${message}.gpg`;
-        const encrypted = await gpg([
-          "--trust-model",
-          "always",
-          "-r",
-          "Token RSA",
-          "-e",
-          "-o",
-          enc,
-          message,
-        ]);
-        assertEquals(encrypted.code, 0, encrypted.stderr);
-        const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
-        assertEquals(decrypted.code, 0, decrypted.stderr);
-        assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
+      await t.step("messages encrypted to the RSA and ECDH subkeys decrypt", async () => {
+        for (const who of ["RSA", "P-256", "P-384"]) {
+          const enc = `${message}.${who}.gpg`;
+          const encrypted = await gpg([
+            "--trust-model",
+            "always",
+            "-r",
+            `Token ${who}`,
+            "-e",
+            "-o",
+            enc,
+            message,
+          ]);
+          assertEquals(encrypted.code, 0, encrypted.stderr);
+          const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
+          assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
+          assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
+        }
       });
 
       await t.step("gpgsm --learn-card imports the certificate; gpgsm signs with it", async () => {

@@ -14,6 +14,7 @@ import {
 } from "node:assert/strict";
 import {
   constants,
+  createECDH,
   createPublicKey,
   type KeyObject,
   publicDecrypt,
@@ -187,7 +188,7 @@ Deno.test({
       assert(list.status.some((l) => l.includes(` T ${alpha} P11.01 `)), list.status.join("\n"));
       assert(list.status.some((l) => l.includes(` T ${beta} P11.01 `)), list.status.join("\n"));
       const one = await run(s, `KEYINFO ${grips.get("p384")}`);
-      assertEquals(one.status, [`KEYINFO ${grips.get("p384")} T ${alpha} P11.03 sa`]);
+      assertEquals(one.status, [`KEYINFO ${grips.get("p384")} T ${alpha} P11.03 sae`]);
     });
 
     await t.step("READKEY gives the key whose keygrip LEARN named", async () => {
@@ -245,6 +246,21 @@ Deno.test({
       assertEquals(dec.end, "OK");
       assert(dec.status.includes("PADDING 0"));
       assertEquals(dec.data, secret);
+    });
+
+    await t.step("PKDECRYPT does ECDH on P-256 and P-384 (0x41 and the x-coordinate)", async () => {
+      for (const [label, curve] of [["p256", "prime256v1"], ["p384", "secp384r1"]] as const) {
+        const grip = grips.get(label)!;
+        const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
+        assert(pk.type === "ecc");
+        const ephemeral = createECDH(curve);
+        const point = ephemeral.generateKeys();
+        const shared = ephemeral.computeSecret(pk.q);
+        await run(s, `SETDATA ${point.toString("hex")}`);
+        const dec = await run(s, `PKDECRYPT ${grip}`, [TOKEN_PIN]);
+        assertEquals(dec.end, "OK", `${label}: ${dec.end}`);
+        assertEquals(dec.data, new Uint8Array([0x41, ...shared]), label);
+      }
     });
 
     await t.step("READCERT returns the certificate stored with the key", async () => {
