@@ -16,17 +16,15 @@ import {
   CKA,
   CKF_OS_LOCKING_OK,
   CKF_SERIAL_SESSION,
-  CKK_GENERIC_SECRET,
   CKM_ECDH1_DERIVE,
-  CKO_SECRET_KEY,
   CKR,
   ckrName,
   decodeTokenInfo,
+  derivedSecretTemplate,
   encodeEcdhParams,
   encodeInitArgs,
   encodeMechanism,
   encodeTemplate,
-  encodeUlong,
   functionOffset,
   readTemplateLengths,
   readUlongs,
@@ -344,16 +342,7 @@ export class Pkcs11Module {
       address: address(params),
       length: params.length,
     });
-    const no = Uint8Array.of(0);
-    const yes = Uint8Array.of(1);
-    const template = [
-      { type: CKA.CKA_CLASS, value: encodeUlong(CKO_SECRET_KEY) },
-      { type: CKA.CKA_KEY_TYPE, value: encodeUlong(CKK_GENERIC_SECRET) },
-      { type: CKA.CKA_TOKEN, value: no },
-      { type: CKA.CKA_SENSITIVE, value: no },
-      { type: CKA.CKA_EXTRACTABLE, value: yes },
-      { type: CKA.CKA_VALUE_LEN, value: encodeUlong(length) },
-    ];
+    const template = derivedSecretTemplate(length);
     const out = new BigUint64Array(1);
     const keep = [point, params, template]; // referenced only by address in the structs
     await this.#ok(

@@ -304,3 +304,19 @@ export function encodeUlong(value: number): Uint8Array {
   new DataView(buf.buffer).setBigUint64(0, BigInt(value), true);
   return buf;
 }
+
+/**
+ * The template of an ECDH result: a session secret-key object of `length` bytes that may be
+ * read (not sensitive, extractable), so its value can go to gpg-agent as a card's would.
+ */
+export function derivedSecretTemplate(length: number): AttributeInput[] {
+  const no = Uint8Array.of(0);
+  return [
+    { type: CKA.CKA_CLASS, value: encodeUlong(CKO_SECRET_KEY) },
+    { type: CKA.CKA_KEY_TYPE, value: encodeUlong(CKK_GENERIC_SECRET) },
+    { type: CKA.CKA_TOKEN, value: no },
+    { type: CKA.CKA_SENSITIVE, value: no },
+    { type: CKA.CKA_EXTRACTABLE, value: Uint8Array.of(1) },
+    { type: CKA.CKA_VALUE_LEN, value: encodeUlong(length) },
+  ];
+}
