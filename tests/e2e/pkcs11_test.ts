@@ -90,6 +90,7 @@ Deno.test({
           "nistp256",
           "nistp384",
           "rsa2048",
+          "rsa3072",
         ]);
         const keys = await sh("gpg-connect-agent", ["KEYINFO --list", "/bye"]);
         for (const grip of grips.values()) {
@@ -137,10 +138,11 @@ Deno.test({
           ),
           params("Token Ed25519", "EDDSA\nKey-Curve: ed25519", grips.get("ed25519")!),
           params("Token Certified", "RSA", grips.get(CERT_KEY.label)!),
+          params("Token R3072", "RSA", grips.get("rsa3072")!),
         ].join("");
         const made = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
         assertEquals(made.code, 0, made.stderr);
-        for (const who of ["RSA", "P-256", "P-384", "Ed25519", "Certified"]) {
+        for (const who of ["RSA", "P-256", "P-384", "Ed25519", "Certified", "R3072"]) {
           const sig = `${message}.${who}.sig`;
           const signed = await gpg([
             ...LOOPBACK(TOKEN_PIN),
@@ -231,7 +233,14 @@ Deno.test({
         }
         assertEquals(
           [...keys.values()].sort(),
-          ["ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ssh-ed25519", "ssh-rsa", "ssh-rsa"],
+          [
+            "ecdsa-sha2-nistp256",
+            "ecdsa-sha2-nistp384",
+            "ssh-ed25519",
+            "ssh-rsa",
+            "ssh-rsa",
+            "ssh-rsa",
+          ],
         );
         for (const [blob, type] of keys) {
           const pub = await file("token.pub", `${type} ${blob}\n`);
