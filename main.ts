@@ -26,12 +26,15 @@ import {
   pinCacheWithRegistry,
   pinPolicyOf,
   pinTtlMs,
+  pkcs11ModulePaths,
   readerSetting,
   resolveHomedir,
   runDaemon,
   type ScdConfig,
   ScdServer,
+  type TokenReaders,
   withApduLog,
+  withPkcs11Tokens,
 } from "./src/scd/mod.ts";
 
 const VERSION = denoJson.version;
@@ -72,6 +75,7 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
   SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0
   SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s  SCD_TS_MONITOR_IDLE=10m
+  SCD_TS_PKCS11_MODULE=PATH[:PATH]         PKCS#11 modules whose tokens act as cards
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
 /** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
@@ -144,16 +148,30 @@ function hardenProcess(args: ParsedArgs): void {
   }
 }
 
-/** The card registry over the configured reader backend, watching reader states. */
-async function makeRegistry(config: ScdConfig): Promise<CardRegistry> {
-  const backend = withApduLog(await makeBackend(config));
+/**
+ * The card registry over the configured reader backend, watching reader states: PC/SC (or
+ * the virtual card), plus the tokens of `pkcs11-module` as readers beside it (docs/pkcs11.md;
+ * src/pkcs11 loads only then). `tokens` must be closed when the process is done with them.
+ */
+async function makeRegistry(
+  config: ScdConfig,
+): Promise<{ cards: CardRegistry; tokens: TokenReaders | undefined }> {
+  let backend = withApduLog(await makeBackend(config));
+  let openApp = openPgpOpener(config);
+  const modules = pkcs11ModulePaths(config);
+  let tokens: TokenReaders | undefined;
+  if (modules.length > 0) {
+    tokens = await withPkcs11Tokens(backend, modules);
+    backend = tokens.backend;
+    openApp = tokens.opener(openApp);
+  }
   const cards = new CardRegistry(backend, {
-    openApp: openPgpOpener(config),
+    openApp,
     readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
     monitorIdleMs: readerSetting(config, "monitor-idle"),
   });
   await cards.watch();
-  return cards;
+  return { cards, tokens };
 }
 
 /**
@@ -187,7 +205,11 @@ async function sshAgent(argv: string[]): Promise<number> {
   return await withLogging(config, async () => {
     for (const w of warnings) log.warning("{warning}", { warning: w });
     hardenProcess(scdArgs);
-    await using cards = await makeRegistry(config);
+    const registry = await makeRegistry(config);
+    await using cards = registry.cards;
+    await using _modules = {
+      [Symbol.asyncDispose]: () => registry.tokens?.close() ?? Promise.resolve(),
+    };
     // a removed or swapped card's PINs go with it, as in the daemon (scd/pin/context.ts)
     const pins = pinCacheWithRegistry(cards, config, ttlMs);
     using _wipe = { [Symbol.dispose]: () => pins.close() }; // PINs wiped when the agent ends
@@ -232,7 +254,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
     return 0;
   }
   hardenProcess(args);
-  const cards = await makeRegistry(config);
+  const { cards, tokens } = await makeRegistry(config);
   const trace = config.traceFile ? await openTrace(config.traceFile) : undefined;
   const server = new ScdServer({ config, cards, trace });
   const peer = Number(env("_assuan_pipe_connect_pid"));
@@ -255,6 +277,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
   } finally {
     // a held transaction keeps the PIN verified: reset it before the process goes
     for (const card of cards.cards) await card.app?.release?.().catch(() => {});
+    await tokens?.close().catch(() => {});
     trace?.close();
   }
 }

@@ -13,7 +13,17 @@ dir=${1:-${SCD_TS_CHROOT:-/var/cache/scd-ts/trixie}}
 stamp=v2 # bump when the recipe below changes, so CI machines rebuild
 packages=(gpg gpg-agent scdaemon gpgsm openssh-client libpcsclite1 libpolkit-gobject-1-0 procps)
 
+# SoftHSM2 for the PKCS#11 e2e on gnupg 2.4 (issue 23): installed into a reused chroot too, so
+# machines that built theirs before need no rebuild.
+with_softhsm() {
+  [ -e "$dir/usr/lib/softhsm/libsofthsm2.so" ] && return 0
+  chroot "$dir" sh -ec 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends softhsm2' >> "$dir.softhsm.log" 2>&1 \
+    || { tail -30 "$dir.softhsm.log" >&2; return 1; }
+}
+
 if [ -x "$dir/usr/bin/gpg" ] && [ "$(cat "$dir/.scd-ts-ready" 2>/dev/null)" = "$stamp" ]; then
+  with_softhsm
   echo "trixie chroot: reusing $dir ($(chroot "$dir" gpg --version | head -1))"
   exit 0
 fi
@@ -52,5 +62,6 @@ CHANNELID    0x8C7D
 CONF
 rm -f "$dir/etc/reader.conf.d/libccidtwin"
 mkdir -p "$dir/run/pcscd"
+with_softhsm
 echo "$stamp" > "$dir/.scd-ts-ready"
 echo "trixie chroot: ready ($(chroot "$dir" gpg --version | head -1))"

@@ -55,3 +55,5 @@ export {
   openLibc,
   type Rlimit,
 } from "./libc.ts";
+export * from "./pkcs11_abi.ts";
+export { Pkcs11Error, type Pkcs11LoadOptions, Pkcs11Module, Pkcs11ModuleError } from "./pkcs11.ts";

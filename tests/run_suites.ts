@@ -150,6 +150,8 @@ async function main(): Promise<number> {
     { name: "check", args: ["task", "check"], kind: "single" },
     { name: "unit", args: ["task", "test"], kind: "deno-test" },
     { name: "fuzz", args: ["task", "fuzz"], kind: "deno-test" },
+    // issue 23: SoftHSM2 tokens made by softhsm2-util/pkcs11-tool, in-process daemon
+    { name: "pkcs11 (SoftHSM2)", args: ["task", "test:pkcs11"], kind: "deno-test" },
     { name: "bundle", args: ["task", "bundle:check"], kind: "single" },
     // the soak tool on the in-process card (real readers: deno task soak --reader R)
     {

@@ -12,8 +12,8 @@ export type { EccPublicKey, PublicKey, RsaPublicKey } from "../formats/mod.ts";
  */
 export type KeyRef = string;
 
-/** Usage letters as stock prints them: `sc` sign+certify, `e` encrypt, `sa` sign+auth. */
-export type KeyUsage = "sc" | "e" | "sa";
+/** Usage letters as stock prints them: `sc` sign+certify, `e` encrypt, `sa` sign+auth, `sae` all three (a PKCS#11 RSA key). */
+export type KeyUsage = "sc" | "e" | "sa" | "sae";
 
 /** One key present on the card. */
 export interface KeyInfo {

@@ -47,6 +47,11 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]
   "hold": ["SCD_TS_HOLD", (v) => DURATION.test(v), "a duration (500ms; 0 = off)"],
   "hold-max": ["SCD_TS_HOLD_MAX", (v) => DURATION.test(v), "a duration (2s; 0 = no hold)"],
   "monitor-idle": ["SCD_TS_MONITOR_IDLE", (v) => DURATION.test(v), "a duration (10m; 0 = never)"],
+  "pkcs11-module": [
+    "SCD_TS_PKCS11_MODULE",
+    (v) => v.trim() !== "",
+    "library paths, colon-separated",
+  ],
 };
 
 /** One setting in effect. */

@@ -64,7 +64,11 @@ export const CONFIG_KEYS = [
   "hold",
   "hold-max",
   "monitor-idle",
+  "pkcs11-module",
 ] as const;
+
+/** Keys that may be given more than once in the file; the values are joined with ":". */
+const REPEATABLE = new Set(["pkcs11-module"]);
 
 const ALIASES: Record<string, string> = { "log-file": "log", "reader-port": "reader" };
 
@@ -95,7 +99,9 @@ export function parseConfigFile(text: string, name = "scd-ts.conf"): ConfigFile 
       warnings.push(`${name}:${i + 1}: unknown option "${m[1]}" ignored`);
       return;
     }
-    values.set(key, m[2]!.replace(/^"(.*)"$/, "$1") || (key === "deny-admin" ? "yes" : ""));
+    const value = m[2]!.replace(/^"(.*)"$/, "$1") || (key === "deny-admin" ? "yes" : "");
+    const before = REPEATABLE.has(key) ? values.get(key) : undefined;
+    values.set(key, before ? `${before}:${value}` : value);
   });
   return { values, warnings };
 }

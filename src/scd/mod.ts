@@ -43,6 +43,7 @@ export {
   pinCacheWithRegistry,
   pinTtlMs,
 } from "./pin/mod.ts";
+export { pkcs11ModulePaths, type TokenReaders, withPkcs11Tokens } from "./pkcs11_tokens.ts";
 export { resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
 export { type BurstHold, burstHold, READER_DEFAULTS, readerSetting } from "./reader_settings.ts";
 export { HELLO, ScdServer, type ScdServerOptions, type SessionOptions } from "./server.ts";

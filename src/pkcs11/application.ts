@@ -1,0 +1,340 @@
+/**
+ * A PKCS#11 token behind the card-application contract (src/app): LEARN, KEYINFO, READKEY,
+ * READCERT, PKSIGN, PKAUTH, PKDECRYPT (RSA) and CHECKPIN. Keys are named `P11.<hex CKA_ID>`
+ * or by keygrip. Each call is one session (token.ts); a call that needs the user PIN asks for
+ * it before the session opens (never while a token operation is under way), logs in once and
+ * never resends a PIN the token rejected.
+ * @module
+ */
+
+import {
+  type CardApplication,
+  type CertRequest,
+  type CheckPinRequest,
+  type DecipherRequest,
+  type DecipherResult,
+  InvalidIdError,
+  InvalidNameError,
+  type KeyInfo,
+  type LearnRequest,
+  NoObjectError,
+  NotFoundError,
+  NotSupportedError,
+  type OperationContext,
+  PinBlockedError,
+  PinError,
+  type PinRequest,
+  type ReadKeyRequest,
+  type SignRequest,
+  UnsupportedOperationError,
+} from "../app/mod.ts";
+import { CKF_TOKEN, CKU_USER, Pkcs11Error } from "../../ffi/mod.ts";
+import { encodePublicKey } from "../formats/mod.ts";
+import { utf8 } from "../util/bytes.ts";
+import { appError } from "./errors.ts";
+import {
+  authInput,
+  decryptInput,
+  ecdhPoint,
+  ecdhResult,
+  mechanismOf,
+  signInput,
+} from "./crypto_input.ts";
+import { findPrivateKey, readKeys, Token, type TokenKey } from "./token.ts";
+
+/** KEYPAIRINFO usage letters by key type (RSA and NIST-curve keys also decrypt; EdDSA signs). */
+function usageOf(key: TokenKey): KeyInfo["usage"] {
+  return key.publicKey.type === "ecc" && key.publicKey.flags === "eddsa" ? "sa" : "sae";
+}
+
+/** Stock's `%`-escaping of text inside a NEEDPIN prompt. */
+function promptText(text: string): string {
+  // deno-lint-ignore no-control-regex -- control bytes are what must be escaped
+  return text.replace(/[%\x00-\x1f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** A key and the token (slot) it lives on. */
+type SlotKey = TokenKey & { token: Token };
+
+/**
+ * The PKCS#11 application of one token, or of the tokens one device shows in several slots with
+ * one serial (OpenSC gives an OpenPGP card a slot per PIN: "User PIN" and "User PIN (sig)"); a
+ * key's operations run on its own slot.
+ */
+export class Pkcs11Application implements CardApplication {
+  /**
+   * gnupg's tools show a card's keys only for the application types they know (gpg-card
+   * `list_card`: OpenPGP, PIV, NKS, P15); P15's listing is the generic one (every KEYPAIRINFO,
+   * retry counters), and PKCS#15 is the on-card layout behind most PKCS#11 tokens. So a token
+   * calls itself "p15" (docs/pkcs11.md).
+   */
+  readonly appType = "p15";
+  readonly serialNo: string;
+  readonly displaySerialNo: string;
+  readonly cardType = "pkcs11";
+  #tokens: readonly Token[];
+  #keys: Promise<SlotKey[]> | undefined;
+
+  /** `tokens`: one or more tokens of one serial (see {@linkcode tokenSerial}). */
+  constructor(tokens: readonly Token[]) {
+    const first = tokens[0];
+    if (!first) throw new RangeError("Cannot make a PKCS#11 application without a token");
+    this.#tokens = tokens;
+    this.serialNo = first.serialNo;
+    this.displaySerialNo = first.info.serialNumber || first.serialNo;
+  }
+
+  /** Every slot's keys (a CKA_ID seen in an earlier slot wins), read once until invalidated. */
+  #readKeys(): Promise<SlotKey[]> {
+    this.#keys ??= (async () => {
+      const keys: SlotKey[] = [];
+      for (const token of this.#tokens) {
+        const found = await token.withSession((s) => readKeys(token.module, s));
+        for (const key of found) {
+          if (!keys.some((k) => k.keyRef === key.keyRef)) keys.push({ ...key, token });
+        }
+      }
+      return keys;
+    })().catch((e) => {
+      this.#keys = undefined;
+      throw appError(e);
+    });
+    return this.#keys;
+  }
+
+  /** The key a reference names: `P11.<hex id>` or a keygrip. */
+  async #key(keyRef: string): Promise<SlotKey> {
+    const keys = await this.#readKeys();
+    const ref = keyRef.trim().toUpperCase();
+    if (/^[0-9A-F]{40}$/.test(ref)) {
+      const key = keys.find((k) => k.keygrip === ref);
+      if (!key) throw new NotFoundError(`Cannot find key ${ref} on token ${this.serialNo}`);
+      return key;
+    }
+    if (!ref.startsWith("P11.")) throw new InvalidIdError(`Cannot use key reference "${keyRef}"`);
+    const key = keys.find((k) => k.keyRef.toUpperCase() === ref);
+    if (!key) throw new NotFoundError(`Cannot find key ${keyRef} on token ${this.serialNo}`);
+    return key;
+  }
+
+  async learn(request: LearnRequest, ctx: OperationContext): Promise<void> {
+    if (request.force) this.invalidate();
+    const keys = await this.#readKeys();
+    if (!request.keyPairInfoOnly) {
+      await ctx.status.emitRaw("APPTYPE", this.appType);
+      await ctx.status.emit("DISP-SERIALNO", this.displaySerialNo);
+      // stock sends MANUFACTURER unescaped (send_status_printf); gpg-card shows it as is
+      await ctx.status.emitRaw("MANUFACTURER", `0 ${this.#tokens[0]!.info.manufacturer}`);
+      for (const key of keys) {
+        if (key.certificate) await ctx.status.emitRaw("CERTINFO", `100 ${key.keyRef}`);
+      }
+    }
+    for (const key of keys) await this.#keyPairInfo(key, ctx);
+  }
+
+  /** `KEYPAIRINFO <grip> <keyref> <usage> <time> <algo>` (2.4's form; 2.2 reads the first 3). */
+  async #keyPairInfo(key: SlotKey, ctx: OperationContext): Promise<void> {
+    await ctx.status.emitRaw(
+      "KEYPAIRINFO",
+      `${key.keygrip} ${key.keyRef} ${usageOf(key)} 0 ${key.algo}`,
+    );
+  }
+
+  async readKey(request: ReadKeyRequest, ctx: OperationContext): Promise<Uint8Array> {
+    const key = await this.#key(request.keyRef);
+    if (request.info) await this.#keyPairInfo(key, ctx);
+    return encodePublicKey(key.publicKey);
+  }
+
+  async readCert(request: CertRequest): Promise<Uint8Array> {
+    const key = await this.#key(request.certId);
+    if (!key.certificate) throw new NoObjectError(`No certificate for ${key.keyRef}`);
+    return key.certificate.slice();
+  }
+
+  async getAttr(request: { name: string }, ctx: OperationContext): Promise<void> {
+    const keys = await this.#readKeys();
+    switch (request.name) {
+      case "SERIALNO":
+        return void await ctx.status.emit("SERIALNO", this.serialNo);
+      case "$DISPSERIALNO":
+        return void await ctx.status.emit("$DISPSERIALNO", this.displaySerialNo);
+      case "$AUTHKEYID":
+      case "$SIGNKEYID":
+      case "$ENCRKEYID": {
+        // the first key that can do it, in the token's order (gpg-agent 2.2 lists the
+        // $AUTHKEYID key for ssh)
+        const want = request.name === "$ENCRKEYID"
+          ? "e"
+          : request.name === "$AUTHKEYID"
+          ? "a"
+          : "s";
+        const key = keys.find((k) => usageOf(k).includes(want));
+        if (key) await ctx.status.emit(request.name, key.keyRef);
+        return;
+      }
+      default:
+        throw new InvalidNameError(`Cannot read attribute ${request.name} of a PKCS#11 token`);
+    }
+  }
+
+  async sign(request: SignRequest, ctx: OperationContext): Promise<Uint8Array> {
+    const key = await this.#key(request.keyRef);
+    const input = signInput(key.publicKey, request.hash, request.data);
+    return await this.#withKey(
+      key,
+      ctx,
+      (s, h) => key.token.module.sign(s, h, mechanismOf(key.publicKey), input),
+    );
+  }
+
+  async auth(request: { keyRef: string; data: Uint8Array }, ctx: OperationContext) {
+    const key = await this.#key(request.keyRef);
+    const input = authInput(key.publicKey, request.data);
+    return await this.#withKey(
+      key,
+      ctx,
+      (s, h) => key.token.module.sign(s, h, mechanismOf(key.publicKey), input),
+    );
+  }
+
+  async decipher(request: DecipherRequest, ctx: OperationContext): Promise<DecipherResult> {
+    const key = await this.#key(request.keyRef);
+    const pk = key.publicKey;
+    if (pk.type === "ecc") {
+      // ECDH (CKM_ECDH1_DERIVE): the shared x-coordinate, as a card gives it
+      const point = ecdhPoint(pk, request.data);
+      const x = await this.#withKey(
+        key,
+        ctx,
+        (s, h) => key.token.module.deriveEcdh(s, h, point, pk.curve.fieldBytes),
+      );
+      return { plaintext: ecdhResult(x), padding: 0 };
+    }
+    const input = decryptInput(pk, request.data);
+    const plaintext = await this.#withKey(
+      key,
+      ctx,
+      (s, h) => key.token.module.decrypt(s, h, mechanismOf(pk), input),
+    );
+    return { plaintext, padding: 0 }; // CKM_RSA_PKCS removes the padding
+  }
+
+  async checkPin(_request: CheckPinRequest, ctx: OperationContext): Promise<void> {
+    await this.#login(this.#tokens[0]!, ctx, () => Promise.resolve());
+  }
+
+  /** Log in, find the private key of `key`, run `fn` with it; errors in card terms. */
+  async #withKey<T>(
+    key: SlotKey,
+    ctx: OperationContext,
+    fn: (session: bigint, handle: bigint) => Promise<T>,
+  ): Promise<T> {
+    return await this.#login(key.token, ctx, async (session) => {
+      const handle = await findPrivateKey(key.token.module, session, key.id);
+      if (handle === undefined) {
+        throw new NotFoundError(`Cannot find the private key of ${key.keyRef} on the token`);
+      }
+      return await fn(session, handle);
+    });
+  }
+
+  /** One session with the user logged in: the PIN is asked first, sent once, then wiped. */
+  async #login<T>(
+    token: Token,
+    ctx: OperationContext,
+    fn: (session: bigint) => Promise<T>,
+  ): Promise<T> {
+    const flags = await token.flags().catch((e) => Promise.reject(appError(e)));
+    if (Token.pinLocked(flags)) throw new PinBlockedError("The token's user PIN is locked");
+    const request = this.#pinRequest(token, flags);
+    const pin = await ctx.pin.get(request);
+    try {
+      return await token.withSession(async (session) => {
+        let loggedIn = false;
+        try {
+          await token.module.login(session, CKU_USER, pin);
+          loggedIn = true;
+        } catch (e) {
+          if (!(e instanceof Pkcs11Error && e.code === "CKR_USER_ALREADY_LOGGED_IN")) {
+            const mapped = appError(e);
+            if (mapped instanceof PinError || mapped instanceof PinBlockedError) {
+              ctx.pin.report?.(request, "rejected");
+            }
+            throw mapped;
+          }
+        } finally {
+          pin.fill(0);
+        }
+        ctx.pin.report?.(request, "accepted");
+        try {
+          return await fn(session);
+        } catch (e) {
+          throw appError(e);
+        } finally {
+          if (loggedIn) await token.module.logout(session).catch(() => {});
+        }
+      });
+    } finally {
+      pin.fill(0);
+    }
+  }
+
+  #pinRequest(token: Token, flags: number): PinRequest {
+    const info = token.info;
+    let prompt = `||Please enter the PIN of the PKCS#11 token%0A%0A` +
+      `Token: ${promptText(info.label)}%0ASerial: ${promptText(info.serialNumber)}`;
+    const finalTry = (flags & CKF_TOKEN.CKF_USER_PIN_FINAL_TRY) !== 0;
+    if (finalTry) prompt += "%0A%0AThis is the last try before the PIN is locked";
+    const request: PinRequest = {
+      prompt,
+      promptBytes: utf8(prompt),
+      kind: "user",
+      purpose: "verify",
+      chvNo: 2,
+      serialNo: this.serialNo,
+      minLength: info.minPinLen,
+    };
+    if (finalTry) request.triesLeft = 1;
+    return request;
+  }
+
+  async listKeys(): Promise<KeyInfo[]> {
+    return (await this.#readKeys()).map((k) => ({
+      keygrip: k.keygrip,
+      keyRef: k.keyRef,
+      usage: usageOf(k),
+      created: 0,
+      algo: k.algo,
+    }));
+  }
+
+  invalidate(): void {
+    this.#keys = undefined;
+  }
+
+  identity(): string {
+    return this.serialNo;
+  }
+
+  // --- what a token does not do through scd-ts (yet) ---
+
+  writeCert(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot write certificates to a PKCS#11 token"));
+  }
+  setAttr(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot set attributes of a PKCS#11 token"));
+  }
+  writeKey(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot import keys to a PKCS#11 token"));
+  }
+  genKey(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot generate keys on a PKCS#11 token"));
+  }
+  changePin(): Promise<void> {
+    return Promise.reject(new NotSupportedError("Cannot change the PIN of a PKCS#11 token"));
+  }
+  random(): Promise<Uint8Array> {
+    return Promise.reject(new UnsupportedOperationError("RANDOM is not offered for tokens"));
+  }
+}

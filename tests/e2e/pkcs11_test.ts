@@ -1,0 +1,312 @@
+/**
+ * Issue 23 end to end: a SoftHSM2 token (softhsm2-util + pkcs11-tool, tests/bed/softhsm.ts)
+ * behind scd-ts (`SCD_TS_PKCS11_MODULE`), used by real gpg, gpg-agent and ssh. `gpg
+ * --card-status` shows the token and makes the key stubs; gpg keys made from the token's
+ * keygrips (batch `Key-Grip`/`Subkey-Grip`) sign, verify and decrypt; ssh-add lists the key
+ * gpg-agent takes for ssh and `ssh-keygen -Y sign` signs with it; a wrong PIN is asked for once
+ * and sent once; a module that fails to load is named in the log. The daemon's `reader` is
+ * `PKCS#11`, so the vpcd cards of other runs stay out. PINs go through gpg's loopback mode.
+ *
+ * Runs for scd-ts on gnupg 2.2 (stock scdaemon has no PKCS#11 and the 2.4 chroot has no
+ * SoftHSM2: both are reported as ignored, never as passed).
+ * @module
+ */
+
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+} from "node:assert/strict";
+import { chrootDir } from "../bed/chroot.ts";
+import { GnupgBed, HOMES_BASE } from "../bed/gnupg.ts";
+import { GnupgHome } from "../bed/gnupghome.ts";
+import {
+  CERT_KEY,
+  haveSoftHsm,
+  SoftHsm,
+  SOFTHSM_MODULE,
+  standardToken,
+  TOKEN_PIN,
+} from "../bed/softhsm.ts";
+import { DAEMON, GNUPG } from "./_fixture.ts";
+
+/** The 2.4 chroot got SoftHSM2 from .ci/trixie_chroot.sh (the daemon loads it in there). */
+function chrootHasSoftHsm(): boolean {
+  try {
+    Deno.statSync(`${chrootDir()}/usr/lib/softhsm/libsofthsm2.so`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ignore = DAEMON !== "scd-ts" || !haveSoftHsm() || (GNUPG === "2.4" && !chrootHasSoftHsm());
+if (ignore) console.log(`n/a: PKCS#11 e2e (needs scd-ts and SoftHSM2, also in the 2.4 chroot)`);
+
+const LOOPBACK = (pin: string) => ["--pinentry-mode", "loopback", "--passphrase", pin];
+
+Deno.test({
+  name: `PKCS#11 token through gpg, gpg-agent and ssh (SoftHSM2, gnupg ${GNUPG})`,
+  ignore,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    // under HOMES_BASE, which the 2.4 chroot sees at the same path
+    await using hsm = await SoftHsm.create(HOMES_BASE);
+    await standardToken(hsm, "e2e");
+    const bed = await GnupgBed.open(GNUPG);
+    const home = await GnupgHome.create(bed, {
+      daemon: "scd-ts",
+      readerPort: "PKCS#11",
+      scdTsEnv: { ...hsm.env, SCD_TS_PKCS11_MODULE: SOFTHSM_MODULE },
+    });
+    const gpg = (args: string[]) => bed.gpg(home.path, args, { timeoutMs: 120000 });
+    const sh = (cmd: string, args: string[], env: Record<string, string> = {}, stdin?: string) =>
+      bed.run(cmd, args, { home: home.path, env, timeoutMs: 60000, ...(stdin ? { stdin } : {}) });
+    const needPins = async () =>
+      (await Deno.readTextFile(`${home.path}/scd-ts.trace`)).split("\n")
+        .filter((l) => l.includes("INQUIRE NEEDPIN")).length;
+    const file = async (name: string, text: string) => {
+      await Deno.writeTextFile(`${home.path}/${name}`, text);
+      return `${home.path}/${name}`;
+    };
+    try {
+      const grips = new Map<string, string>(); // algo or label → keygrip
+      let serial = "";
+      await t.step("gpg --card-status shows the token; its keys get stubs", async () => {
+        const status = await gpg(["--card-status"]);
+        assertEquals(status.code, 0, status.stderr);
+        assertMatch(status.stdout, /Reader \.+: PKCS#11 libsofthsm2\.so e2e/);
+        serial = /Application ID \.+: ([0-9A-F]{32})/.exec(status.stdout)?.[1] ?? "";
+        assert(serial !== "", status.stdout);
+        const learn = await sh("gpg-connect-agent", ["SCD LEARN --force", "/bye"]);
+        for (const line of learn.stdout.split("\n")) {
+          const m = /^S KEYPAIRINFO ([0-9A-F]{40}) (P11\.\S+) \S+ \d+ (\S+)/.exec(line);
+          if (m) grips.set(m[2] === `P11.${CERT_KEY.id}` ? CERT_KEY.label : m[3]!, m[1]!);
+        }
+        assertEquals([...grips.keys()].sort(), [
+          CERT_KEY.label,
+          "ed25519",
+          "nistp256",
+          "nistp384",
+          "rsa2048",
+          "rsa3072",
+        ]);
+        const keys = await sh("gpg-connect-agent", ["KEYINFO --list", "/bye"]);
+        for (const grip of grips.values()) {
+          assertMatch(keys.stdout, new RegExp(`KEYINFO ${grip} T ${serial} P11\\.`));
+        }
+      });
+
+      if (GNUPG === "2.4") {
+        await t.step("gpg-card list shows the token's keys (2.4)", async () => {
+          const card = await sh("gpg-card", ["--no-history", "list"]);
+          assertEquals(card.code, 0, card.stderr);
+          assertMatch(card.stdout, /Application type \.: P15/);
+          assertMatch(card.stdout, /Manufacturer \.+: SoftHSM project/);
+          for (const grip of grips.values()) assert(card.stdout.includes(grip), card.stdout);
+        });
+      }
+
+      const params = (name: string, type: string, grip: string, extra: string[] = []) =>
+        [
+          `Key-Type: ${type}`,
+          `Key-Grip: ${grip}`,
+          "Key-Usage: sign",
+          ...extra,
+          `Name-Real: ${name}`,
+          "Expire-Date: 0",
+          "%commit",
+          "",
+        ].join("\n");
+      const message = await file("message.txt", "signed by a PKCS#11 token\n");
+
+      await t.step("gpg keys from the token's keygrips sign and verify", async () => {
+        const batch = [
+          params("Token RSA", "RSA", grips.get("rsa2048")!, [
+            "Subkey-Type: RSA",
+            `Subkey-Grip: ${grips.get("rsa2048")}`,
+            "Subkey-Usage: encrypt",
+          ]),
+          ...(["nistp256", "nistp384"] as const).map((curve) =>
+            params(`Token P-${curve.slice(5)}`, `ECDSA\nKey-Curve: ${curve}`, grips.get(curve)!, [
+              "Subkey-Type: ECDH",
+              `Subkey-Curve: ${curve}`,
+              `Subkey-Grip: ${grips.get(curve)}`,
+              "Subkey-Usage: encrypt",
+            ])
+          ),
+          params("Token Ed25519", "EDDSA\nKey-Curve: ed25519", grips.get("ed25519")!),
+          params("Token Certified", "RSA", grips.get(CERT_KEY.label)!),
+          params("Token R3072", "RSA", grips.get("rsa3072")!),
+        ].join("");
+        const made = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
+        assertEquals(made.code, 0, made.stderr);
+        for (const who of ["RSA", "P-256", "P-384", "Ed25519", "Certified", "R3072"]) {
+          const sig = `${message}.${who}.sig`;
+          const signed = await gpg([
+            ...LOOPBACK(TOKEN_PIN),
+            "-u",
+            `Token ${who}`,
+            "--detach-sign",
+            "-o",
+            sig,
+            message,
+          ]);
+          assertEquals(signed.code, 0, `${who}: ${signed.stderr}`);
+          const verified = await gpg(["--verify", sig, message]);
+          assert(verified.status.some((l) => l.startsWith("GOODSIG")), verified.stderr);
+        }
+      });
+
+      await t.step("messages encrypted to the RSA and ECDH subkeys decrypt", async () => {
+        for (const who of ["RSA", "P-256", "P-384"]) {
+          const enc = `${message}.${who}.gpg`;
+          const encrypted = await gpg([
+            "--trust-model",
+            "always",
+            "-r",
+            `Token ${who}`,
+            "-e",
+            "-o",
+            enc,
+            message,
+          ]);
+          assertEquals(encrypted.code, 0, encrypted.stderr);
+          const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
+          assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
+          assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
+        }
+      });
+
+      await t.step("gpgsm --learn-card imports the certificate; gpgsm signs with it", async () => {
+        const learned = await sh("gpgsm", ["--batch", "--learn-card"]);
+        assertEquals(learned.code, 0, learned.stderr);
+        const listed = await sh("gpgsm", ["--batch", "--with-colons", "--list-secret-keys"]);
+        const fpr = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(listed.stdout)?.[1];
+        assert(fpr, `no secret certificate:\n${listed.stdout}${listed.stderr}`);
+        assertMatch(listed.stdout, new RegExp(`grp:(?:[^:]*:){8}${grips.get(CERT_KEY.label)}:`));
+        // the self-signed certificate is its own root: trust it for signing
+        await file("trustlist.txt", `${fpr} S relax\n`);
+        const opts = ["--batch", "--disable-crl-checks", "--disable-policy-checks"];
+        const signed = await sh(
+          "gpgsm",
+          [
+            ...opts,
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase-fd",
+            "0",
+            "-u",
+            fpr,
+            "--detach-sign",
+            "-o",
+            `${message}.p7s`,
+            message,
+          ],
+          {},
+          TOKEN_PIN,
+        );
+        assertEquals(signed.code, 0, signed.stderr);
+        const verified = await sh("gpgsm", [
+          ...opts,
+          "--status-fd",
+          "1",
+          "--verify",
+          `${message}.p7s`,
+          message,
+        ]);
+        assertMatch(verified.stdout, /GOODSIG/, verified.stderr);
+      });
+
+      await t.step("ssh-add lists the token keys; ssh-keygen -Y signs with each", async () => {
+        // the $AUTHKEYID key is listed as a card key; sshcontrol adds the others by keygrip
+        await file("sshcontrol", [...grips.values()].map((g) => `${g}\n`).join(""));
+        const sock = (await sh("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
+        const listed = await sh("ssh-add", ["-L"], { SSH_AUTH_SOCK: sock });
+        assertEquals(listed.code, 0, listed.stderr);
+        assert(listed.stdout.includes("cardno:"), `no card key:\n${listed.stdout}`);
+        const keys = new Map<string, string>(); // blob → type
+        for (const line of listed.stdout.trim().split("\n")) {
+          const [type, blob] = line.split(" ");
+          keys.set(blob!, type!);
+        }
+        assertEquals(
+          [...keys.values()].sort(),
+          [
+            "ecdsa-sha2-nistp256",
+            "ecdsa-sha2-nistp384",
+            "ssh-ed25519",
+            "ssh-rsa",
+            "ssh-rsa",
+            "ssh-rsa",
+          ],
+        );
+        for (const [blob, type] of keys) {
+          const pub = await file("token.pub", `${type} ${blob}\n`);
+          const signers = await file("allowed", `token@example.org ${type} ${blob}\n`);
+          await Deno.remove(`${message}.sig`).catch(() => {});
+          const signed = await sh("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", message], {
+            SSH_AUTH_SOCK: sock,
+          });
+          assertEquals(signed.code, 0, `${type}: ${signed.stderr}`);
+          const verified = await bed.run("sh", [
+            "-c",
+            `ssh-keygen -Y verify -f '${signers}' -I token@example.org -n file -s ` +
+            `'${message}.sig' < '${message}'`,
+          ]);
+          assertEquals(verified.code, 0, `${type}: ${verified.stderr}${verified.stdout}`);
+        }
+      });
+
+      await t.step(
+        "a wrong PIN is asked for once, fails with Bad PIN, the right one works",
+        async () => {
+          await home.killDaemons(); // no cached PIN
+          const before = await needPins();
+          const wrong = await gpg([
+            ...LOOPBACK("654321"),
+            "-u",
+            "Token RSA",
+            "--detach-sign",
+            "-o",
+            `${message}.bad.sig`,
+            message,
+          ]);
+          assert(wrong.code !== 0);
+          assertMatch(wrong.stderr, /Bad PIN/i);
+          assertEquals(await needPins() - before, 1, "one NEEDPIN for one wrong PIN");
+          const right = await gpg([
+            ...LOOPBACK(TOKEN_PIN),
+            "-u",
+            "Token RSA",
+            "--detach-sign",
+            "-o",
+            `${message}.good.sig`,
+            message,
+          ]);
+          assertEquals(right.code, 0, right.stderr);
+        },
+      );
+    } finally {
+      await home.close();
+    }
+
+    await t.step("a module that fails to load is named in the log", async () => {
+      const broken = await GnupgHome.create(bed, {
+        daemon: "scd-ts",
+        readerPort: "PKCS#11",
+        scdTsEnv: { SCD_TS_PKCS11_MODULE: "/nonexistent/libbroken-pkcs11.so" },
+      });
+      try {
+        const status = await bed.gpg(broken.path, ["--card-status"], { timeoutMs: 60000 });
+        assert(status.code !== 0, status.stdout);
+        await broken.killDaemons(); // the log is complete once the daemon is gone
+        assertMatch(await broken.scdLog(), /Cannot load PKCS#11 module \/nonexistent\/libbroken/);
+      } finally {
+        await broken.close();
+      }
+    });
+    await bed.close();
+  },
+});

@@ -1,0 +1,293 @@
+/**
+ * PKCS#11 tokens through scd-ts, in process, on real SoftHSM2 tokens (tests/bed/softhsm.ts):
+ * the FFI binding's errors, then the daemon's commands as gpg-agent sends them, beside the
+ * virtual OpenPGP card (which must stay unaffected). Signatures are verified with node:crypto
+ * against the public key READKEY returned; decryption against a cryptogram made from it.
+ * @module
+ */
+
+import {
+  deepStrictEqual as assertEquals,
+  match as assertMatch,
+  ok as assert,
+  rejects,
+} from "node:assert/strict";
+import {
+  constants,
+  createECDH,
+  createPublicKey,
+  type KeyObject,
+  publicDecrypt,
+  publicEncrypt,
+  verify,
+} from "node:crypto";
+import { Buffer } from "node:buffer";
+import { p256, p384 } from "@noble/curves/nist.js";
+import { Pkcs11Module, Pkcs11ModuleError } from "../../ffi/mod.ts";
+import { keygripHex, parsePublicKey, type PublicKey } from "../../src/formats/mod.ts";
+import { encodeDigestInfo } from "../../src/formats/mod.ts";
+import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
+import { VirtualBackend } from "../../src/pcsc/mod.ts";
+import { tokenSerial } from "../../src/pkcs11/mod.ts";
+import {
+  type AppOpener,
+  CardRegistry,
+  HELLO,
+  resolveConfig,
+  ScdServer,
+  type TokenReaders,
+  withPkcs11Tokens,
+} from "../../src/scd/mod.ts";
+import { TestClient } from "../../src/assuan/mod.ts";
+import { VirtualCard } from "../../src/virtual/mod.ts";
+import { run, scdErr } from "./_client.ts";
+import {
+  CERT_KEY,
+  haveSoftHsm,
+  SoftHsm,
+  SOFTHSM_MODULE,
+  standardToken,
+  TOKEN_KEYS,
+  TOKEN_PIN,
+} from "../bed/softhsm.ts";
+
+const GPG_ERR_BAD_PIN = 87;
+
+function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString("base64url");
+}
+
+/** A node:crypto key from gpg's public-key form. */
+function keyObject(pk: PublicKey): KeyObject {
+  if (pk.type === "rsa") {
+    return createPublicKey({ key: { kty: "RSA", n: b64(pk.n), e: b64(pk.e) }, format: "jwk" });
+  }
+  if (pk.flags === "eddsa") {
+    return createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: b64(pk.q.subarray(1)) },
+      format: "jwk",
+    });
+  }
+  const half = (pk.q.length - 1) / 2;
+  const crv = pk.curve.name === "NIST P-256" ? "P-256" : "P-384";
+  return createPublicKey({
+    key: { kty: "EC", crv, x: b64(pk.q.subarray(1, 1 + half)), y: b64(pk.q.subarray(1 + half)) },
+    format: "jwk",
+  });
+}
+
+const openPgp: AppOpener = ({ backend, reader }) =>
+  OpenPgpApplication.open(
+    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
+    { pinPolicy: "strict", allowAdmin: true },
+  );
+
+/** scd-ts in process: the virtual OpenPGP card plus the tokens of `modules`. */
+class Daemon implements AsyncDisposable {
+  readonly cards: CardRegistry;
+  readonly server: ScdServer;
+  readonly tokens: TokenReaders;
+  #ends: Promise<unknown>[] = [];
+
+  private constructor(cards: CardRegistry, tokens: TokenReaders) {
+    this.cards = cards;
+    this.tokens = tokens;
+    this.server = new ScdServer({
+      config: resolveConfig({ env: () => undefined }).config,
+      cards,
+      signalPeer: () => {},
+    });
+  }
+
+  static async start(modules: string[]): Promise<Daemon> {
+    const card = await VirtualCard.open({});
+    const tokens = await withPkcs11Tokens(new VirtualBackend(card), modules);
+    const cards = new CardRegistry(tokens.backend, { openApp: tokens.opener(openPgp) });
+    await cards.watch();
+    return new Daemon(cards, tokens);
+  }
+
+  async connect(): Promise<TestClient> {
+    const client = new TestClient();
+    this.#ends.push(this.server.serve(client.server, {}));
+    assertEquals(await client.line(), `OK ${HELLO}`);
+    return client;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.server.close();
+    await Promise.all(this.#ends);
+    await this.cards.close();
+    await this.tokens.close();
+  }
+}
+
+const ignore = !haveSoftHsm();
+
+Deno.test({
+  name: "Pkcs11Module.load() names the module when it is missing or not a PKCS#11 library",
+  ignore,
+  async fn() {
+    await rejects(() => Pkcs11Module.load("/nonexistent/libnothing.so"), (e: Error) => {
+      assert(e instanceof Pkcs11ModuleError);
+      assertMatch(e.message, /Cannot load PKCS#11 module \/nonexistent\/libnothing\.so/);
+      return true;
+    });
+    await rejects(() => Pkcs11Module.load("libc.so.6"), (e: Error) => {
+      assert(e instanceof Pkcs11ModuleError);
+      assertMatch(e.message, /libc\.so\.6.*C_GetFunctionList/);
+      return true;
+    });
+  },
+});
+
+Deno.test({
+  name: "scd-ts serves SoftHSM2 tokens beside the OpenPGP card",
+  ignore,
+  sanitizeResources: false, // SoftHSM keeps files open until the process ends
+  async fn(t) {
+    await using hsm = await SoftHsm.create();
+    const certDer = await standardToken(hsm, "alpha");
+    await hsm.initToken("beta");
+    await hsm.keypair("beta", { id: "01", label: "beta-p256", keyType: "EC:prime256v1" });
+    Deno.env.set("SOFTHSM2_CONF", hsm.conf); // read by SoftHSM's C_Initialize
+    await using daemon = await Daemon.start(["/nonexistent/broken.so", SOFTHSM_MODULE]);
+    const s = await daemon.connect();
+
+    const module = await Pkcs11Module.load(SOFTHSM_MODULE); // already initialised: shared
+    const infos = await Promise.all((await module.slots()).map((slot) => module.tokenInfo(slot)));
+    const alpha = tokenSerial(infos.find((i) => i.label === "alpha")!);
+    const beta = tokenSerial(infos.find((i) => i.label === "beta")!);
+
+    await t.step("SERIALNO stays on the OpenPGP card; --demand picks a token", async () => {
+      const card = await run(s, "SERIALNO");
+      assertMatch(card.status[0]!, /^SERIALNO D276000124/);
+      const token = await run(s, `SERIALNO --demand=${alpha}`);
+      assertEquals(token.status, [`SERIALNO ${alpha}`]);
+    });
+
+    const grips = new Map<string, string>();
+    await t.step("LEARN --force lists every key, certified or not", async () => {
+      const learn = await run(s, "LEARN --force");
+      assertEquals(learn.end, "OK");
+      assert(learn.status.includes("APPTYPE p15"), learn.status.join("\n"));
+      for (const key of [...TOKEN_KEYS, CERT_KEY]) {
+        const line = learn.status.find((l) => l.includes(` P11.${key.id} `));
+        assert(line, `no KEYPAIRINFO for ${key.label}:\n${learn.status.join("\n")}`);
+        const [, grip, , , , algo] = line.split(" ");
+        assertEquals(algo, key.algo);
+        grips.set(key.label, grip!);
+      }
+      assert(learn.status.includes(`CERTINFO 100 P11.${CERT_KEY.id}`));
+    });
+
+    await t.step("KEYINFO --list covers both tokens (2.4 multi-card)", async () => {
+      await run(s, `SERIALNO --demand=${beta}`);
+      await run(s, "SERIALNO --all");
+      const list = await run(s, "KEYINFO --list");
+      assert(list.status.some((l) => l.includes(` T ${alpha} P11.01 `)), list.status.join("\n"));
+      assert(list.status.some((l) => l.includes(` T ${beta} P11.01 `)), list.status.join("\n"));
+      const one = await run(s, `KEYINFO ${grips.get("p384")}`);
+      assertEquals(one.status, [`KEYINFO ${grips.get("p384")} T ${alpha} P11.03 sae`]);
+    });
+
+    await t.step("READKEY gives the key whose keygrip LEARN named", async () => {
+      for (const [label, grip] of grips) {
+        const key = await run(s, `READKEY ${grip}`);
+        assertEquals(keygripHex(parsePublicKey(key.data)), grip, label);
+      }
+    });
+
+    await t.step("a wrong PIN is asked once, sent once and fails with BAD_PIN", async () => {
+      const digest = new Uint8Array(32).fill(7);
+      await run(s, `SETDATA ${Buffer.from(encodeDigestInfo("sha256", digest)).toString("hex")}`);
+      const wrong = await run(s, `PKSIGN --hash=sha256 ${grips.get("rsa2048")}`, [
+        "999999",
+        TOKEN_PIN,
+      ]);
+      assertEquals(wrong.err, scdErr(GPG_ERR_BAD_PIN));
+      assertEquals(wrong.inquiries.filter((i) => i.startsWith("NEEDPIN")).length, 1);
+    });
+
+    await t.step("PKSIGN signs with RSA, ECDSA and EdDSA keys; the PIN is cached", async () => {
+      const digest = new Uint8Array(32).map((_, i) => i);
+      let asked = 0;
+      for (const key of [...TOKEN_KEYS, CERT_KEY]) {
+        const grip = grips.get(key.label)!;
+        const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
+        const data = pk.type === "rsa" ? encodeDigestInfo("sha256", digest) : digest;
+        await run(s, `SETDATA ${Buffer.from(data).toString("hex")}`);
+        const sig = await run(s, `PKSIGN --hash=sha256 ${grip}`, [TOKEN_PIN]);
+        assertEquals(sig.end, "OK", `${key.label}: ${sig.end}`);
+        asked += sig.inquiries.length;
+        const ok = pk.type === "rsa"
+          ? verifyRsaDigest(keyObject(pk), digest, sig.data)
+          : pk.flags === "eddsa"
+          ? verify(null, digest, keyObject(pk), sig.data)
+          : (pk.curve.name === "NIST P-256" ? p256 : p384).verify(sig.data, digest, pk.q, {
+            prehash: false,
+            lowS: false,
+          });
+        assert(ok, `signature of ${key.label} does not verify`);
+      }
+      assertEquals(asked, 1, "the PIN is asked for once, then taken from the cache");
+    });
+
+    await t.step("PKDECRYPT decrypts an RSA cryptogram (PADDING 0)", async () => {
+      const grip = grips.get("rsa2048")!;
+      const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
+      const secret = new TextEncoder().encode("session key bytes");
+      const ct = publicEncrypt(
+        { key: keyObject(pk), padding: constants.RSA_PKCS1_PADDING },
+        secret,
+      );
+      await run(s, `SETDATA ${ct.toString("hex")}`);
+      const dec = await run(s, `PKDECRYPT ${grip}`, [TOKEN_PIN]);
+      assertEquals(dec.end, "OK");
+      assert(dec.status.includes("PADDING 0"));
+      assertEquals(dec.data, secret);
+    });
+
+    await t.step("PKDECRYPT does ECDH on P-256 and P-384 (0x41 and the x-coordinate)", async () => {
+      for (const [label, curve] of [["p256", "prime256v1"], ["p384", "secp384r1"]] as const) {
+        const grip = grips.get(label)!;
+        const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
+        assert(pk.type === "ecc");
+        const ephemeral = createECDH(curve);
+        const point = ephemeral.generateKeys();
+        const shared = ephemeral.computeSecret(pk.q);
+        await run(s, `SETDATA ${point.toString("hex")}`);
+        const dec = await run(s, `PKDECRYPT ${grip}`, [TOKEN_PIN]);
+        assertEquals(dec.end, "OK", `${label}: ${dec.end}`);
+        assertEquals(dec.data, new Uint8Array([0x41, ...shared]), label);
+      }
+    });
+
+    await t.step("READCERT returns the certificate stored with the key", async () => {
+      const byGrip = await run(s, `READCERT ${grips.get(CERT_KEY.label)}`);
+      assertEquals(byGrip.data, certDer);
+      await run(s, `SERIALNO --demand=${alpha}`);
+      const byId = await run(s, `READCERT P11.${CERT_KEY.id}`);
+      assertEquals(byId.data, certDer);
+    });
+
+    await t.step("a module that fails to load leaves cards and other modules working", async () => {
+      await using alone = await Daemon.start(["/nonexistent/broken.so"]);
+      const s2 = await alone.connect();
+      const card = await run(s2, "SERIALNO");
+      assertMatch(card.status[0]!, /^SERIALNO D276000124/);
+      const none = await run(s2, `SERIALNO --demand=${alpha}`);
+      assert(none.err !== undefined);
+      await s2.close();
+    });
+
+    await s.close();
+    await module.close().catch(() => {});
+  },
+});
+
+/** PKCS#1 v1.5 check of an RSA signature over a SHA-256 digest. */
+function verifyRsaDigest(key: KeyObject, digest: Uint8Array, sig: Uint8Array): boolean {
+  const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, sig);
+  return Buffer.compare(recovered, Buffer.from(encodeDigestInfo("sha256", digest))) === 0;
+}
