@@ -10,24 +10,16 @@ import denoJson from "./deno.json" with { type: "json" };
 import { disableCoreDumps } from "./ffi/mod.ts";
 import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
-import type { CardReaderBackend } from "./src/pcsc/mod.ts";
-import { TraceFile } from "./src/assuan/mod.ts";
-import { isUserCommand, runUserCommand, virtualBackend } from "./src/cli/mod.ts";
+import { isUserCommand, runUserCommand } from "./src/cli/mod.ts";
 import {
-  type AppOpener,
-  burstHold,
-  CardRegistry,
+  buildDaemon,
   DEFAULT_COMPAT_VERSION,
   loadConfig,
   parseArgs,
   type ParsedArgs,
-  pinPolicyOf,
-  readerSetting,
   resolveHomedir,
   runDaemon,
   type ScdConfig,
-  ScdServer,
-  withApduLog,
 } from "./src/scd/mod.ts";
 
 const VERSION = denoJson.version;
@@ -69,54 +61,11 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_HOLD=500ms  SCD_TS_HOLD_MAX=2s  SCD_TS_MONITOR_IDLE=10m
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
-/** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
-async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
-  const reader = config.reader ?? "";
-  if (reader.startsWith("virtual:")) return await virtualBackend(reader);
-  const { PcscBackend, HandlePool } = await import("./src/pcsc/mod.ts");
-  const poolTtl = readerSetting(config, "pool-ttl");
-  return new PcscBackend({
-    busyTimeoutMs: readerSetting(config, "busy-timeout"),
-    ...(poolTtl > 0 ? { pool: new HandlePool(poolTtl) } : {}),
-  });
-}
-
-/** Opens the OpenPGP application with the configured policies. */
-function openPgpOpener(config: ScdConfig): AppOpener {
-  const pinPolicy = pinPolicyOf(config);
-  const { holdMs, holdMaxMs, off } = burstHold(config);
-  if (off) log.info("Burst hold off: {why}", { why: off });
-  return async ({ backend, reader }) => {
-    // loaded when a card is first opened, not before the greeting
-    const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");
-    return await OpenPgpApplication.open(
-      (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs, holdMaxMs },
-    );
-  };
-}
-
 function printVersion(config: ScdConfig | undefined): void {
   console.log(`scd-ts ${VERSION}`);
   console.log(
     `compatible with scdaemon (GnuPG) ${config?.compatVersion ?? DEFAULT_COMPAT_VERSION}`,
   );
-}
-
-/**
- * The Assuan trace file, or stderr with a warning when it cannot be used (a symlink, another
- * user's file, no such directory): a daemon that does not start leaves gpg without a card.
- */
-async function openTrace(path: string): Promise<TraceFile> {
-  try {
-    return await TraceFile.open(path);
-  } catch (e) {
-    log.warning("Cannot write the Assuan trace to {file}: {error}; tracing to stderr", {
-      file: path,
-      error: (e as Error).message,
-    });
-    return TraceFile.stderr();
-  }
 }
 
 /**
@@ -146,15 +95,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
     return 0;
   }
   hardenProcess(args);
-  const backend = withApduLog(await makeBackend(config));
-  const cards = new CardRegistry(backend, {
-    openApp: openPgpOpener(config),
-    readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
-    monitorIdleMs: readerSetting(config, "monitor-idle"),
-  });
-  await cards.watch();
-  const trace = config.traceFile ? await openTrace(config.traceFile) : undefined;
-  const server = new ScdServer({ config, cards, trace });
+  const daemon = await buildDaemon(config);
   const peer = Number(env("_assuan_pipe_connect_pid"));
   let uid: number | null = null;
   try {
@@ -165,7 +106,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
   try {
     return await runDaemon({
       mode,
-      server,
+      server: daemon.server,
       homedir,
       env,
       uid,
@@ -173,9 +114,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
       peerPid: Number.isInteger(peer) && peer > 0 ? peer : undefined,
     });
   } finally {
-    // a held transaction keeps the PIN verified: reset it before the process goes
-    for (const card of cards.cards) await card.app?.release?.().catch(() => {});
-    trace?.close();
+    await daemon.close();
   }
 }
 

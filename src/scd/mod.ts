@@ -1,8 +1,8 @@
 /**
  * scdaemon semantics: the Assuan command table over card applications, the card registry,
- * the per-session state, and the process lifetime of stock scdaemon. `main.ts` builds a
- * {@linkcode CardRegistry} over a reader backend, an {@linkcode ScdServer} over it, and hands
- * both to {@linkcode runDaemon}.
+ * the per-session state, and the process lifetime of stock scdaemon. {@linkcode buildDaemon}
+ * assembles a {@linkcode CardRegistry} over a reader backend and an {@linkcode ScdServer} over
+ * it from the settings (assemble.ts); `main.ts` hands the server to {@linkcode runDaemon}.
  *
  * Invariant: nothing here holds a PC/SC handle between commands (the reader layer's optional
  * pool, `pool-ttl`, is the only place one may be kept). Sessions and the registry
@@ -12,6 +12,17 @@
  */
 
 export { withApduLog } from "./apdu_log.ts";
+export {
+  appOpener,
+  assembleDaemon,
+  buildDaemon,
+  type Daemon,
+  type DaemonParts,
+  openPgpOpener,
+  readerBackend,
+  type ReaderBackendOptions,
+  VIRTUAL_PREFIX,
+} from "./assemble.ts";
 export { parseArgs, type ParsedArgs, type RunMode } from "./argv.ts";
 export {
   type AppOpener,
