@@ -14,4 +14,3 @@ export { AssuanServer, type Duplex, type ServeOptions, type ServerOptions } from
 export { listenUnix, type UnixListener, type UnixListenerOptions } from "./socket.ts";
 export { MemoryTrace, TraceFile, type TraceSink } from "./trace.ts";
 export { formatErrLine } from "./writer.ts";
-export { TestClient } from "./test_client.ts";

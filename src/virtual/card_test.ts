@@ -14,7 +14,7 @@ import {
   send,
   sendAll,
   verifyPin,
-} from "./_test_util.ts";
+} from "../../tests/support/virtual_apdu.ts";
 import { VirtualCard } from "./card.ts";
 import { NITROKEY3, OPENPGP34 } from "./latency.ts";
 import { STATE_FORMAT } from "./store.ts";

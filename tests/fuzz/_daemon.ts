@@ -10,7 +10,7 @@
  * @module
  */
 
-import { TestClient } from "../../src/assuan/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
 import {
   type CardOperation,
   type CardOperationOptions,

@@ -16,7 +16,7 @@ import {
 import type { CardChannel } from "../../src/pcsc/channel.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard, type VirtualCardOptions } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 
 /** Answers PIN requests from a table keyed by "kind/purpose"; records everything. */
 export class ScriptedPins implements PinProvider {

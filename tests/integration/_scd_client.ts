@@ -8,7 +8,7 @@
 
 import { escapeData, unescapeData } from "../../src/assuan/mod.ts";
 import { concat } from "../../src/util/bytes.ts";
-import { TestClient } from "../../src/assuan/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
 import { HELLO, type ScdServer, type SessionOptions } from "../../src/scd/mod.ts";
 import { type ScdFixture, Session } from "./_scd_fixture.ts";
 

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type SessionEnd, TestClient, unescapeData } from "../../src/assuan/mod.ts";
+import { type SessionEnd, unescapeData } from "../../src/assuan/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
 import { concat, fromHex, toHex } from "../../src/util/bytes.ts";
 import { type InProcessCard, VirtualBackend } from "../../src/pcsc/mod.ts";
 import {

@@ -15,7 +15,7 @@ import { CardChangedError } from "../../src/app/errors.ts";
 import { type CardConnector, OpenPgpApplication } from "../../src/openpgp/application.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 import { StatusRecorder } from "./_openpgp_fixture.ts";
 
 /** A reader whose card can be swapped, counting transactions and knowing when one is open. */

@@ -16,7 +16,7 @@ import { type CardConnector, OpenPgpApplication } from "../../src/openpgp/applic
 import { parsePublicKey } from "../../src/formats/public_key.ts";
 import { concat, utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 import { StatusRecorder } from "./_openpgp_fixture.ts";
 
 /** How the card under test answers VERIFY P1=FF. */

@@ -1,11 +1,12 @@
 /**
- * Test helpers for src/scd (not used by production code): a scriptable reader backend, a
- * card application that records its calls, and an in-process server with Assuan clients.
+ * Test helpers for src/scd: a scriptable reader backend, a card application that records its
+ * calls, and an in-process server with Assuan clients.
  * @module
  */
 
-import { TestClient, unescapeData } from "../assuan/mod.ts";
-import type { SessionEnd } from "../assuan/mod.ts";
+import { unescapeData } from "../../src/assuan/mod.ts";
+import { TestClient } from "./assuan_client.ts";
+import type { SessionEnd } from "../../src/assuan/mod.ts";
 import {
   type CardApplication,
   type KeyInfo,
@@ -13,7 +14,7 @@ import {
   NoObjectError,
   NotSupportedError,
   type OperationContext,
-} from "../app/mod.ts";
+} from "../../src/app/mod.ts";
 import {
   type CardChannel,
   type CardOperation,
@@ -23,12 +24,12 @@ import {
   type ReaderEvent,
   type ReaderState,
   type ReaderWatch,
-} from "../pcsc/mod.ts";
-import type { AppOpener } from "./card_entry.ts";
-import { assembleDaemon } from "./assemble.ts";
-import type { CardRegistry } from "./cards.ts";
-import { resolveConfig, type ScdConfig } from "./config.ts";
-import type { ScdServer, SessionOptions } from "./server.ts";
+} from "../../src/pcsc/mod.ts";
+import type { AppOpener } from "../../src/scd/card_entry.ts";
+import { assembleDaemon } from "../../src/scd/assemble.ts";
+import type { CardRegistry } from "../../src/scd/cards.ts";
+import { resolveConfig, type ScdConfig } from "../../src/scd/config.ts";
+import type { ScdServer, SessionOptions } from "../../src/scd/server.ts";
 
 /** `SCARD_E_NO_SMARTCARD` (pcsclite.h). */
 const SCARD_E_NO_SMARTCARD = 0x8010000c;

@@ -3,8 +3,8 @@
  * @module
  */
 
-import { concat, fromHex, utf8 } from "../util/bytes.ts";
-import { VirtualCard, type VirtualCardOptions } from "./card.ts";
+import { concat, fromHex, utf8 } from "../../src/util/bytes.ts";
+import { VirtualCard, type VirtualCardOptions } from "../../src/virtual/card.ts";
 
 export const PW1 = "123456";
 export const PW3 = "12345678";
