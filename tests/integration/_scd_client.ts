@@ -9,8 +9,9 @@
 import { escapeData, unescapeData } from "../../src/assuan/mod.ts";
 import { concat } from "../../src/util/bytes.ts";
 import { TestClient } from "../support/assuan_client.ts";
+import { ADMIN_PIN } from "../support/fixtures.ts";
 import { HELLO, type ScdServer, type SessionOptions } from "../../src/scd/mod.ts";
-import { type ScdFixture, Session } from "./_scd_fixture.ts";
+import { ScdFixture, Session } from "./_scd_fixture.ts";
 
 /** How to answer one inquiry keyword: bytes/strings in order of asking, or "cancel". */
 export type Answer = string | Uint8Array | "cancel";
@@ -114,9 +115,7 @@ export function scdErr(code: number): number {
   return (6 << 24) | code;
 }
 
-/** Factory PINs. */
-export const USER_PIN = "123456";
-export const ADMIN_PIN = "12345678";
+export { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
 
 /** GENKEY --force --algo=ALGO in slot `n` with the Admin PIN; returns the reply. */
 export async function genkey(session: Session, n: 1 | 2 | 3, algo: string): Promise<Reply> {
@@ -142,6 +141,18 @@ export async function connect(f: Pick<ScdFixture, "connect">): Promise<Session> 
   const r = await run(s, "SERIALNO");
   if (r.err !== undefined) throw new Error(`Cannot select the card: ${r.end}`);
   return s;
+}
+
+/** Runs `fn` on a fresh fixture with one session that did SERIALNO; closes both after. */
+export async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
+  const f = await ScdFixture.open();
+  const s = await connect(f);
+  try {
+    await fn(s, f);
+  } finally {
+    await s.close();
+    await f.close();
+  }
 }
 
 /** A session on any `server` (for daemons built differently from the fixture's). */

@@ -18,6 +18,7 @@ import { parsePublicKey } from "../../src/formats/public_key.ts";
 import { encodeSexp, sexpList } from "../../src/formats/sexp.ts";
 import { tlv } from "../../src/iso7816/tlv.ts";
 import { concat, fromHex, toHex, utf8 } from "../../src/util/bytes.ts";
+import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
 import { openFixture } from "./_openpgp_fixture.ts";
 
 Deno.test("setAttr() DISP-NAME needs the admin PIN and shows up in later prompts", async () => {
@@ -177,7 +178,7 @@ Deno.test("writeKey() rejects KEYDATA that is not a usable private key", async (
 });
 
 Deno.test("changePin() 1 changes PW1 with stock's prompts; the new PIN then works", async () => {
-  const f = await openFixture({ pins: { "user/current": "123456", "user/new": "654321" } });
+  const f = await openFixture({ pins: { "user/current": USER_PIN, "user/new": "654321" } });
   await f.app.changePin({ chvRef: "1" }, f.ctx);
   assertEquals(f.pins.requests.map((r) => r.prompt), ["||Please enter the PIN", "|N|New PIN"]);
   f.pins.answers["user/verify"] = "654321";
@@ -186,7 +187,7 @@ Deno.test("changePin() 1 changes PW1 with stock's prompts; the new PIN then work
 });
 
 Deno.test("changePin() refuses a short new PIN before touching the card", async () => {
-  const f = await openFixture({ pins: { "user/current": "123456", "user/new": "123" } });
+  const f = await openFixture({ pins: { "user/current": USER_PIN, "user/new": "123" } });
   f.card.apduLog.reset();
   await assertRejects(
     () => f.app.changePin({ chvRef: "OPENPGP.1" }, f.ctx),
@@ -214,7 +215,7 @@ Deno.test("changePin() --reset 2 sets a reset code, and 2 unblocks PW1 with it",
 });
 
 Deno.test("setAttr() KDF switches the card to hashed PINs, and VERIFY still works", async () => {
-  const f = await openFixture({ pins: { "admin/current": "12345678" } });
+  const f = await openFixture({ pins: { "admin/current": ADMIN_PIN } });
   const salt = (b: number) => new Uint8Array(8).fill(b);
   const count = fromHex("00100000");
   const s2k = async (pin: string, s: Uint8Array) => {
@@ -228,8 +229,8 @@ Deno.test("setAttr() KDF switches the card to hashed PINs, and VERIFY still work
     tlv(0x84, salt(1)),
     tlv(0x85, salt(2)),
     tlv(0x86, salt(3)),
-    tlv(0x87, await s2k("123456", salt(1))),
-    tlv(0x88, await s2k("12345678", salt(3))),
+    tlv(0x87, await s2k(USER_PIN, salt(1))),
+    tlv(0x88, await s2k(ADMIN_PIN, salt(3))),
   );
   assertEquals(kdf.length, 110);
   await f.app.setAttr({ name: "KDF", value: kdf }, f.ctx);

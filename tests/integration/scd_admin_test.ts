@@ -22,21 +22,10 @@ import {
   v4Fingerprint,
 } from "../../src/formats/mod.ts";
 import { concat, toHex } from "../../src/util/bytes.ts";
-import { ADMIN_PIN, connect, genkey, run, scdErr, USER_PIN } from "./_scd_client.ts";
-import { ScdFixture, type Session } from "./_scd_fixture.ts";
+import { ADMIN_PIN, genkey, run, scdErr, USER_PIN, withCard } from "./_scd_client.ts";
+import { ScdFixture } from "./_scd_fixture.ts";
 
 const ASS_PARAMETER = scdErr(280);
-
-async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
-  const f = await ScdFixture.open();
-  const s = await connect(f);
-  try {
-    await fn(s, f);
-  } finally {
-    await s.close();
-    await f.close();
-  }
-}
 
 Deno.test("SETATTR: percent-plus value, one Admin PIN prompt for several names, GETATTR reads back", async () => {
   await withCard(async (s) => {

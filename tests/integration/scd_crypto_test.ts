@@ -10,8 +10,8 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { encodeDigestInfo, parsePublicKey, type PublicKey } from "../../src/formats/mod.ts";
 import { toHex } from "../../src/util/bytes.ts";
-import { connect, genkey, keygripOf, run, scdErr, USER_PIN } from "./_scd_client.ts";
-import { ScdFixture, type Session } from "./_scd_fixture.ts";
+import { genkey, keygripOf, run, scdErr, USER_PIN, withCard } from "./_scd_client.ts";
+import type { Session } from "./_scd_fixture.ts";
 
 const INV_VALUE = scdErr(55);
 const ASS_PARAMETER = scdErr(280);
@@ -37,17 +37,6 @@ function rsaPublicKey(pk: PublicKey) {
 }
 
 const CURVES = { nistp256: p256, nistp384: p384, nistp521: p521 } as const;
-
-async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
-  const f = await ScdFixture.open();
-  const s = await connect(f);
-  try {
-    await fn(s, f);
-  } finally {
-    await s.close();
-    await f.close();
-  }
-}
 
 Deno.test("SETDATA: stock's errors, --append up to 4096 bytes, --append without data replaces", async () => {
   await withCard(async (s) => {

@@ -9,7 +9,16 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { MemoryTrace } from "../../src/assuan/mod.ts";
 import { encodeDigestInfo } from "../../src/formats/mod.ts";
 import { toHex } from "../../src/util/bytes.ts";
-import { ADMIN_PIN, connect, genkey, keygripOf, run, scdErr, USER_PIN } from "./_scd_client.ts";
+import {
+  ADMIN_PIN,
+  connect,
+  genkey,
+  keygripOf,
+  run,
+  scdErr,
+  USER_PIN,
+  withCard,
+} from "./_scd_client.ts";
 import { ScdFixture, type Session } from "./_scd_fixture.ts";
 
 const BAD_PIN = scdErr(87);
@@ -32,17 +41,6 @@ async function retries(s: Session): Promise<string> {
 /** A daemon with `pin-policy` set as a user sets it. */
 function daemon(pinPolicy: "strict" | "session"): Promise<ScdFixture> {
   return ScdFixture.open({}, { env: { SCD_TS_PIN_POLICY: pinPolicy } });
-}
-
-async function withCard(fn: (s: Session, f: ScdFixture) => Promise<void>): Promise<void> {
-  const f = await ScdFixture.open();
-  const s = await connect(f);
-  try {
-    await fn(s, f);
-  } finally {
-    await s.close();
-    await f.close();
-  }
 }
 
 Deno.test("PIN cache: prompts as stock — once per card connection and verification, across sessions", async () => {
