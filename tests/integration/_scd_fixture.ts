@@ -6,9 +6,10 @@
  * @module
  */
 
-import { type SessionEnd, unescapeData } from "../../src/assuan/mod.ts";
+import type { SessionEnd } from "../../src/assuan/mod.ts";
 import { TestClient } from "../support/assuan_client.ts";
-import { concat, fromHex, toHex } from "../../src/util/bytes.ts";
+import { transactData } from "../support/scd_harness.ts";
+import { fromHex, toHex } from "../../src/util/bytes.ts";
 import { type InProcessCard, VirtualBackend } from "../../src/pcsc/mod.ts";
 import {
   buildDaemon,
@@ -110,20 +111,8 @@ export class Session {
   }
 
   /** Send a command; its D payloads joined as bytes and the other lines as text. */
-  async transactData(line: string): Promise<{ data: Uint8Array; lines: string[] }> {
-    await this.client.send(line);
-    const chunks: Uint8Array[] = [];
-    const lines: string[] = [];
-    for (;;) {
-      const bytes = await this.client.lineBytes();
-      if (bytes[0] === 0x44 && bytes[1] === 0x20) {
-        chunks.push(unescapeData(bytes.subarray(2)));
-        continue;
-      }
-      const text = new TextDecoder().decode(bytes);
-      lines.push(text);
-      if (/^(OK|ERR)( |$)/.test(text)) return { data: concat(...chunks), lines };
-    }
+  transactData(line: string): Promise<{ data: Uint8Array; lines: string[] }> {
+    return transactData(this.client, line);
   }
 
   /** Answer an INQUIRE NEEDPIN the way gpg-agent does: PIN, NUL padding to 90 bytes, END. */

@@ -5,6 +5,7 @@
  */
 
 import { unescapeData } from "../../src/assuan/mod.ts";
+import { concat } from "../../src/util/bytes.ts";
 import { TestClient } from "./assuan_client.ts";
 import type { SessionEnd } from "../../src/assuan/mod.ts";
 import {
@@ -307,13 +308,6 @@ export async function transactData(
     }
     const text = new TextDecoder().decode(bytes);
     lines.push(text);
-    if (/^(OK|ERR)( |$)/.test(text)) break;
+    if (/^(OK|ERR)( |$)/.test(text)) return { data: concat(...chunks), lines };
   }
-  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    data.set(c, off);
-    off += c.length;
-  }
-  return { data, lines };
 }
