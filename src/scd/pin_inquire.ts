@@ -2,7 +2,9 @@
  * The PIN provider behind every application call: `INQUIRE NEEDPIN <prompt>` to gpg-agent
  * (gpg/gnupg:scd/command.c `pin_cb`; scdaemon-protocol.md §2.4–2.5). The reply is
  * confidential (redacted in the trace, wiped), must end with a NUL byte, and the PIN is the
- * bytes before the first NUL (gpg-agent pads to 90 bytes). No cache yet: every request asks.
+ * bytes before the first NUL (gpg-agent pads to 90 bytes). This provider asks every time;
+ * the PIN cache (pin_cache.ts) sits in front of it for the commands that use PINs
+ * (operation.ts).
  * @module
  */
 
