@@ -17,6 +17,7 @@ import {
   loadConfig,
   parseArgs,
   type ParsedArgs,
+  processEnv as env,
   resolveHomedir,
   runDaemon,
   type ScdConfig,
@@ -24,14 +25,6 @@ import {
 
 const VERSION = denoJson.version;
 const log = getLog("main");
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 const HELP = `Usage: scd-ts [options] (--multi-server | --server | --daemon)
        scd-ts probe (readers | info | loop | doctor) [--json] | doctor | install | uninstall | demo

@@ -27,6 +27,7 @@ import { withApduLog } from "./apdu_log.ts";
 import type { AppOpener, AppOpenRequest } from "./card_entry.ts";
 import { CardRegistry } from "./cards.ts";
 import { pinPolicyOf, type ScdConfig } from "./config.ts";
+import { processEnv } from "./paths.ts";
 import { burstHold, readerSetting } from "./reader_settings.ts";
 import { ScdServer } from "./server.ts";
 
@@ -34,14 +35,6 @@ const log = getLog("scd");
 
 /** The `reader` value that names the built-in card in process: `virtual:STATEFILE`. */
 export const VIRTUAL_PREFIX = "virtual:";
-
-function envValue(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env
-  }
-}
 
 /** Options of {@linkcode readerBackend} the config does not say. */
 export interface ReaderBackendOptions {
@@ -64,7 +57,7 @@ export async function readerBackend(
   const reader = config.reader ?? "";
   if (reader.startsWith(VIRTUAL_PREFIX)) {
     const statePath = reader.slice(VIRTUAL_PREFIX.length) || undefined;
-    const profile = envValue("SCD_TS_VIRTUAL_PROFILE") || undefined;
+    const profile = processEnv("SCD_TS_VIRTUAL_PROFILE") || undefined;
     // the in-process card is a backend like pcscd (tests/lint_layers.ts EXCEPTIONS)
     const { VirtualCard } = await import("../virtual/mod.ts");
     const { VirtualBackend } = await import("../pcsc/mod.ts");

@@ -47,7 +47,7 @@ export {
 } from "./config.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
 export { gpgCodeForSw, toGpgError } from "./errors.ts";
-export { resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
+export { processEnv, resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
 export { type BurstHold, burstHold, READER_DEFAULTS, readerSetting } from "./reader_settings.ts";
 export { HELLO, ScdServer, type ScdServerOptions, type SessionOptions } from "./server.ts";
 export { SessionState } from "./state.ts";

@@ -20,6 +20,7 @@ import type { CardEntry } from "./card_entry.ts";
 import type { ScdContext } from "./command.ts";
 import type { ScdConfig } from "./config.ts";
 import { CachingPinProvider, DEFAULT_PIN_TTL_MS, parseDuration, PinCache } from "./pin_cache.ts";
+import { processEnv } from "./paths.ts";
 import { inquirePinProvider } from "./pin_inquire.ts";
 import type { CardRegistry } from "./cards.ts";
 
@@ -27,14 +28,6 @@ const log = getLog("scd");
 
 /** The environment variable with the cache TTL (wins over `pin-cache-ttl`). */
 export const PIN_TTL_ENV = "SCD_TS_PIN_TTL";
-
-function envValue(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env
-  }
-}
 
 /** Words that turn the cache off, besides a duration of `0`. */
 const PIN_CACHE_OFF = /^\s*(?:off|none|no)\s*$/i;
@@ -47,7 +40,7 @@ const PIN_CACHE_OFF = /^\s*(?:off|none|no)\s*$/i;
  */
 export function pinTtlMs(
   config: ScdConfig,
-  env: (name: string) => string | undefined = envValue,
+  env: (name: string) => string | undefined = processEnv,
 ): number {
   const text = env(PIN_TTL_ENV) || config.values.get("pin-cache-ttl");
   if (text === undefined || text === "") return DEFAULT_PIN_TTL_MS;
