@@ -169,13 +169,7 @@ export function assembleDaemon(
   config: ScdConfig,
   parts: DaemonParts & { backend: CardReaderBackend },
 ): Daemon {
-  const backend = withApduLog(parts.backend);
-  const virtual = config.reader?.startsWith(VIRTUAL_PREFIX) ?? false;
-  const cards = new CardRegistry(backend, {
-    openApp: parts.openApp ?? appOpener(config),
-    readerPort: virtual ? undefined : config.reader,
-    monitorIdleMs: readerSetting(config, "monitor-idle"),
-  });
+  const { backend, cards } = assembleCards(config, parts);
   const server = new ScdServer({
     config,
     cards,
@@ -185,9 +179,32 @@ export function assembleDaemon(
   });
   const close = async () => {
     server.close();
-    // a held transaction keeps the PIN verified: reset it before the process goes
-    for (const card of cards.cards) await card.app?.release?.().catch(() => {});
-    await cards.close();
+    await closeCards(cards);
   };
   return { config, backend, cards, server, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * The card side of the daemon without the Assuan server — backend with APDU log, application
+ * opener, registry — for a front end that speaks another protocol over the same registry, PIN
+ * policy and card model (design.md §2 item 7). The monitor is not started.
+ */
+export function assembleCards(
+  config: ScdConfig,
+  parts: Pick<DaemonParts, "openApp"> & { backend: CardReaderBackend },
+): { backend: CardReaderBackend; cards: CardRegistry } {
+  const backend = withApduLog(parts.backend);
+  const virtual = config.reader?.startsWith(VIRTUAL_PREFIX) ?? false;
+  const cards = new CardRegistry(backend, {
+    openApp: parts.openApp ?? appOpener(config),
+    readerPort: virtual ? undefined : config.reader,
+    monitorIdleMs: readerSetting(config, "monitor-idle"),
+  });
+  return { backend, cards };
+}
+
+/** Ends held transactions (a held one keeps the PIN verified) and stops the monitor. */
+export async function closeCards(cards: CardRegistry): Promise<void> {
+  for (const card of cards.cards) await card.app?.release?.().catch(() => {});
+  await cards.close();
 }

@@ -14,8 +14,10 @@
 export { withApduLog } from "./apdu_log.ts";
 export {
   appOpener,
+  assembleCards,
   assembleDaemon,
   buildDaemon,
+  closeCards,
   type Daemon,
   type DaemonParts,
   openPgpOpener,
