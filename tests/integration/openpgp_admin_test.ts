@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { x25519 } from "@noble/curves/ed25519.js";
 import {
   AccessDeniedError,
   BadSecretKeyError,
@@ -19,6 +19,7 @@ import { encodeSexp, sexpList } from "../../src/formats/sexp.ts";
 import { tlv } from "../../src/iso7816/tlv.ts";
 import { concat, fromHex, toHex, utf8 } from "../../src/util/bytes.ts";
 import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
+import { ed25519KeyData } from "../support/key_data.ts";
 import { openFixture } from "./_openpgp_fixture.ts";
 
 Deno.test("setAttr() DISP-NAME needs the admin PIN and shows up in later prompts", async () => {
@@ -84,19 +85,7 @@ Deno.test("genKey() refuses to overwrite without force and rejects bad key numbe
 
 Deno.test("writeKey() imports an Ed25519 key and stores gpg's fingerprint and time", async () => {
   const f = await openFixture();
-  const secret = ed25519.utils.randomSecretKey();
-  const q = concat(Uint8Array.of(0x40), ed25519.getPublicKey(secret));
-  const keyData = encodeSexp(sexpList(
-    "private-key",
-    sexpList(
-      "ecc",
-      sexpList("curve", "Ed25519"),
-      sexpList("flags", "eddsa"),
-      sexpList("q", q),
-      sexpList("d", secret),
-    ),
-    sexpList("created-at", "1600000000"),
-  ));
+  const { q, keyData } = ed25519KeyData(1600000000);
   await f.app.writeKey({ keyRef: "OPENPGP.1", keyData }, f.ctx);
   const pk = parsePublicKey(await f.app.readKey({ keyRef: "OPENPGP.1" }, f.ctx));
   assertEquals(pk.type === "ecc" && toHex(pk.q), toHex(q));
