@@ -10,43 +10,26 @@ import denoJson from "./deno.json" with { type: "json" };
 import { disableCoreDumps } from "./ffi/mod.ts";
 import { setupLogging } from "./src/log.ts";
 import { getLog } from "./src/log.ts";
-import type { CardReaderBackend } from "./src/pcsc/mod.ts";
-import { TraceFile } from "./src/assuan/mod.ts";
-import { isUserCommand, runUserCommand, virtualBackend } from "./src/cli/mod.ts";
+import { isUserCommand, runUserCommand } from "./src/cli/mod.ts";
 import {
-  type AppOpener,
-  burstHold,
+  buildCards,
+  buildDaemon,
   CachingPinProvider,
-  CardRegistry,
   DEFAULT_COMPAT_VERSION,
   loadConfig,
   parseArgs,
   type ParsedArgs,
   parseDuration,
   pinCacheWithRegistry,
-  pinPolicyOf,
   pinTtlMs,
-  pkcs11ModulePaths,
-  readerSetting,
+  processEnv as env,
   resolveHomedir,
   runDaemon,
   type ScdConfig,
-  ScdServer,
-  type TokenReaders,
-  withApduLog,
-  withPkcs11Tokens,
 } from "./src/scd/mod.ts";
 
 const VERSION = denoJson.version;
 const log = getLog("main");
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 const HELP = `Usage: scd-ts [options] (--multi-server | --server | --daemon)
        scd-ts probe (readers | info | loop | doctor) [--json] | doctor | install | uninstall | demo
@@ -78,54 +61,11 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_PKCS11_MODULE=PATH[:PATH]         PKCS#11 modules whose tokens act as cards
 Use in ~/.gnupg/gpg-agent.conf:  scdaemon-program /path/to/scd-ts`;
 
-/** The reader backend: PC/SC, or the in-process virtual card for `virtual:STATEFILE`. */
-async function makeBackend(config: ScdConfig): Promise<CardReaderBackend> {
-  const reader = config.reader ?? "";
-  if (reader.startsWith("virtual:")) return await virtualBackend(reader);
-  const { PcscBackend, HandlePool } = await import("./src/pcsc/mod.ts");
-  const poolTtl = readerSetting(config, "pool-ttl");
-  return new PcscBackend({
-    busyTimeoutMs: readerSetting(config, "busy-timeout"),
-    ...(poolTtl > 0 ? { pool: new HandlePool(poolTtl) } : {}),
-  });
-}
-
-/** Opens the OpenPGP application with the configured policies. */
-function openPgpOpener(config: ScdConfig): AppOpener {
-  const pinPolicy = pinPolicyOf(config);
-  const { holdMs, holdMaxMs, off } = burstHold(config);
-  if (off) log.info("Burst hold off: {why}", { why: off });
-  return async ({ backend, reader }) => {
-    // loaded when a card is first opened, not before the greeting
-    const { OpenPgpApplication } = await import("./src/openpgp/mod.ts");
-    return await OpenPgpApplication.open(
-      (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-      { pinPolicy, allowAdmin: !config.denyAdmin, holdMs, holdMaxMs },
-    );
-  };
-}
-
 function printVersion(config: ScdConfig | undefined): void {
   console.log(`scd-ts ${VERSION}`);
   console.log(
     `compatible with scdaemon (GnuPG) ${config?.compatVersion ?? DEFAULT_COMPAT_VERSION}`,
   );
-}
-
-/**
- * The Assuan trace file, or stderr with a warning when it cannot be used (a symlink, another
- * user's file, no such directory): a daemon that does not start leaves gpg without a card.
- */
-async function openTrace(path: string): Promise<TraceFile> {
-  try {
-    return await TraceFile.open(path);
-  } catch (e) {
-    log.warning("Cannot write the Assuan trace to {file}: {error}; tracing to stderr", {
-      file: path,
-      error: (e as Error).message,
-    });
-    return TraceFile.stderr();
-  }
 }
 
 /**
@@ -149,33 +89,7 @@ function hardenProcess(args: ParsedArgs): void {
 }
 
 /**
- * The card registry over the configured reader backend, watching reader states: PC/SC (or
- * the virtual card), plus the tokens of `pkcs11-module` as readers beside it (docs/pkcs11.md;
- * src/pkcs11 loads only then). `tokens` must be closed when the process is done with them.
- */
-async function makeRegistry(
-  config: ScdConfig,
-): Promise<{ cards: CardRegistry; tokens: TokenReaders | undefined }> {
-  let backend = withApduLog(await makeBackend(config));
-  let openApp = openPgpOpener(config);
-  const modules = pkcs11ModulePaths(config);
-  let tokens: TokenReaders | undefined;
-  if (modules.length > 0) {
-    tokens = await withPkcs11Tokens(backend, modules);
-    backend = tokens.backend;
-    openApp = tokens.opener(openApp);
-  }
-  const cards = new CardRegistry(backend, {
-    openApp,
-    readerPort: config.reader?.startsWith("virtual:") ? undefined : config.reader,
-    monitorIdleMs: readerSetting(config, "monitor-idle"),
-  });
-  await cards.watch();
-  return { cards, tokens };
-}
-
-/**
- * `scd-ts ssh-agent`: the daemon's registry, PIN cache and applications, assembled here and
+ * `scd-ts ssh-agent`: the daemon's registry, PIN cache and applications (src/scd/assemble.ts)
  * handed to src/ssh (loaded only for this mode, so the daemon's start-up never reads it).
  */
 async function sshAgent(argv: string[]): Promise<number> {
@@ -205,11 +119,8 @@ async function sshAgent(argv: string[]): Promise<number> {
   return await withLogging(config, async () => {
     for (const w of warnings) log.warning("{warning}", { warning: w });
     hardenProcess(scdArgs);
-    const registry = await makeRegistry(config);
-    await using cards = registry.cards;
-    await using _modules = {
-      [Symbol.asyncDispose]: () => registry.tokens?.close() ?? Promise.resolve(),
-    };
+    await using cardSide = await buildCards(config); // the daemon's assembly, no Assuan
+    const cards = cardSide.cards;
     // a removed or swapped card's PINs go with it, as in the daemon (scd/pin/context.ts)
     const pins = pinCacheWithRegistry(cards, config, ttlMs);
     using _wipe = { [Symbol.dispose]: () => pins.close() }; // PINs wiped when the agent ends
@@ -254,9 +165,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
     return 0;
   }
   hardenProcess(args);
-  const { cards, tokens } = await makeRegistry(config);
-  const trace = config.traceFile ? await openTrace(config.traceFile) : undefined;
-  const server = new ScdServer({ config, cards, trace });
+  const daemon = await buildDaemon(config);
   const peer = Number(env("_assuan_pipe_connect_pid"));
   let uid: number | null = null;
   try {
@@ -267,7 +176,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
   try {
     return await runDaemon({
       mode,
-      server,
+      server: daemon.server,
       homedir,
       env,
       uid,
@@ -275,10 +184,7 @@ async function serve(args: ParsedArgs, config: ScdConfig, homedir: string): Prom
       peerPid: Number.isInteger(peer) && peer > 0 ? peer : undefined,
     });
   } finally {
-    // a held transaction keeps the PIN verified: reset it before the process goes
-    for (const card of cards.cards) await card.app?.release?.().catch(() => {});
-    await tokens?.close().catch(() => {});
-    trace?.close();
+    await daemon.close();
   }
 }
 

@@ -4,30 +4,7 @@
  * @module
  */
 
-/** LF-terminated lines from a byte stream. */
-class Lines {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
-  readonly #decoder = new TextDecoder();
-  #buffer = "";
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async next(): Promise<string | undefined> {
-    for (;;) {
-      const nl = this.#buffer.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buffer.slice(0, nl);
-        this.#buffer = this.#buffer.slice(nl + 1);
-        return line;
-      }
-      const { value, done } = await this.#reader.read();
-      if (done) return undefined;
-      this.#buffer += this.#decoder.decode(value, { stream: true });
-    }
-  }
-}
+import { Lines } from "../tests/support/fixtures.ts";
 
 /** Answers an INQUIRE (its keyword and arguments) with D-line payloads. */
 export type InquireHandler = (inquire: string) => string[];

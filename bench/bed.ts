@@ -14,10 +14,10 @@ import { type DaemonKind, GnupgHome, readerPortOption } from "../tests/bed/gnupg
 import { gpgInteract } from "../tests/bed/gpg_interact.ts";
 import { acquireSlot, type SlotLock } from "../tests/bed/slot_lock.ts";
 import { startVcard, type Vcard } from "../tests/bed/vcard.ts";
+import { ADMIN_PIN, USER_PIN } from "../tests/support/fixtures.ts";
 import type { BenchConfig, GnupgVersion } from "./report.ts";
 
-export const USER_PIN = "123456";
-const ADMIN_PIN = "12345678";
+export { USER_PIN };
 
 /** A gnupg bed with both of its slots. */
 export interface BenchBed {

@@ -20,6 +20,7 @@
 import { parseArgs } from "node:util";
 import { PrivatePcscd, vpcdPortsFree } from "../tests/bed/private_pcscd.ts";
 import { startVcard } from "../tests/bed/vcard.ts";
+import { USER_PIN } from "../tests/support/fixtures.ts";
 import { AssuanChild } from "./assuan.ts";
 import { percentile } from "./stats.ts";
 
@@ -37,7 +38,6 @@ const { values: opts } = parseArgs({
 const IDLE_S = Number(opts.idle);
 const PORT = Number(opts.port);
 const READER = "Virtual PCD 00 00";
-const USER_PIN = "123456";
 const CARD = new URL("../tests/testdata/fuzz_card.json", import.meta.url); // RSA-2048 in slot 1
 
 if (!vpcdPortsFree(PORT)) throw new Error(`Cannot run: vpcd port ${PORT} or ${PORT + 1} in use`);

@@ -15,6 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { withCard } from "../src/pcsc/mod.ts";
+import { USER_PIN } from "../tests/support/fixtures.ts";
 import { AssuanChild } from "./assuan.ts";
 import { p50p95, round } from "./stats.ts";
 
@@ -35,7 +36,7 @@ function randomHex(n: number): string {
 
 async function userPin(file: string | undefined, virtual: boolean): Promise<string> {
   if (file) return (await Deno.readTextFile(file)).split("\n")[0]!.trim();
-  if (virtual) return "123456";
+  if (virtual) return USER_PIN;
   const typed = prompt("User PIN of the card:");
   if (!typed) throw new Error("Cannot soak without the user PIN (--pin-file FILE)");
   return typed;

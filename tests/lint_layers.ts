@@ -15,6 +15,9 @@
  * 3. Files starting with `_` are private to their folder (its layer, for src/ and ffi/).
  * 4. src/virtual never imports src/openpgp, directly or through another folder.
  * 5. Product code never imports test code.
+ * 6. Every product file is reached from a product entry point ({@linkcode ENTRY_POINTS}):
+ *    a file only tests use is test support, which lives under `tests/support/` (or beside
+ *    the tests that use it), never in a product folder.
  * Test files (`*_test.ts`, everything under `tests/`) are exempt from 1, 2 and 5; rule 4
  * binds the virtual card's own tests too (they must not lean on the host side), while tests
  * elsewhere may import both.
@@ -150,6 +153,14 @@ export const EXCEPTIONS: readonly LayerException[] = [
     to: "src/iso7816/mod.ts",
     why: "errors.ts maps ApduError to gpg-error codes",
   },
+  {
+    // `reader virtual:STATEFILE` makes the built-in card a reader backend like pcscd; the one
+    // assembly of the daemon (style.md §3.20) chooses between them, loading the card lazily.
+    // Rule 4 is about imports out of src/virtual and stays whole
+    from: "src/scd/assemble.ts",
+    to: "src/virtual/mod.ts",
+    why: "the daemon's assembly opens the in-process virtual card for virtual:STATEFILE",
+  },
 ];
 
 /** One import: project-relative paths. */
@@ -264,10 +275,42 @@ function pathToOpenpgp(start: string, next: Map<string, string[]>): string[] | u
   return undefined;
 }
 
+/** The product's entry points: the program and the virtual card's own command (`deno task vcard`). */
+export const ENTRY_POINTS: readonly string[] = ["main.ts", "src/virtual/cli.ts"];
+
 /** Options for {@linkcode checkLayers}. */
 export interface CheckOptions {
   /** Every file analysed (also those that import nothing), to find files outside the table. */
   files?: readonly string[];
+  /** Entry points for rule 6; without them rule 6 is not checked. */
+  entries?: readonly string[];
+}
+
+function isProduct(file: string): boolean {
+  return !isTestFile(file) && (file.startsWith("src/") || file.startsWith("ffi/"));
+}
+
+/** Rule 6: product files no entry point reaches through product imports. */
+function unreached(
+  edges: readonly ImportEdge[],
+  files: ReadonlySet<string>,
+  entries: readonly string[],
+): string[] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) {
+    if (!isTestFile(e.from)) next.set(e.from, [...(next.get(e.from) ?? []), e.to]);
+  }
+  const seen = new Set(entries);
+  const queue = [...entries];
+  while (queue.length > 0) {
+    for (const to of next.get(queue.pop()!) ?? []) {
+      if (!seen.has(to)) {
+        seen.add(to);
+        queue.push(to);
+      }
+    }
+  }
+  return [...files].filter((f) => isProduct(f) && !seen.has(f));
 }
 
 /** All violations in an import graph, sorted by file. */
@@ -275,9 +318,17 @@ export function checkLayers(edges: readonly ImportEdge[], options: CheckOptions 
   const out: Violation[] = [];
   const files = new Set([...(options.files ?? []), ...edges.map((e) => e.from)]);
   for (const file of files) {
-    const product = !isTestFile(file) && (file.startsWith("src/") || file.startsWith("ffi/"));
-    if (product && !layerOf(file)) {
+    if (isProduct(file) && !layerOf(file)) {
       out.push({ from: file, to: "", rule: "file is in no row of the rank table (LAYERS)" });
+    }
+  }
+  if (options.entries) {
+    for (const file of unreached(edges, files, options.entries)) {
+      out.push({
+        from: file,
+        to: "",
+        rule: "no entry point reaches this product file: test support goes under tests/support/",
+      });
     }
   }
   const next = new Map<string, string[]>();
@@ -387,7 +438,10 @@ async function main(): Promise<number> {
   }
   const info = JSON.parse(new TextDecoder().decode(result.stdout));
   const { edges, problems } = edgesFromDenoInfo(info, rootUrl.href);
-  const violations = [...problems, ...checkLayers(edges, { files: relative })];
+  const violations = [
+    ...problems,
+    ...checkLayers(edges, { files: relative, entries: ENTRY_POINTS }),
+  ];
   for (const file of relative) {
     if (isTestFile(file)) continue;
     if (hasComputedImport(await Deno.readTextFile(`${rootDir}/${file}`))) {

@@ -194,3 +194,22 @@ Deno.test("hasComputedImport() flags non-literal import() only", () => {
   assertEquals(hasComputedImport("await import('./a' + b);"), true);
   assertEquals(hasComputedImport("  // await import(path)\n 0xdb, // key import (3FFF)"), false);
 });
+
+Deno.test("checkLayers() reports a product file only tests reach (rule 6)", () => {
+  const edges: ImportEdge[] = [
+    { from: "main.ts", to: "src/scd/mod.ts" },
+    { from: "src/scd/mod.ts", to: "src/util/bytes.ts" },
+    { from: "src/scd/x_test.ts", to: "src/scd/_helper.ts" },
+    { from: "tests/integration/a_test.ts", to: "src/util/fake.ts" },
+  ];
+  const found = checkLayers(edges, {
+    files: [...new Set(edges.flatMap((e) => [e.from, e.to]))],
+    entries: ["main.ts"],
+  }).map(formatViolation);
+  assertEquals(found, [
+    "src/scd/_helper.ts: no entry point reaches this product file: test support goes under " +
+    "tests/support/",
+    "src/util/fake.ts: no entry point reaches this product file: test support goes under " +
+    "tests/support/",
+  ]);
+});

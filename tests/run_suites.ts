@@ -14,6 +14,8 @@
  * @module
  */
 
+import { exists } from "./support/fixtures.ts";
+
 /** gnupg versions of the e2e matrix. */
 export const E2E_GNUPG = ["2.2", "2.4"] as const;
 /** Smartcard daemons of the e2e matrix (scd-ts runs every workflow on 2.2 and 2.4). */
@@ -129,15 +131,6 @@ async function runSuite(suite: Suite): Promise<SuiteCounts & { code: number; ms:
   // A non-zero exit with no failed test (e.g. a leak or an unhandled error) still fails.
   const extra = status.code !== 0 && counts.failed === 0 ? 1 : 0;
   return { ...counts, failed: counts.failed + extra, code: status.code, ms };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function main(): Promise<number> {

@@ -13,6 +13,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import { GpgError } from "../gpg_error/mod.ts";
+import { concat } from "../util/bytes.ts";
 import { escapeStatus } from "./escape.ts";
 import { LineReader, type ReadResult } from "./line_reader.ts";
 import { parseLine } from "./parse.ts";
@@ -234,13 +235,7 @@ export class AssuanConnection implements Connection {
         total += line.data.length;
       }
       if (tooLarge) throw new GpgError("ASS_TOO_MUCH_DATA");
-      const out = new Uint8Array(total);
-      let off = 0;
-      for (const c of chunks) {
-        out.set(c, off);
-        off += c.length;
-      }
-      return out;
+      return concat(...chunks);
     } finally {
       if (secret) { for (const c of chunks) c.fill(0); }
       this.#inInquire = false;

@@ -3,7 +3,7 @@ import { GpgError } from "../gpg_error/mod.ts";
 import type { Command } from "./command.ts";
 import type { Connection, InquireOptions } from "./connection.ts";
 import { AssuanServer } from "./server.ts";
-import { TestClient } from "./test_client.ts";
+import { TestClient } from "../../tests/support/assuan_client.ts";
 
 interface Ctx {
   conn: Connection;

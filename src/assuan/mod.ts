@@ -11,7 +11,6 @@ export type { Connection, InquireOptions } from "./connection.ts";
 export { escapeData, escapeStatus, percentPlusUnescape, unescapeData } from "./escape.ts";
 export { AssuanSyntaxError, type ClientLine, commandArgBytes, parseLine } from "./parse.ts";
 export { AssuanServer, type Duplex, type ServeOptions, type ServerOptions } from "./server.ts";
-export { listenUnix, serveStdio, type UnixListener, type UnixListenerOptions } from "./socket.ts";
+export { listenUnix, type UnixListener, type UnixListenerOptions } from "./socket.ts";
 export { MemoryTrace, TraceFile, type TraceSink } from "./trace.ts";
 export { formatErrLine } from "./writer.ts";
-export { TestClient } from "./test_client.ts";

@@ -4,7 +4,7 @@ import { assuanInputCommand } from "./builtins.ts";
 import type { Command, Session } from "./command.ts";
 import type { Connection } from "./connection.ts";
 import { AssuanServer, type ServerOptions } from "./server.ts";
-import { TestClient } from "./test_client.ts";
+import { TestClient } from "../../tests/support/assuan_client.ts";
 
 interface Ctx {
   conn: Connection;

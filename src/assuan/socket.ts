@@ -1,6 +1,7 @@
 /**
- * Transports for the Assuan server: the stdin/stdout pipe (`--server`, and the primary
- * connection of `--multi-server`) and a Unix socket listener (`S.scdaemon`).
+ * The Unix socket listener of the Assuan server (`S.scdaemon`). The stdin/stdout pipe
+ * (`--server`, and the primary connection of `--multi-server`) needs no transport of its own:
+ * src/scd/daemon.ts serves it as a plain duplex.
  *
  * Peer identity: Deno exposes no `SO_PEERCRED`, so the peer's uid cannot be checked. Access is
  * limited by the file system instead, which Linux enforces for `connect(2)` on a socket path:
@@ -14,21 +15,10 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { SessionEnd } from "./command.ts";
-import type { AssuanServer, ServeOptions } from "./server.ts";
+import type { AssuanServer } from "./server.ts";
 import type { TraceSink } from "./trace.ts";
 
 const log = getLogger(["scd-ts", "assuan"]);
-
-/** Serve one session on stdin/stdout (closes stdout at the end). */
-export async function serveStdio<Ctx>(
-  server: AssuanServer<Ctx>,
-  options: ServeOptions = {},
-): Promise<SessionEnd> {
-  return await server.serve(
-    { readable: Deno.stdin.readable, writable: Deno.stdout.writable },
-    options,
-  );
-}
 
 /** Options for {@linkcode listenUnix}. */
 export interface UnixListenerOptions {

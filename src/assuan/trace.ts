@@ -16,6 +16,7 @@
  * @module
  */
 
+import { concat } from "../util/bytes.ts";
 import { openPrivateAppend } from "../util/private_file.ts";
 
 /** Receives the lines of a session (without their LF). */
@@ -36,24 +37,17 @@ export interface TraceSink {
 const encoder = new TextEncoder();
 const IN = encoder.encode("<- ");
 const OUT = encoder.encode("-> ");
+const LF = Uint8Array.of(0x0a);
 
 /** `head` (a blank added unless it ends in one) and `[redacted N bytes]`. */
 function redacted(length: number, head: Uint8Array = new Uint8Array(0)): Uint8Array {
   const last = head[head.length - 1];
   const gap = head.length > 0 && last !== 0x20 && last !== 0x09 ? " " : "";
-  const tail = encoder.encode(`${gap}[redacted ${length} bytes]`);
-  const out = new Uint8Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  return concat(head, encoder.encode(`${gap}[redacted ${length} bytes]`));
 }
 
 function record(mark: Uint8Array, line: Uint8Array): Uint8Array {
-  const out = new Uint8Array(mark.length + line.length + 1);
-  out.set(mark);
-  out.set(line, mark.length);
-  out[out.length - 1] = 0x0a;
-  return out;
+  return concat(mark, line, LF);
 }
 
 /** What a {@linkcode TraceFile} writes to: a file, or stderr. */
@@ -130,12 +124,7 @@ export class TraceFile implements TraceSink, Disposable {
   #write(prefix: string, mark: Uint8Array, line: Uint8Array): void {
     if (!this.#file) return;
     const bytes = record(mark, line);
-    const head = prefix ? encoder.encode(prefix) : undefined;
-    const out = head ? new Uint8Array(head.length + bytes.length) : bytes;
-    if (head) {
-      out.set(head);
-      out.set(bytes, head.length);
-    }
+    const out = prefix ? concat(encoder.encode(prefix), bytes) : bytes;
     let off = 0;
     while (off < out.length) off += this.#file.writeSync(out.subarray(off));
   }

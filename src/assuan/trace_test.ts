@@ -2,7 +2,7 @@ import { deepStrictEqual as assertEquals } from "node:assert";
 import type { Connection } from "./connection.ts";
 import { AssuanServer } from "./server.ts";
 import { MemoryTrace, TraceFile, type TraceSink } from "./trace.ts";
-import { TestClient } from "./test_client.ts";
+import { TestClient } from "../../tests/support/assuan_client.ts";
 
 const PIN = "271828";
 

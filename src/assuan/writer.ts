@@ -24,6 +24,7 @@
  */
 
 import { type GpgError, gpgStrerror, gpgStrsource } from "../gpg_error/mod.ts";
+import { concat } from "../util/bytes.ts";
 import type { TraceSink } from "./trace.ts";
 
 const encoder = new TextEncoder();
@@ -38,14 +39,7 @@ function bytesOf(text: string | Uint8Array): Uint8Array {
 }
 
 function join(...parts: (string | Uint8Array)[]): Uint8Array {
-  const bytes = parts.map(bytesOf);
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let off = 0;
-  for (const b of bytes) {
-    out.set(b, off);
-    off += b.length;
-  }
-  return out;
+  return concat(...parts.map(bytesOf));
 }
 
 /** Apply `assuan_write_line`'s rules: cut at the first LF, cut over-long lines to 999 bytes. */

@@ -6,31 +6,16 @@
  */
 
 import { type CardReaderBackend, matchReaders } from "../pcsc/mod.ts";
+import { readerBackend } from "../scd/mod.ts";
 import { UsageError } from "./output.ts";
 
 /**
- * The in-process virtual card for a `virtual:STATEFILE` reader name (the daemon's and the user
- * commands'), with the profile SCD_TS_VIRTUAL_PROFILE names (docs/cards.md). The profile is read
- * here, not in ScdConfig: it only exists for the built-in card.
+ * The backend for `reader` (a `virtual:` name opens the in-process card), chosen the way the
+ * daemon chooses (scd/assemble.ts), but bounded: a card another program holds gives "busy"
+ * after 5 s instead of waiting 30, and no handle is pooled.
  */
-export async function virtualBackend(reader: string): Promise<CardReaderBackend> {
-  const statePath = reader.slice("virtual:".length) || undefined;
-  const profile = Deno.env.get("SCD_TS_VIRTUAL_PROFILE") || undefined;
-  const { VirtualCard } = await import("../virtual/mod.ts");
-  const { VirtualBackend } = await import("../pcsc/mod.ts");
-  const card = await VirtualCard.open({
-    ...(statePath ? { statePath } : {}),
-    ...(profile ? { profile } : {}),
-  });
-  return new VirtualBackend(card);
-}
-
-/** The backend for `reader` (a `virtual:` name opens the in-process card). */
 export async function backendFor(reader: string | undefined): Promise<CardReaderBackend> {
-  if (reader?.startsWith("virtual:")) return await virtualBackend(reader);
-  const { PcscBackend } = await import("../pcsc/mod.ts");
-  // bounded: a card another program holds gives "busy" instead of waiting forever
-  return new PcscBackend({ busyTimeoutMs: 5000 });
+  return await readerBackend({ reader, values: new Map() }, { busyTimeoutMs: 5000, poolTtlMs: 0 });
 }
 
 /** The one reader `wanted` names, by the daemon's rule (pcsc/reader_match.ts). */

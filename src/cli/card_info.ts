@@ -7,7 +7,8 @@
 
 import { type OperationContext, type PinProvider, type StatusSink } from "../app/mod.ts";
 import type { CardReaderBackend } from "../pcsc/mod.ts";
-import { manufacturerName, OpenPgpApplication } from "../openpgp/mod.ts";
+import { manufacturerName, type OpenPgpApplication } from "../openpgp/mod.ts";
+import { openPgpOpener, resolveConfig } from "../scd/mod.ts";
 
 /** One key slot of the card. */
 export interface KeySlotInfo {
@@ -54,15 +55,23 @@ const NO_PIN: PinProvider = {
   },
 };
 
+/**
+ * The daemon's opener (scd/assemble.ts) with the settings a look at a card wants: the strict
+ * PIN policy, no admin commands, and no burst hold (a probe keeps no transaction open).
+ */
+const openForProbe = openPgpOpener(
+  resolveConfig({
+    env: () => undefined,
+    file: new Map([["pin-policy", "strict"], ["deny-admin", "yes"], ["hold", "0"]]),
+  }).config,
+);
+
 /** Opens the OpenPGP application on `reader` of `backend` (fails if the card has none). */
 export async function openApplication(
   backend: CardReaderBackend,
   reader: string,
 ): Promise<OpenPgpApplication> {
-  return await OpenPgpApplication.open(
-    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-    { pinPolicy: "strict", allowAdmin: false, holdMs: 0 },
-  );
+  return await openForProbe({ backend, reader });
 }
 
 type Arg = string | Uint8Array;

@@ -15,6 +15,7 @@
  */
 
 import { SCD_TS_VARIABLES } from "../scd/mod.ts";
+import { FACTORY_PINS } from "../virtual/mod.ts";
 import { shellQuote, wrapperScript } from "./agent_conf.ts";
 import { isCompiled, mainPath } from "./install.ts";
 
@@ -36,9 +37,8 @@ function inherited(): Record<string, string> {
   return out;
 }
 
-/** The virtual card's factory PINs (OpenPGP card spec defaults). */
-const USER_PIN = "123456";
-const ADMIN_PIN = "12345678";
+/** The virtual card's factory PINs. */
+const { user: USER_PIN, admin: ADMIN_PIN } = FACTORY_PINS;
 /** What the pinentry answers once when told to (the demo's wrong-PIN step). */
 const WRONG_PIN = "999999";
 

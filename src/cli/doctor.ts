@@ -12,6 +12,7 @@ import {
   burstHold,
   loadConfig,
   parseArgs as parseScdArgs,
+  processEnv as env,
   readerSetting,
   resolveHomedir,
 } from "../scd/mod.ts";
@@ -37,14 +38,6 @@ export interface Finding {
 
 const SCARD_STATE_PRESENT = 0x20;
 const SCARD_STATE_EXCLUSIVE = 0x80;
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Readers and cards through PC/SC. */
 async function pcscFindings(): Promise<Finding[]> {

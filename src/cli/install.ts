@@ -9,7 +9,7 @@
 
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { resolveHomedir } from "../scd/mod.ts";
+import { processEnv as env, resolveHomedir } from "../scd/mod.ts";
 import { replaceFileSync } from "../util/private_file.ts";
 import { withoutScdTs, withScdTs, wrapperScript } from "./agent_conf.ts";
 import { run } from "./gnupg.ts";
@@ -17,14 +17,6 @@ import { paint, printJson, UsageError } from "./output.ts";
 
 /** The wrapper install writes when scd-ts runs from source or a bundle (not compiled). */
 export const WRAPPER_NAME = "scd-ts-wrapper.sh";
-
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
 
 /** True when this process is the `deno compile` binary rather than `deno run …`. */
 export function isCompiled(): boolean {

@@ -8,9 +8,6 @@
 
 import { UsageError } from "./output.ts";
 
-// the daemon opens the built-in card the same way the user commands do (loads it lazily)
-export { virtualBackend } from "./backend.ts";
-
 /** The first argument words that name a user command. */
 export const USER_COMMANDS = ["probe", "doctor", "install", "uninstall", "demo"] as const;
 

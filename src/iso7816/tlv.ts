@@ -1,9 +1,11 @@
 /**
- * BER-TLV as used by ISO 7816-4 and the OpenPGP card spec: 1- or 2-byte tags (a first
- * byte with low bits 11111 continues), lengths in short form or 81/82/83 long form.
- * Pure functions; no I/O.
+ * BER-TLV as used by ISO 7816-4 and the OpenPGP card spec: tags of one to three bytes (a
+ * first byte with low bits 11111 continues, as does each next byte with its top bit set),
+ * lengths in short form or 81/82/83 long form. Pure functions; no I/O (tlv_test.ts).
  * @module
  */
+
+import { concat } from "../util/bytes.ts";
 
 /** Thrown when bytes are not well-formed BER-TLV. */
 export class TlvSyntaxError extends SyntaxError {
@@ -35,19 +37,8 @@ export function encodeTag(tag: number): Uint8Array {
 
 /** Build one TLV element. */
 export function tlv(tag: number, ...values: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const v of values) n += v.length;
-  const t = encodeTag(tag);
-  const l = encodeLength(n);
-  const out = new Uint8Array(t.length + l.length + n);
-  out.set(t, 0);
-  out.set(l, t.length);
-  let o = t.length + l.length;
-  for (const v of values) {
-    out.set(v, o);
-    o += v.length;
-  }
-  return out;
+  const value = concat(...values);
+  return concat(encodeTag(tag), encodeLength(value.length), value);
 }
 
 /** Read one element at `offset`; returns it and the offset after it. */

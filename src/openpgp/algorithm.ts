@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Curve, curveFromOid, curveOid, findCurve } from "../formats/mod.ts";
+import { type Curve, curveFromOid, curveOid } from "../formats/mod.ts";
 import { concat, toHex, uintBE } from "../util/bytes.ts";
 
 /** RSA private key import format byte (C1–C3 byte 5): 0 std, 1 std+n, 2 crt, 3 crt+n. */
@@ -134,39 +134,6 @@ export function algorithmString(attr: AlgorithmAttributes): string {
 /** libgcrypt's number for an OpenPGP algorithm id (map_openpgp_pk_to_gcry). */
 function gcryptAlgo(openpgp: number): number {
   return openpgp < 110 ? openpgp : 0;
-}
-
-/**
- * Attributes for a gpg algorithm name in slot 0..2 ("rsa2048", "ed25519", "cv25519",
- * "nistp384"…); RSA keeps `rsaTemplate`'s e size and import format (default 32 bits, std).
- */
-export function attributesFromName(
-  name: string,
-  slot: number,
-  rsaTemplate?: RsaAttributes,
-): AlgorithmAttributes | undefined {
-  const rsa = /^rsa(\d+)$/.exec(name);
-  if (rsa) {
-    const raw = concat(
-      Uint8Array.of(1),
-      uintBE(Number(rsa[1]), 2),
-      uintBE(rsaTemplate?.eBits ?? 32, 2),
-      Uint8Array.of(rsaTemplate?.format ?? 0),
-    );
-    return parseAlgorithmAttributes(raw);
-  }
-  const curve = findCurve(name);
-  if (!curve) return undefined;
-  const algo = curve.requiredAlgo ?? (slot === 1 ? 18 : 19);
-  // An EdDSA curve cannot decrypt and an ECDH-only curve cannot sign.
-  if ((slot === 1) !== (algo === 18)) return undefined;
-  return {
-    type: "ecc",
-    algo: algo as 18 | 19 | 22,
-    curve,
-    pubkeyInImport: false,
-    raw: concat(Uint8Array.of(algo), curveOid(curve)),
-  };
 }
 
 /** Hex of the raw attributes, for logs. */

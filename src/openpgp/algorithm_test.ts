@@ -2,7 +2,6 @@ import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { fromHex, toHex } from "../util/bytes.ts";
 import {
   algorithmString,
-  attributesFromName,
   encodeAlgorithmAttributes,
   isDjbTweak,
   keyAttrText,
@@ -99,27 +98,4 @@ Deno.test("algorithmString() names attributes like gpg", () => {
   assertEquals(algorithmString(P("132B81040023")), "nistp521");
   assertEquals(algorithmString(P("132B0601")), "E_error");
   assertEquals(algorithmString(P("11")), "unknown_17");
-});
-
-Deno.test("attributesFromName() builds card attributes for gpg names", () => {
-  assertEquals(toHex(encodeAlgorithmAttributes(attributesFromName("rsa3072", 0)!)), "010C00002000");
-  assertEquals(
-    toHex(encodeAlgorithmAttributes(attributesFromName("ed25519", 2)!)),
-    "162B06010401DA470F01",
-  );
-  assertEquals(
-    toHex(encodeAlgorithmAttributes(attributesFromName("cv25519", 1)!)),
-    "122B060104019755010501",
-  );
-  assertEquals(
-    toHex(encodeAlgorithmAttributes(attributesFromName("nistp256", 1)!)),
-    "122A8648CE3D030107",
-  );
-  assertEquals(
-    toHex(encodeAlgorithmAttributes(attributesFromName("nistp256", 0)!)),
-    "132A8648CE3D030107",
-  );
-  assertEquals(attributesFromName("ed25519", 1), undefined);
-  assertEquals(attributesFromName("cv25519", 0), undefined);
-  assertEquals(attributesFromName("dsa2048", 0), undefined);
 });

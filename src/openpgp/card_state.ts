@@ -25,9 +25,6 @@
 
 import type { ApplicationRelatedData } from "./ard.ts";
 
-/** DO tags whose value changes as the card is used; kept, but refreshed by every read. */
-export const MODEL_TAGS: ReadonlySet<number> = new Set([0xc4, 0x7a]);
-
 /** A DO or public key the card said does not exist. */
 const MISSING = new Uint8Array(0);
 

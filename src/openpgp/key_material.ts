@@ -9,6 +9,7 @@
 import { BadSecretKeyError, CardDataError } from "../app/mod.ts";
 import type { EccPrivateKey, EccPublicKey, PublicKey, RsaPrivateKey } from "../formats/mod.ts";
 import { findTlv, tlv } from "../iso7816/mod.ts";
+import { bigFromBytes, bytesFromBig, modInverse } from "../util/bigint.ts";
 import { concat, padStart, stripLeadingZeros } from "../util/bytes.ts";
 import {
   type AlgorithmAttributes,
@@ -61,42 +62,24 @@ export function parsePublicKeyTemplate(
   throw new KeyMaterialError("Cannot read public key: unknown algorithm attributes");
 }
 
-/** a^-1 mod m for positive BigInts (extended Euclid). */
-function modInverse(a: bigint, m: bigint): bigint {
-  let [r0, r1] = [((a % m) + m) % m, m];
-  let [s0, s1] = [1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  if (r0 !== 1n) {
+/** a^-1 mod m, or the import error when there is none. */
+function inverse(a: bigint, m: bigint): bigint {
+  const inv = modInverse(a, m);
+  if (inv === undefined) {
     throw new ImportTemplateError("Cannot build RSA CRT parameters: values are not coprime");
   }
-  return ((s0 % m) + m) % m;
-}
-
-function toBig(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
-
-function fromBig(v: bigint): Uint8Array {
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = "0" + hex;
-  return Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
+  return inv;
 }
 
 /** u = q⁻¹ mod p, dp = e⁻¹ mod (p−1), dq = e⁻¹ mod (q−1) as gnupg's rsa_writekey derives them. */
 export function rsaCrtParams(
   key: RsaPrivateKey,
 ): { u: Uint8Array; dp: Uint8Array; dq: Uint8Array } {
-  const [e, p, q] = [toBig(key.e), toBig(key.p), toBig(key.q)];
+  const [e, p, q] = [bigFromBytes(key.e), bigFromBytes(key.p), bigFromBytes(key.q)];
   return {
-    u: fromBig(modInverse(q, p)),
-    dp: fromBig(modInverse(e, p - 1n)),
-    dq: fromBig(modInverse(e, q - 1n)),
+    u: bytesFromBig(inverse(q, p)),
+    dp: bytesFromBig(inverse(e, p - 1n)),
+    dq: bytesFromBig(inverse(e, q - 1n)),
   };
 }
 

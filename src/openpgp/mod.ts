@@ -3,10 +3,13 @@
  * parsing, and {@link OpenPgpApplication}, which implements the CardApplication contract
  * with stock scdaemon's output and PIN prompts.
  *
- * Invariant: nothing here keeps a card channel after a call returns. Every operation gets
- * its channel from the {@link CardConnector} (one PC/SC transaction), re-SELECTs the
- * application, and leaves only the {@link CardState} behind, which every write and every
- * `invalidate()` clears.
+ * Invariant: nothing here keeps a card channel after a call returns, except the burst hold
+ * (burst_hold.ts): with `holdMs` set, the transaction stays up to that long after an
+ * operation's answer for the next one, bounded by `holdMaxMs` and a count, and ends at once
+ * for an operation that must ask a person or on `release()`. Every operation gets its channel
+ * from the {@link CardConnector} (one PC/SC transaction), re-SELECTs the application, and
+ * leaves behind only the card-state model (card_state.ts), which our writes and
+ * `invalidate()` empty and every transaction refreshes.
  * @module
  */
 

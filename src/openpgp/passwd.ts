@@ -104,6 +104,9 @@ export async function changePin(
   try {
     await changeOnCard(op, request, options);
   } finally {
+    // stock's did_chv1..3 = 0: the next operation verifies again, also inside a held
+    // transaction (the old PIN's VERIFY of T7840 must not sign for the new one)
+    op.session.forgetVerification();
     const n = /^(?:OPENPGP\.)?([123])$/i.exec(request.chvRef)?.[1];
     if (n === "3") op.pin.forget?.("admin");
     else if (n === "1" || (n === "2" && !(request.reset && !request.clear))) {

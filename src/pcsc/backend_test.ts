@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakePcsc } from "./_fake_pcsc.ts";
+import { FakePcsc } from "../../tests/support/fake_pcsc.ts";
 import type { CardReaderBackend } from "./backend.ts";
 import { PcscBackend } from "./pcsc_backend.ts";
 import { VIRTUAL_READER_NAME, VirtualBackend } from "./virtual_backend.ts";

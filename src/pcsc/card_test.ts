@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SCARD_ATTR_VENDOR_NAME, SCARD_PROTOCOL_T1 } from "../../ffi/mod.ts";
-import { FakePcsc } from "./_fake_pcsc.ts";
+import { FakePcsc } from "../../tests/support/fake_pcsc.ts";
 import { PcscContext } from "./context.ts";
 import { PcscError } from "./errors.ts";
 

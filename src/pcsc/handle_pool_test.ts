@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FakePcsc } from "./_fake_pcsc.ts";
+import { FakePcsc } from "../../tests/support/fake_pcsc.ts";
 import { CardBusyError, HandlePool } from "./handle_pool.ts";
 import { withCard } from "./with_card.ts";
 

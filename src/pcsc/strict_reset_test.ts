@@ -10,7 +10,7 @@ import {
   SCARD_LEAVE_CARD,
   SCARD_RESET_CARD,
 } from "../../ffi/mod.ts";
-import { FakePcsc } from "./_fake_pcsc.ts";
+import { FakePcsc } from "../../tests/support/fake_pcsc.ts";
 import { PcscError } from "./errors.ts";
 import { withCard } from "./with_card.ts";
 

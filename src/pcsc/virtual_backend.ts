@@ -1,6 +1,6 @@
 /**
  * A {@linkcode CardReaderBackend} over any in-process card object that has an ATR and answers
- * APDUs, e.g. the virtual OpenPGP card's `VirtualChannel` (`SCD_TS_READER=virtual:…`). It is
+ * APDUs, e.g. the virtual OpenPGP card (`SCD_TS_READER=virtual:…`, scd/assemble.ts). It is
  * structural on purpose: this folder must not import `src/virtual`.
  *
  * Operations are serialized the way PC/SC transactions serialize them, so interleaving behaves

@@ -8,7 +8,7 @@ import {
   SCARD_W_REMOVED_CARD,
   SCARD_W_RESET_CARD,
 } from "../../ffi/mod.ts";
-import { FakePcsc, type FakeResponder } from "./_fake_pcsc.ts";
+import { FakePcsc, type FakeResponder } from "../../tests/support/fake_pcsc.ts";
 import type { CardAttempt } from "./backend.ts";
 import { PcscError } from "./errors.ts";
 import { presentsReferenceData, withCard } from "./with_card.ts";

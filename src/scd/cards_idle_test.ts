@@ -5,7 +5,13 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { CardApplication } from "../app/mod.ts";
-import { aid, type FakeApp, FakeBackend, fakeOpener, Harness } from "./_testing.ts";
+import {
+  aid,
+  type FakeApp,
+  FakeBackend,
+  fakeOpener,
+  Harness,
+} from "../../tests/support/scd_harness.ts";
 import { CardRegistry } from "./cards.ts";
 
 const IDLE_MS = 30;

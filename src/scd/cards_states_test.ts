@@ -4,7 +4,7 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { CardApplication } from "../app/mod.ts";
-import { aid, type FakeApp, FakeBackend, fakeOpener } from "./_testing.ts";
+import { aid, type FakeApp, FakeBackend, fakeOpener } from "../../tests/support/scd_harness.ts";
 import { CardRegistry } from "./cards.ts";
 
 function registry(options: { identity?: (app: FakeApp) => string | undefined } = {}) {

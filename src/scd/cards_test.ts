@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import { aid, type FakeApp, FakeBackend, fakeOpener } from "./_testing.ts";
+import { aid, type FakeApp, FakeBackend, fakeOpener } from "../../tests/support/scd_harness.ts";
 import { NoCardError } from "./card_entry.ts";
 import { CardRegistry } from "./cards.ts";
 

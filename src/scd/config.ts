@@ -119,7 +119,7 @@ export function envName(key: string): string {
 export const SCD_TS_VARIABLES: readonly string[] = [
   ...CONFIG_KEYS.map(envName),
   "SCD_TS_PIN_TTL", // scd/pin/context.ts: the PIN cache TTL (wins over pin-cache-ttl)
-  "SCD_TS_VIRTUAL_PROFILE", // cli/backend.ts: the built-in card's profile
+  "SCD_TS_VIRTUAL_PROFILE", // scd/assemble.ts: the built-in card's profile
   "SCD_TS_PCSC_LIBRARY", // ffi/pcsclite.ts: which libpcsclite to load
 ];
 

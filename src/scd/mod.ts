@@ -1,8 +1,8 @@
 /**
  * scdaemon semantics: the Assuan command table over card applications, the card registry,
- * the per-session state, and the process lifetime of stock scdaemon. `main.ts` builds a
- * {@linkcode CardRegistry} over a reader backend, an {@linkcode ScdServer} over it, and hands
- * both to {@linkcode runDaemon}.
+ * the per-session state, and the process lifetime of stock scdaemon. {@linkcode buildDaemon}
+ * assembles a {@linkcode CardRegistry} over a reader backend and an {@linkcode ScdServer} over
+ * it from the settings (assemble.ts); `main.ts` hands the server to {@linkcode runDaemon}.
  *
  * Invariant: nothing here holds a PC/SC handle between commands (the reader layer's optional
  * pool, `pool-ttl`, is the only place one may be kept). Sessions and the registry
@@ -12,6 +12,20 @@
  */
 
 export { withApduLog } from "./apdu_log.ts";
+export {
+  appOpener,
+  assembleCards,
+  assembleDaemon,
+  buildCards,
+  buildDaemon,
+  closeCards,
+  type Daemon,
+  type DaemonParts,
+  openPgpOpener,
+  readerBackend,
+  type ReaderBackendOptions,
+  VIRTUAL_PREFIX,
+} from "./assemble.ts";
 export { parseArgs, type ParsedArgs, type RunMode } from "./argv.ts";
 export {
   type AppOpener,
@@ -44,7 +58,7 @@ export {
   pinTtlMs,
 } from "./pin/mod.ts";
 export { pkcs11ModulePaths, type TokenReaders, withPkcs11Tokens } from "./pkcs11_tokens.ts";
-export { resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
+export { processEnv, resolveHomedir, SOCKET_NAME, socketDir } from "./paths.ts";
 export { type BurstHold, burstHold, READER_DEFAULTS, readerSetting } from "./reader_settings.ts";
 export { HELLO, ScdServer, type ScdServerOptions, type SessionOptions } from "./server.ts";
 export { SessionState } from "./state.ts";

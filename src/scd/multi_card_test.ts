@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { PinProvider, PinRequest } from "../app/mod.ts";
-import { aid, Harness } from "./_testing.ts";
+import { aid, Harness } from "../../tests/support/scd_harness.ts";
 import type { CardEntry } from "./card_entry.ts";
 import { CachingPinProvider, type PinCache, pinCacheWithRegistry } from "./pin/mod.ts";
 

@@ -16,6 +16,15 @@ export const SOCKET_NAME = "S.scdaemon";
 /** Environment lookup. */
 export type EnvLookup = (name: string) => string | undefined;
 
+/** The process environment; a variable `--allow-env` does not grant reads as unset. */
+export function processEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `dir` made absolute against `cwd`, with trailing slashes removed (`copy_dir_with_fixup`). */
 function absolute(dir: string, cwd: string): string {
   const abs = (dir.startsWith("/") ? dir : `${cwd}/${dir}`).replace(/\/+$/, "");

@@ -46,7 +46,10 @@ export const READER_DEFAULTS = {
 } as const;
 
 /** One of the durations in ms. */
-export function readerSetting(config: ScdConfig, key: keyof typeof READER_DEFAULTS): number {
+export function readerSetting(
+  config: Pick<ScdConfig, "values">,
+  key: keyof typeof READER_DEFAULTS,
+): number {
   const text = config.values.get(key);
   if (text === undefined || text.trim() === "") return READER_DEFAULTS[key];
   const ms = /^\s*\d+\s*ms\s*$/i.test(text) ? parseInt(text, 10) : parseDuration(text);

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { aid, Harness } from "./_testing.ts";
+import { aid, Harness } from "../../tests/support/scd_harness.ts";
 
 Deno.test("OPTION event-signal: card changes signal each client once; bad values are errors", async () => {
   const h = new Harness();

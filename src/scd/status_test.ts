@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { TestClient } from "../assuan/mod.ts";
+import { TestClient } from "../../tests/support/assuan_client.ts";
 import { AssuanServer } from "../assuan/mod.ts";
 import {
   cardAtrStatus,

@@ -170,7 +170,7 @@ export class SshAgent {
         return SUCCESS;
       case "remove-smartcard": {
         const card = await this.#findCard(request.id);
-        this.#forget(card);
+        await this.#forget(card);
         log.info("PIN of card {serial} forgotten (ssh-add -e)", { serial: card.serialNo });
         return SUCCESS;
       }
@@ -178,10 +178,14 @@ export class SshAgent {
         for (const timer of this.#lifetimes.values()) clearTimeout(timer);
         this.#lifetimes.clear();
         this.#pins.clear();
+        await Promise.all(this.#cards.cards.map(endHold));
         log.info("All cached PINs forgotten (ssh-add -D)");
         return SUCCESS;
-      case "lock":
-        return await this.#lock.lock(request.passphrase) ? SUCCESS : FAILURE;
+      case "lock": {
+        if (!await this.#lock.lock(request.passphrase)) return FAILURE;
+        await Promise.all(this.#cards.cards.map(endHold)); // locked means no signature now
+        return SUCCESS;
+      }
       case "unlock":
         return await this.#lock.unlock(request.passphrase) ? SUCCESS : FAILURE;
       case "session-bind":
@@ -283,7 +287,7 @@ export class SshAgent {
     const old = this.#lifetimes.get(card.id);
     if (old !== undefined) clearTimeout(old);
     if (request.lifetimeSeconds !== undefined) {
-      const timer = setTimeout(() => this.#forget(card), request.lifetimeSeconds * 1000);
+      const timer = setTimeout(() => void this.#forget(card), request.lifetimeSeconds * 1000);
       Deno.unrefTimer(timer);
       this.#lifetimes.set(card.id, timer);
     }
@@ -292,11 +296,12 @@ export class SshAgent {
     });
   }
 
-  #forget(card: SshCard): void {
+  async #forget(card: SshCard): Promise<void> {
     const timer = this.#lifetimes.get(card.id);
     if (timer !== undefined) clearTimeout(timer);
     this.#lifetimes.delete(card.id);
     this.#pins.drop(card);
+    await endHold(card);
   }
 
   /**
@@ -344,4 +349,13 @@ export class SshAgent {
     this.#lifetimes.clear();
     this.#pins.clear();
   }
+}
+
+/**
+ * A burst hold keeps the last transaction, and the card's verification, for a moment after
+ * an operation (openpgp/burst_hold.ts): forgetting a PIN must end it too, or a signature in
+ * that moment would go through without the PIN the user just took away.
+ */
+async function endHold(card: SshCard): Promise<void> {
+  await card.app?.release?.().catch((e) => log.debug("Cannot end the hold: {error}", { error: e }));
 }

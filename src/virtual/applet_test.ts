@@ -11,7 +11,7 @@ import {
   send,
   sendAll,
   verifyPin,
-} from "./_test_util.ts";
+} from "../../tests/support/virtual_apdu.ts";
 import { VirtualCard } from "./card.ts";
 
 Deno.test("OpenPgpApplet answers 6E00, 6882, 6D00 for bad CLA, SM and unknown INS", async () => {

@@ -9,12 +9,13 @@ import {
   getData,
   openSelected,
   putData,
+  PW1,
   PW3,
   SELECT_OPENPGP,
   send,
   sendAll,
   verifyPin,
-} from "./_test_util.ts";
+} from "../../tests/support/virtual_apdu.ts";
 import { VirtualCard } from "./card.ts";
 import { NITROKEY3, OPENPGP34 } from "./latency.ts";
 import { STATE_FORMAT } from "./store.ts";
@@ -118,7 +119,7 @@ Deno.test("VirtualCard applies the latency model per INS (fake sleep records eac
   await verifyPin(card, 0x83, PW3);
   await putData(card, 0xc1, fromHex("162B06010401DA470F01"));
   await sendAll(card, "00478000 02 B600 00");
-  await verifyPin(card, 0x81, "123456");
+  await verifyPin(card, 0x81, PW1);
   assertEquals((await send(card, "002A9E9A 20" + "11".repeat(32) + "00")).sw, 0x9000);
   // no PW1 82: refused without crypto, so only the APDU time
   assertEquals((await send(card, "002A8086 03 00AABB 00")).sw, 0x6982);
@@ -126,7 +127,7 @@ Deno.test("VirtualCard applies the latency model per INS (fake sleep records eac
 
   waits.length = 0;
   card.setLatency({ model: NITROKEY3 });
-  await verifyPin(card, 0x81, "123456");
+  await verifyPin(card, 0x81, PW1);
   await send(card, "0020008100");
   await send(card, "002A9E9A 20" + "11".repeat(32) + "00");
   assertEquals(waits, [800, 15, 60]);

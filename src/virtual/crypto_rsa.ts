@@ -15,6 +15,7 @@ import {
 import { Buffer } from "node:buffer";
 import { SW_BAD_DATA, SW_WRONG_LENGTH } from "../iso7816/sw.ts";
 import { tlv } from "../iso7816/tlv.ts";
+import { bigFromBytes, bytesFromBig, modInverse } from "../util/bigint.ts";
 import { stripLeadingZeros } from "../util/bytes.ts";
 import { CardCryptoError, type RsaAlgorithm } from "./crypto_attributes.ts";
 
@@ -123,31 +124,6 @@ export function rsaDecipher(material: Record<string, string>, input: Uint8Array)
 
 // ---- key import: rebuild the full private key from e, p, q -------------------------------
 
-function toBig(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (const b of bytes) v = (v << 8n) | BigInt(b);
-  return v;
-}
-
-function fromBig(v: bigint): Uint8Array {
-  let hex = v.toString(16);
-  if (hex.length % 2) hex = "0" + hex;
-  return new Uint8Array(Buffer.from(hex, "hex"));
-}
-
-/** Inverse of `a` modulo `m` (extended Euclid), or undefined when gcd(a, m) ≠ 1. */
-export function modInverse(a: bigint, m: bigint): bigint | undefined {
-  let [r0, r1] = [((a % m) + m) % m, m];
-  let [s0, s1] = [1n, 0n];
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    [r0, r1] = [r1, r0 - q * r1];
-    [s0, s1] = [s1, s0 - q * s1];
-  }
-  if (r0 !== 1n) return undefined;
-  return ((s0 % m) + m) % m;
-}
-
 /** Imported RSA parts: e, p, q are required; n is checked when present. */
 export interface RsaParts {
   e: Uint8Array;
@@ -164,19 +140,19 @@ export function assembleRsa(alg: RsaAlgorithm, parts: RsaParts): Record<string, 
   const fail = (why: string): never => {
     throw new CardCryptoError(SW_BAD_DATA, `Cannot import RSA key: ${why}`);
   };
-  const e = toBig(parts.e);
-  const p = toBig(parts.p);
-  const q = toBig(parts.q);
+  const e = bigFromBytes(parts.e);
+  const p = bigFromBytes(parts.p);
+  const q = bigFromBytes(parts.q);
   if (e < 3n || e % 2n === 0n) fail("public exponent is not an odd number ≥ 3");
   if (p < 3n || q < 3n || p === q) fail("primes are missing or equal");
   const n = p * q;
   if (n.toString(2).length !== alg.nbits) {
     fail(`modulus has ${n.toString(2).length} bits, attributes say ${alg.nbits}`);
   }
-  if (parts.n && toBig(parts.n) !== n) fail("modulus does not match p·q");
+  if (parts.n && bigFromBytes(parts.n) !== n) fail("modulus does not match p·q");
   const d = modInverse(e, (p - 1n) * (q - 1n)) ?? fail("exponent is not invertible");
   const qi = modInverse(q, p) ?? fail("primes are not coprime");
-  const field = (v: bigint) => b64(fromBig(v));
+  const field = (v: bigint) => b64(bytesFromBig(v));
   const material: Record<string, string> = {
     kty: "RSA",
     n: field(n),

@@ -1,7 +1,16 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { fromHex, toHex, utf8 } from "../util/bytes.ts";
 import { findTlv, parseTlvs } from "../iso7816/tlv.ts";
-import { apdu, getData, openSelected, putData, PW1, PW3, send, verifyPin } from "./_test_util.ts";
+import {
+  apdu,
+  getData,
+  openSelected,
+  putData,
+  PW1,
+  PW3,
+  send,
+  verifyPin,
+} from "../../tests/support/virtual_apdu.ts";
 import { HISTORICAL_BYTES } from "./capabilities.ts";
 
 Deno.test("readDataObject() 6E holds AID, historical bytes, 7F66, 7F74 and the discretionary DOs", async () => {

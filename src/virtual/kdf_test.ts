@@ -1,7 +1,16 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { concat, fromHex, uintBE, utf8 } from "../util/bytes.ts";
-import { apdu, getData, openSelected, putData, PW1, PW3, send, verifyPin } from "./_test_util.ts";
+import {
+  apdu,
+  getData,
+  openSelected,
+  putData,
+  PW1,
+  PW3,
+  send,
+  verifyPin,
+} from "../../tests/support/virtual_apdu.ts";
 import { iteratedSaltedS2k, parseKdfDo } from "./kdf.ts";
 
 /** RFC 4880 §3.7.1.3 written out byte by byte, as an independent reference. */

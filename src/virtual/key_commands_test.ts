@@ -17,7 +17,7 @@ import {
   send,
   sendAll,
   verifyPin,
-} from "./_test_util.ts";
+} from "../../tests/support/virtual_apdu.ts";
 import type { VirtualCard } from "./card.ts";
 
 const CRT = { sig: "B600", dec: "B800", aut: "A400" } as const;

@@ -26,7 +26,6 @@ import {
   publicKeyTemplate,
 } from "./crypto.ts";
 import { parsePrivateKeyTemplate } from "./key_import.ts";
-import { modInverse } from "./crypto_rsa.ts";
 
 /** Build a 4D template the way gnupg's scd does (tag/length list in 7F48, values in 5F48). */
 function template(crt: number, parts: [number, Uint8Array][]): Uint8Array {
@@ -50,16 +49,6 @@ function swOf(fn: () => unknown): number {
 
 const RSA2048 = fromHex("010800002000");
 const RSA2048_CRT_N = fromHex("010800002003");
-
-Deno.test("modInverse() inverts modulo m and reports non-invertible values", () => {
-  assertEquals(modInverse(3n, 11n), 4n);
-  const m = (2n ** 127n - 1n) * 1000n;
-  const inv = modInverse(65537n, m)!;
-  assert(inv > 0n && inv < m);
-  assertEquals((65537n * inv) % m, 1n);
-  assertEquals(modInverse(6n, 9n), undefined);
-  assertEquals(modInverse(-3n, 11n), 7n);
-});
 
 Deno.test("importKey() rebuilds an RSA key from e, p, q that node:crypto generated", () => {
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });

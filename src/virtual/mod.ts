@@ -6,7 +6,7 @@
  */
 
 export { VirtualCard, type VirtualCardOptions } from "./card.ts";
-export { IN_PROCESS_READER, VirtualChannel } from "./in_process.ts";
+export { FACTORY_PINS } from "./store.ts";
 export { ApduLog, type InsTraffic, type VerifyRecord } from "./apdu_log.ts";
 export { buildAid, buildAtr, HISTORICAL_BYTES } from "./capabilities.ts";
 export {

@@ -10,7 +10,7 @@ import {
   SELECT_OPENPGP,
   send,
   verifyPin,
-} from "./_test_util.ts";
+} from "../../tests/support/virtual_apdu.ts";
 import type { VirtualCard } from "./card.ts";
 
 async function tries(card: VirtualCard): Promise<number[]> {

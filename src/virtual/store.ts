@@ -65,8 +65,10 @@ export interface CardState {
 
 export const STATE_FORMAT = "scd-ts-vcard/1";
 export const MAX_TRIES = 3;
-export const DEFAULT_PW1 = utf8("123456");
-export const DEFAULT_PW3 = utf8("12345678");
+/** The factory PINs, the OpenPGP card spec's defaults: user (PW1) and admin (PW3). */
+export const FACTORY_PINS = { user: "123456", admin: "12345678" } as const;
+export const DEFAULT_PW1 = utf8(FACTORY_PINS.user);
+export const DEFAULT_PW3 = utf8(FACTORY_PINS.admin);
 /** KDF-DO meaning "no KDF" (spec 3.4 §4.3.2). */
 export const KDF_NONE = "810100";
 const ZERO_FPR = "00".repeat(20);

@@ -8,6 +8,7 @@
  */
 import { run } from "./procs.ts";
 import { Registration } from "./users.ts";
+import { exists } from "../support/fixtures.ts";
 
 /** Where .ci/trixie_chroot.sh puts the chroot unless SCD_TS_CHROOT says otherwise. */
 export function chrootDir(): string {
@@ -99,14 +100,5 @@ function unmountSyncAll(targets: string[]): void {
     if (!r.success) {
       new Deno.Command("umount", { args: ["-l", target], stderr: "null" }).outputSync();
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

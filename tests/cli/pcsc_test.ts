@@ -10,6 +10,7 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { withCard } from "../../src/pcsc/mod.ts";
 import { connectExclusively, tryExclusive, waitForCard } from "../bed/exclusive_client.ts";
 import { startVcard } from "../bed/vcard.ts";
+import { ADMIN_PIN } from "../support/fixtures.ts";
 import { CLI_READER, CLI_SOCKET, CLI_VPCD_PORT, CliPcscd } from "./_private_pcscd.ts";
 import { CLI_MAIN, scdTsJson } from "./_run.ts";
 
@@ -66,7 +67,7 @@ async function personalise(): Promise<{ fpr: string; time: number }> {
       return r;
     };
     await send(apdu("00A40400", hex("D27600012401")));
-    await send(apdu("00200083", enc.encode("12345678")));
+    await send(apdu("00200083", enc.encode(ADMIN_PIN)));
     await send(apdu("00DA005B", enc.encode("Tester<<Probe")));
     await send(apdu("00DA5F50", enc.encode("https://example.org/key.asc")));
     await send(apdu("00DA005E", enc.encode("probe")));

@@ -15,6 +15,7 @@ import { gpgInteract, type InteractResult, type PromptAnswers } from "../bed/gpg
 import type { PinentryAnswer, PinentryPrompt } from "../bed/pinentry.ts";
 import { startVcard, type Vcard } from "../bed/vcard.ts";
 import { type CardProfile, profileByName } from "../../src/virtual/profiles/mod.ts";
+import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
 import { parseCardStatus } from "./_card_status.ts";
 import { Capture, CAPTURE_DIR } from "./_capture.ts";
 import type { CardStatus } from "./_card_status.ts";
@@ -35,9 +36,7 @@ export let SLOT: 0 | 1 = WANTED_SLOT === "1" ? 1 : 0;
 /** Reader name of {@linkcode SLOT} (the same inside the chroot); live like SLOT. */
 export let READER = `Virtual PCD 00 0${SLOT}`;
 
-/** Factory PINs of an OpenPGP card. */
-export const USER_PIN = "123456";
-export const ADMIN_PIN = "12345678";
+export { ADMIN_PIN, USER_PIN };
 
 /** Pinentry answer for prompts that ask for the Admin PIN (not a new one). */
 export function adminPin(pin = ADMIN_PIN): PinentryAnswer {

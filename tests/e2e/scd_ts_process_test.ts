@@ -11,49 +11,11 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { SOCKET_NAME, socketDir } from "../../src/scd/mod.ts";
+import { exists, Lines, USER_PIN } from "../support/fixtures.ts";
 import { DAEMON } from "./_fixture.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const ignore = DAEMON !== "scd-ts";
-
-/** Reads LF-terminated lines from a byte stream. */
-class Lines {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #buffer = "";
-  #decoder = new TextDecoder();
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
-  }
-
-  async next(): Promise<string | undefined> {
-    for (;;) {
-      const nl = this.#buffer.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buffer.slice(0, nl);
-        this.#buffer = this.#buffer.slice(nl + 1);
-        return line;
-      }
-      const { value, done } = await this.#reader.read();
-      if (done) return undefined;
-      this.#buffer += this.#decoder.decode(value, { stream: true });
-    }
-  }
-
-  /** Lines up to and including OK/ERR/INQUIRE. */
-  async reply(): Promise<string[]> {
-    const out: string[] = [];
-    for (let l = await this.next(); l !== undefined; l = await this.next()) {
-      out.push(l);
-      if (/^(OK|ERR|INQUIRE)( |$)/.test(l)) break;
-    }
-    return out;
-  }
-
-  release(): void {
-    this.#reader.releaseLock();
-  }
-}
 
 /** An Assuan client on a writable + readable pair (child stdio or a socket). */
 class Client {
@@ -109,10 +71,6 @@ async function connectSocket(path: string): Promise<{ client: Client; conn: Deno
   const hello = await client.lines.next();
   assert(/^OK GNU Privacy Guard's Smartcard server ready, process \d+$/.test(hello ?? ""), hello);
   return { client, conn };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return await Deno.lstat(path).then(() => true, () => false);
 }
 
 Deno.test({
@@ -221,7 +179,7 @@ Deno.test({
         (await d.pipe.transact(`CHECKPIN ${serial}`))[0]!.slice(0, 15),
         "INQUIRE NEEDPIN",
       );
-      await d.pipe.send(`D 123456${"%00".repeat(84)}`);
+      await d.pipe.send(`D ${USER_PIN}${"%00".repeat(84)}`);
       assertEquals(await d.pipe.transact("END"), ["OK"]);
       assertEquals(await d.pipe.transact("BYE"), ["OK closing connection"]);
       assertEquals((await d.child.status).code, 0);
@@ -234,7 +192,7 @@ Deno.test({
         "1 <- GETINFO version",
       ]);
       assert(lines.includes("1 <- [redacted 260 bytes]"), text);
-      assertEquals(text.includes("123456"), false);
+      assertEquals(text.includes(USER_PIN), false);
     } finally {
       await d.pipe.close();
       await Deno.remove(d.home, { recursive: true });

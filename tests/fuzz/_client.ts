@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TestClient } from "../../src/assuan/mod.ts";
+import type { TestClient } from "../support/assuan_client.ts";
 import { within } from "./_daemon.ts";
 
 /** What to do with one INQUIRE: bytes to send (lines with their LF), then maybe end the input. */

@@ -1,7 +1,7 @@
 /**
  * The daemon under fuzz: the real scd-ts command server, the real OpenPGP application and
  * card registry, and the in-process virtual card behind the in-process reader backend (no
- * pcscd, no gpg), built the way main.ts builds it. Two test-only wrappers sit in the card
+ * pcscd, no gpg), assembled by the daemon's own buildDaemon with the user's defaults. Two test-only wrappers sit in the card
  * path: {@linkcode MutatingCard} lets a case rewrite every response the card gives, and
  * {@linkcode CountingBackend} counts card operations (transactions) still open.
  *
@@ -10,8 +10,7 @@
  * @module
  */
 
-import { TestClient } from "../../src/assuan/mod.ts";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
 import {
   type CardOperation,
   type CardOperationOptions,
@@ -23,11 +22,11 @@ import {
   VirtualBackend,
 } from "../../src/pcsc/mod.ts";
 import {
-  type AppOpener,
-  CardRegistry,
+  buildDaemon,
+  type Daemon,
   HELLO,
   resolveConfig,
-  ScdServer,
+  type ScdServer,
 } from "../../src/scd/mod.ts";
 import { VirtualCard } from "../../src/virtual/mod.ts";
 
@@ -98,13 +97,6 @@ export class CountingBackend implements CardReaderBackend {
   }
 }
 
-/** The opener main.ts uses (strict PIN policy, admin allowed). */
-const openApp: AppOpener = ({ backend, reader }) =>
-  OpenPgpApplication.open(
-    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-    { pinPolicy: "strict", allowAdmin: true },
-  );
-
 /** Resolves with "timeout" after `ms` unless `promise` settles first (its error rethrown). */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -122,25 +114,25 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | "t
 export class FuzzDaemon {
   readonly card: MutatingCard;
   readonly backend: CountingBackend;
-  readonly cards: CardRegistry;
-  readonly server: ScdServer;
+  readonly daemon: Daemon;
 
-  private constructor(card: VirtualCard) {
-    this.card = new MutatingCard(card);
-    this.backend = new CountingBackend(new VirtualBackend(this.card));
-    this.cards = new CardRegistry(this.backend, { openApp });
-    this.server = new ScdServer({
-      config: resolveConfig({ env: () => undefined }).config,
-      cards: this.cards,
-      signalPeer: () => {},
-    });
+  private constructor(card: MutatingCard, backend: CountingBackend, daemon: Daemon) {
+    this.card = card;
+    this.backend = backend;
+    this.daemon = daemon;
+  }
+
+  get server(): ScdServer {
+    return this.daemon.server;
   }
 
   /** A daemon over a card loaded from `statePath` (the card writes its changes back). */
   static async open(statePath: string): Promise<FuzzDaemon> {
-    const d = new FuzzDaemon(await VirtualCard.open({ statePath }));
-    await d.cards.watch();
-    return d;
+    const card = new MutatingCard(await VirtualCard.open({ statePath }));
+    const backend = new CountingBackend(new VirtualBackend(card));
+    const config = resolveConfig({ env: () => undefined }).config;
+    const daemon = await buildDaemon(config, { backend, signalPeer: () => {} });
+    return new FuzzDaemon(card, backend, daemon);
   }
 
   /** A new session; resolves once the greeting has been read. */
@@ -150,6 +142,19 @@ export class FuzzDaemon {
     const hello = await client.line();
     if (hello !== `OK ${HELLO}`) throw new Error(`Cannot connect: greeting was ${hello}`);
     return { client, end };
+  }
+
+  /**
+   * Ends the burst holds as the daemon does at exit (with the user's default `hold` a card
+   * operation stays open up to 500 ms after its reply, by design; burst_hold_test.ts checks
+   * that it ends by itself). False when one has not ended within `ms`: a held operation stuck
+   * on the card's answers.
+   */
+  async endHolds(ms: number): Promise<boolean> {
+    const ending = Promise.all(
+      this.daemon.cards.cards.map((card) => card.app?.release?.().catch(() => {})),
+    );
+    return (await within(ending, ms)) !== "timeout";
   }
 
   /**
@@ -163,7 +168,6 @@ export class FuzzDaemon {
   }
 
   async close(): Promise<void> {
-    this.server.close();
-    await this.cards.close();
+    await this.daemon.close();
   }
 }

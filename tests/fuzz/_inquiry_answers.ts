@@ -7,13 +7,14 @@
  */
 
 import { escapeData } from "../../src/assuan/mod.ts";
+import { USER_PIN } from "../support/fixtures.ts";
 import { bytesOf, commandLine, longLine } from "./_assuan_input.ts";
 import type { InquiryAction, InquiryResponder } from "./_client.ts";
 import { pinAnswer } from "./_setup.ts";
 import type { Prng } from "./prng.ts";
 
 /** The user PIN of the prepared card. */
-export const USER_PIN = "123456";
+export { USER_PIN };
 
 type Maker = (prng: Prng) => InquiryAction;
 

@@ -132,9 +132,11 @@ async function followUp(fuzzer: Fuzzer, ctx: CaseContext, prepared: Prepared): P
     next = new FuzzClient(await daemon.connect());
   } else {
     await tick();
-    if (daemon.backend.open !== 0) {
-      fail("open-transaction", `${daemon.backend.open} card operation(s) open after the reply`);
-    }
+  }
+  if (!await daemon.endHolds(IDLE_MS)) {
+    fail("open-transaction", `a burst hold did not end within ${IDLE_MS} ms of its release`);
+  } else if (next === client && daemon.backend.open !== 0) {
+    fail("open-transaction", `${daemon.backend.open} card operation(s) open after the reply`);
   }
   if (!await daemon.cardIdle(IDLE_MS)) {
     fail("open-transaction", `a new card operation did not start within ${IDLE_MS} ms`);

@@ -12,6 +12,7 @@
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { escapeData } from "../../src/assuan/mod.ts";
 import { GpgError } from "../../src/gpg_error/mod.ts";
+import { ADMIN_PIN } from "../support/fixtures.ts";
 import { FuzzClient, type InquiryResponder, type Reply } from "./_client.ts";
 import { FuzzDaemon } from "./_daemon.ts";
 import type { FailureKind } from "./_outcomes.ts";
@@ -85,8 +86,6 @@ export interface Prepared {
   /** The status lines of `LEARN --force` on the unspoiled card. */
   learn: string[];
 }
-
-const ADMIN_PIN = "12345678";
 
 /** `D <pin><NUL padding>` + `END`, as gpg-agent answers NEEDPIN. */
 export function pinAnswer(pin: string): Uint8Array {

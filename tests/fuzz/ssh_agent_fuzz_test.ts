@@ -107,7 +107,7 @@ Deno.test("fuzz: malformed ssh-agent messages get SSH_AGENT_FAILURE and leave th
   // the card every fuzzer starts from (keys in all three slots)
   const f = await FuzzDaemon.open((await prepareCard(dir)).statePath);
   const nobody: PinProvider = { get: () => Promise.reject(new Error("no pinentry in the fuzzer")) };
-  const { agent } = agentOver(f.cards, nobody);
+  const { agent } = agentOver(f.daemon.cards, nobody);
   const listener = await listenAgent(agent, `${dir}/agent.sock`);
   const failures: string[] = [];
   const counts = new Map<string, number>();

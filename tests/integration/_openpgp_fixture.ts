@@ -16,7 +16,8 @@ import {
 import type { CardChannel } from "../../src/pcsc/channel.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard, type VirtualCardOptions } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 
 /** Answers PIN requests from a table keyed by "kind/purpose"; records everything. */
 export class ScriptedPins implements PinProvider {
@@ -25,7 +26,7 @@ export class ScriptedPins implements PinProvider {
   answers: Record<string, string | string[]>;
 
   constructor(answers: Record<string, string | string[]> = {}) {
-    this.answers = { "user/verify": "123456", "admin/verify": "12345678", ...answers };
+    this.answers = { "user/verify": USER_PIN, "admin/verify": ADMIN_PIN, ...answers };
   }
 
   get(request: PinRequest): Promise<Uint8Array> {

@@ -8,7 +8,8 @@
 
 import { escapeData, unescapeData } from "../../src/assuan/mod.ts";
 import { concat } from "../../src/util/bytes.ts";
-import { TestClient } from "../../src/assuan/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
+import { ADMIN_PIN } from "../support/fixtures.ts";
 import { HELLO, type ScdServer, type SessionOptions } from "../../src/scd/mod.ts";
 import { ScdFixture, Session } from "./_scd_fixture.ts";
 import type { VirtualCardOptions } from "../../src/virtual/mod.ts";
@@ -115,9 +116,7 @@ export function scdErr(code: number): number {
   return (6 << 24) | code;
 }
 
-/** Factory PINs. */
-export const USER_PIN = "123456";
-export const ADMIN_PIN = "12345678";
+export { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
 
 /** GENKEY --force --algo=ALGO in slot `n` with the Admin PIN; returns the reply. */
 export async function genkey(session: Session, n: 1 | 2 | 3, algo: string): Promise<Reply> {
@@ -145,20 +144,11 @@ export async function connect(f: Pick<ScdFixture, "connect">): Promise<Session> 
   return s;
 }
 
-/** A session on any `server` (for daemons built differently from the fixture's). */
-export async function serverSession(
-  server: ScdServer,
-  options: SessionOptions = {},
-): Promise<Session> {
-  const client = new TestClient();
-  const end = server.serve(client.server, options);
-  const hello = await client.line();
-  if (hello !== `OK ${HELLO}`) throw new Error(`Cannot connect: greeting was ${hello}`);
-  return new Session(client, end);
-}
-
-/** Runs `fn` on a session (SERIALNO done) of a fresh fixture, then closes both. */
-export async function withSession(
+/**
+ * Runs `fn` on a fresh fixture (a virtual card with `card`'s options) with one session that
+ * did SERIALNO; closes both after.
+ */
+export async function withCard(
   fn: (s: Session, f: ScdFixture) => Promise<void>,
   card: VirtualCardOptions = {},
 ): Promise<void> {
@@ -170,4 +160,16 @@ export async function withSession(
     await s.close();
     await f.close();
   }
+}
+
+/** A session on any `server` (for daemons built differently from the fixture's). */
+export async function serverSession(
+  server: ScdServer,
+  options: SessionOptions = {},
+): Promise<Session> {
+  const client = new TestClient();
+  const end = server.serve(client.server, options);
+  const hello = await client.line();
+  if (hello !== `OK ${HELLO}`) throw new Error(`Cannot connect: greeting was ${hello}`);
+  return new Session(client, end);
 }

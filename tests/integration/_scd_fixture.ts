@@ -1,54 +1,62 @@
 /**
  * In-process scd-ts for integration tests: the virtual OpenPGP card behind the in-process
  * reader backend, the real OpenPGP application and card registry, and Assuan clients on
- * in-memory pipes (no pcscd, no gpg). Built the way main.ts builds the daemon.
+ * in-memory pipes (no pcscd, no gpg). Built by the daemon's own assembly (scd/assemble.ts)
+ * with the user's defaults — strict PIN policy, burst hold — unless a test sets others.
  * @module
  */
 
-import { type SessionEnd, TestClient, unescapeData } from "../../src/assuan/mod.ts";
-import { concat } from "../../src/util/bytes.ts";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
-import { VirtualBackend } from "../../src/pcsc/mod.ts";
+import type { SessionEnd } from "../../src/assuan/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
+import { transactData } from "../support/scd_harness.ts";
+import { fromHex, toHex } from "../../src/util/bytes.ts";
+import { type InProcessCard, VirtualBackend } from "../../src/pcsc/mod.ts";
 import {
-  type AppOpener,
-  CardRegistry,
+  buildDaemon,
+  type CardRegistry,
+  type Daemon,
   HELLO,
   resolveConfig,
-  ScdServer,
+  type ScdServer,
   type SessionOptions,
 } from "../../src/scd/mod.ts";
 import { VirtualCard, type VirtualCardOptions } from "../../src/virtual/mod.ts";
 
-/** The opener main.ts uses (strict PIN policy, admin allowed). */
-const openApp: AppOpener = ({ backend, reader }) =>
-  OpenPgpApplication.open(
-    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-    { pinPolicy: "strict", allowAdmin: true },
-  );
+/** Options of {@linkcode ScdFixture.open}. */
+export interface FixtureOptions {
+  /** Settings as `SCD_TS_*` variables (none: the user's defaults). */
+  env?: Record<string, string>;
+  /** The card as the reader sees it (default the card itself). */
+  inProcess?: (card: VirtualCard) => InProcessCard;
+}
 
-/** A daemon over one in-process virtual card. */
+/** A daemon over one in-process virtual card, assembled as main.ts assembles it. */
 export class ScdFixture {
   readonly card: VirtualCard;
-  readonly backend: VirtualBackend;
-  readonly cards: CardRegistry;
-  readonly server: ScdServer;
+  readonly daemon: Daemon;
 
-  private constructor(card: VirtualCard) {
+  private constructor(card: VirtualCard, daemon: Daemon) {
     this.card = card;
-    this.backend = new VirtualBackend(card);
-    this.cards = new CardRegistry(this.backend, { openApp });
-    this.server = new ScdServer({
-      config: resolveConfig({ env: () => undefined }).config,
-      cards: this.cards,
-      signalPeer: () => {},
-    });
+    this.daemon = daemon;
+  }
+
+  get cards(): CardRegistry {
+    return this.daemon.cards;
+  }
+
+  get server(): ScdServer {
+    return this.daemon.server;
   }
 
   /** A fresh card (in memory unless `statePath` is given) and a watching registry. */
-  static async open(card: VirtualCardOptions = {}): Promise<ScdFixture> {
-    const f = new ScdFixture(await VirtualCard.open(card));
-    await f.cards.watch();
-    return f;
+  static async open(card: VirtualCardOptions = {}, options: FixtureOptions = {}) {
+    const virtual = await VirtualCard.open(card);
+    const env = options.env ?? {};
+    const daemon = await buildDaemon(resolveConfig({ env: (n) => env[n] }).config, {
+      backend: new VirtualBackend(options.inProcess?.(virtual) ?? virtual),
+      signalPeer: () => {},
+    });
+    return new ScdFixture(virtual, daemon);
   }
 
   /** A new session; the greeting is checked and consumed. */
@@ -60,9 +68,30 @@ export class ScdFixture {
     return new Session(client, end);
   }
 
+  /**
+   * Another PC/SC client: sends `apdus` in a card operation of its own, which waits for ours
+   * (a burst hold included) as pcscd makes it wait; returns each answer's status word as hex.
+   */
+  async other(...apdus: (string | Uint8Array)[]): Promise<string[]> {
+    const backend = this.daemon.backend;
+    const [reader] = await backend.listReaders();
+    return await backend.withCard(reader!, async (channel) => {
+      const out: string[] = [];
+      for (const apdu of apdus) {
+        const response = await channel.transmit(typeof apdu === "string" ? fromHex(apdu) : apdu);
+        out.push(toHex(response.subarray(-2)));
+      }
+      return out;
+    });
+  }
+
+  /** Resolves once the card is free (a burst hold over): {@linkcode other} with no APDU. */
+  async idle(): Promise<void> {
+    await this.other();
+  }
+
   async close(): Promise<void> {
-    this.server.close();
-    await this.cards.close();
+    await this.daemon.close();
   }
 }
 
@@ -82,20 +111,8 @@ export class Session {
   }
 
   /** Send a command; its D payloads joined as bytes and the other lines as text. */
-  async transactData(line: string): Promise<{ data: Uint8Array; lines: string[] }> {
-    await this.client.send(line);
-    const chunks: Uint8Array[] = [];
-    const lines: string[] = [];
-    for (;;) {
-      const bytes = await this.client.lineBytes();
-      if (bytes[0] === 0x44 && bytes[1] === 0x20) {
-        chunks.push(unescapeData(bytes.subarray(2)));
-        continue;
-      }
-      const text = new TextDecoder().decode(bytes);
-      lines.push(text);
-      if (/^(OK|ERR)( |$)/.test(text)) return { data: concat(...chunks), lines };
-    }
+  transactData(line: string): Promise<{ data: Uint8Array; lines: string[] }> {
+    return transactData(this.client, line);
   }
 
   /** Answer an INQUIRE NEEDPIN the way gpg-agent does: PIN, NUL padding to 90 bytes, END. */

@@ -20,7 +20,7 @@ import {
   SETDATA_CHUNK,
   setdataLines,
 } from "./_agent25.ts";
-import { genkey, keygripOf, run, scdErr, USER_PIN, withSession } from "./_scd_client.ts";
+import { genkey, keygripOf, run, scdErr, USER_PIN, withCard } from "./_scd_client.ts";
 import type { Session } from "./_scd_fixture.ts";
 
 const INV_VALUE = scdErr(55);
@@ -46,7 +46,7 @@ Deno.test("setdataLines() splits like the 2.5 agent: 475 bytes a line, --append 
 });
 
 Deno.test("2.5 agent: a PKSIGN digest sent in SETDATA --append pieces is joined and signs", async () => {
-  await withSession(async (s) => {
+  await withCard(async (s) => {
     await genkey(s, 1, "ed25519");
     const pk = await readKey(s, 1);
     const digest = new Uint8Array(createHash("sha512").update("issue 21").digest());
@@ -62,7 +62,7 @@ Deno.test("2.5 agent: a PKSIGN digest sent in SETDATA --append pieces is joined 
 });
 
 Deno.test("2.5 agent: a 1200-byte PKSIGN input (three SETDATA lines) is INV_VALUE with no PIN prompt", async () => {
-  await withSession(async (s) => {
+  await withCard(async (s) => {
     await genkey(s, 1, "ed25519");
     const message = new Uint8Array(1200).fill(0x5a);
     assertEquals(setdataLines(message).length, 3);
@@ -92,7 +92,7 @@ function eccExchange(algo: keyof typeof POINT_LEN, cardPoint: Uint8Array) {
 
 Deno.test("2.5 agent: the ECC part of a composite key via PKDECRYPT <keygrip> comes back in a shape the agent accepts", async () => {
   for (const algo of ["cv25519", "nistp256", "nistp384"] as const) {
-    await withSession(async (s) => {
+    await withCard(async (s) => {
       await genkey(s, 2, algo);
       const grip = await keygripOf(s, 2);
       const { ct, x } = eccExchange(algo, (await readKey(s, 2)).q);
@@ -132,7 +132,7 @@ Deno.test("decipherResult() passes a card's full 04‖X‖Y point through, which
 });
 
 Deno.test("PASSWD verifies the old PIN first (master, T7840): a longer old PIN is BAD_PIN, not a changed PIN", async () => {
-  await withSession(async (s) => {
+  await withCard(async (s) => {
     // stored 123456: CHANGE REFERENCE DATA alone would split 1234567 ‖ 654321 after six
     // bytes, accept it, and leave the PIN 7654321
     const wrong = await run(s, "PASSWD OPENPGP.1", { NEEDPIN: [`${USER_PIN}7`, "654321"] });

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
 import { createHash, generateKeyPairSync } from "node:crypto";
-import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { x25519 } from "@noble/curves/ed25519.js";
 import {
   AccessDeniedError,
   BadSecretKeyError,
@@ -18,6 +18,8 @@ import { parsePublicKey } from "../../src/formats/public_key.ts";
 import { encodeSexp, sexpList } from "../../src/formats/sexp.ts";
 import { tlv } from "../../src/iso7816/tlv.ts";
 import { concat, fromHex, toHex, utf8 } from "../../src/util/bytes.ts";
+import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
+import { ed25519KeyData } from "../support/key_data.ts";
 import { openFixture } from "./_openpgp_fixture.ts";
 
 Deno.test("setAttr() DISP-NAME needs the admin PIN and shows up in later prompts", async () => {
@@ -83,19 +85,7 @@ Deno.test("genKey() refuses to overwrite without force and rejects bad key numbe
 
 Deno.test("writeKey() imports an Ed25519 key and stores gpg's fingerprint and time", async () => {
   const f = await openFixture();
-  const secret = ed25519.utils.randomSecretKey();
-  const q = concat(Uint8Array.of(0x40), ed25519.getPublicKey(secret));
-  const keyData = encodeSexp(sexpList(
-    "private-key",
-    sexpList(
-      "ecc",
-      sexpList("curve", "Ed25519"),
-      sexpList("flags", "eddsa"),
-      sexpList("q", q),
-      sexpList("d", secret),
-    ),
-    sexpList("created-at", "1600000000"),
-  ));
+  const { q, keyData } = ed25519KeyData(1600000000);
   await f.app.writeKey({ keyRef: "OPENPGP.1", keyData }, f.ctx);
   const pk = parsePublicKey(await f.app.readKey({ keyRef: "OPENPGP.1" }, f.ctx));
   assertEquals(pk.type === "ecc" && toHex(pk.q), toHex(q));
@@ -177,7 +167,7 @@ Deno.test("writeKey() rejects KEYDATA that is not a usable private key", async (
 });
 
 Deno.test("changePin() 1 changes PW1 with stock's prompts; the new PIN then works", async () => {
-  const f = await openFixture({ pins: { "user/current": "123456", "user/new": "654321" } });
+  const f = await openFixture({ pins: { "user/current": USER_PIN, "user/new": "654321" } });
   await f.app.changePin({ chvRef: "1" }, f.ctx);
   assertEquals(f.pins.requests.map((r) => r.prompt), ["||Please enter the PIN", "|N|New PIN"]);
   f.pins.answers["user/verify"] = "654321";
@@ -186,7 +176,7 @@ Deno.test("changePin() 1 changes PW1 with stock's prompts; the new PIN then work
 });
 
 Deno.test("changePin() refuses a short new PIN before touching the card", async () => {
-  const f = await openFixture({ pins: { "user/current": "123456", "user/new": "123" } });
+  const f = await openFixture({ pins: { "user/current": USER_PIN, "user/new": "123" } });
   f.card.apduLog.reset();
   await assertRejects(
     () => f.app.changePin({ chvRef: "OPENPGP.1" }, f.ctx),
@@ -214,7 +204,7 @@ Deno.test("changePin() --reset 2 sets a reset code, and 2 unblocks PW1 with it",
 });
 
 Deno.test("setAttr() KDF switches the card to hashed PINs, and VERIFY still works", async () => {
-  const f = await openFixture({ pins: { "admin/current": "12345678" } });
+  const f = await openFixture({ pins: { "admin/current": ADMIN_PIN } });
   const salt = (b: number) => new Uint8Array(8).fill(b);
   const count = fromHex("00100000");
   const s2k = async (pin: string, s: Uint8Array) => {
@@ -228,8 +218,8 @@ Deno.test("setAttr() KDF switches the card to hashed PINs, and VERIFY still work
     tlv(0x84, salt(1)),
     tlv(0x85, salt(2)),
     tlv(0x86, salt(3)),
-    tlv(0x87, await s2k("123456", salt(1))),
-    tlv(0x88, await s2k("12345678", salt(3))),
+    tlv(0x87, await s2k(USER_PIN, salt(1))),
+    tlv(0x88, await s2k(ADMIN_PIN, salt(3))),
   );
   assertEquals(kdf.length, 110);
   await f.app.setAttr({ name: "KDF", value: kdf }, f.ctx);

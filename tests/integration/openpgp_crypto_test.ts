@@ -13,6 +13,7 @@ import { encodeDigestInfo } from "../../src/formats/digest_info.ts";
 import { keygripHex } from "../../src/formats/keygrip.ts";
 import { parsePublicKey, type PublicKey } from "../../src/formats/public_key.ts";
 import { concat, toHex } from "../../src/util/bytes.ts";
+import { USER_PIN } from "../support/fixtures.ts";
 import { type Fixture, openFixture } from "./_openpgp_fixture.ts";
 
 function sha256(text: string): Uint8Array {
@@ -140,7 +141,7 @@ Deno.test("sign() with a wrong PIN reports it, sends it once and carries the tri
   assertEquals(f.card.apduLog.byIns()["20"]?.count, 1);
   assertEquals(f.card.apduLog.byIns()["2A"], undefined);
   // The next prompt shows the remaining attempts.
-  f.pins.answers["user/verify"] = "123456";
+  f.pins.answers["user/verify"] = USER_PIN;
   await f.app.sign({ keyRef: "OPENPGP.1", hash: "sha1", data: new Uint8Array(20) }, f.ctx);
   assertEquals(f.pins.requests.at(-1)?.prompt.endsWith("%0A%0ARemaining attempts: 2"), true);
 });

@@ -15,7 +15,8 @@ import { CardChangedError } from "../../src/app/errors.ts";
 import { type CardConnector, OpenPgpApplication } from "../../src/openpgp/application.ts";
 import { utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 import { StatusRecorder } from "./_openpgp_fixture.ts";
 
 /** A reader whose card can be swapped, counting transactions and knowing when one is open. */
@@ -54,7 +55,7 @@ class Pins implements PinProvider {
       this.asked.push({ prompt: request.prompt, duringTransaction: this.reader.open });
       this.onAsk?.();
     }
-    return Promise.resolve(utf8(request.kind === "admin" ? "12345678" : "123456"));
+    return Promise.resolve(utf8(request.kind === "admin" ? ADMIN_PIN : USER_PIN));
   }
 }
 

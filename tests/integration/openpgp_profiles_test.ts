@@ -10,7 +10,7 @@ import { type CardConnector, OpenPgpApplication } from "../../src/openpgp/applic
 import type { CardChannel } from "../../src/pcsc/channel.ts";
 import { concat } from "../../src/util/bytes.ts";
 import { VirtualCard } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 import { ScriptedPins, StatusRecorder } from "./_openpgp_fixture.ts";
 
 /** A reader over an in-process card of `profile` that can reset it (SCARD_RESET_CARD). */

@@ -6,7 +6,6 @@
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { encodeDigestInfo } from "../../src/formats/mod.ts";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
 import {
   type CardOperation,
   type CardOperationOptions,
@@ -16,7 +15,7 @@ import {
   type ReaderWatch,
   VirtualBackend,
 } from "../../src/pcsc/mod.ts";
-import { CardRegistry, resolveConfig, ScdServer } from "../../src/scd/mod.ts";
+import { buildDaemon, resolveConfig } from "../../src/scd/mod.ts";
 import { toHex } from "../../src/util/bytes.ts";
 import { VirtualCard } from "../../src/virtual/mod.ts";
 import {
@@ -51,8 +50,22 @@ class SwapReader implements CardReaderBackend {
   readerStates(): Promise<ReaderState[]> {
     return Promise.resolve(this.#states());
   }
+  /** One in-process backend per card: its operations queue behind each other's. */
+  #backends = new Map<VirtualCard, VirtualBackend>();
   withCard<T>(reader: string, fn: CardOperation<T>, options?: CardOperationOptions): Promise<T> {
-    return new VirtualBackend(this.card, { reader: READER }).withCard(reader, fn, options);
+    let backend = this.#backends.get(this.card);
+    if (!backend) {
+      backend = new VirtualBackend(this.card, { reader: READER });
+      this.#backends.set(this.card, backend);
+    }
+    return backend.withCard(reader, fn, options);
+  }
+  /**
+   * Resolves once the card is free: another client's operation waits for ours, a burst hold
+   * included. A person swaps a card slower than that.
+   */
+  idle(): Promise<void> {
+    return this.withCard(READER, () => Promise.resolve());
   }
   watch(onEvent: (event: ReaderEvent) => void): Promise<ReaderWatch> {
     this.#onEvent = onEvent;
@@ -67,17 +80,9 @@ async function daemon() {
   const a = await VirtualCard.open({ serial: 0xa });
   const b = await VirtualCard.open({ serial: 0xb });
   const reader = new SwapReader(a);
-  const cards = new CardRegistry(reader, {
-    openApp: ({ backend, reader }) =>
-      OpenPgpApplication.open(
-        (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-        { pinPolicy: "strict" },
-      ),
-  });
-  await cards.watch();
   const config = resolveConfig({ env: () => undefined }).config;
-  const server = new ScdServer({ config, cards, signalPeer: () => {} });
-  const s = await serverSession(server);
+  const daemon = await buildDaemon(config, { backend: reader, signalPeer: () => {} });
+  const s = await serverSession(daemon.server);
   await run(s, "SERIALNO");
   await genkey(s, 1, "nistp256");
   const grip = await keygripOf(s, 1);
@@ -89,8 +94,7 @@ async function daemon() {
     grip,
     async close() {
       await s.client.close();
-      server.close();
-      await cards.close();
+      await daemon.close();
     },
   };
 }
@@ -105,6 +109,7 @@ Deno.test("a cached PIN goes out only after this transaction read the AID", asyn
     await run(d.s, `SETDATA ${DIGEST_INFO}`);
     const first = await run(d.s, `PKSIGN --hash=sha256 ${d.grip}`, { NEEDPIN: [USER_PIN] });
     assertEquals(first.err, undefined);
+    await d.reader.idle(); // the next signature in a transaction of its own
     const before = d.a.apduLog.total();
     const seen: string[] = [];
     const transmit = d.a.transmit.bind(d.a);
@@ -125,6 +130,7 @@ Deno.test("a cached PIN never reaches another card the monitor did not report", 
   try {
     await run(d.s, `SETDATA ${DIGEST_INFO}`);
     await run(d.s, `PKSIGN --hash=sha256 ${d.grip}`, { NEEDPIN: [USER_PIN] });
+    await d.reader.idle();
     d.reader.card = d.b; // swapped behind our back: same profile, same ATR, another serial
     await run(d.s, `SETDATA ${DIGEST_INFO}`);
     const r = await run(d.s, `PKSIGN --hash=sha256 ${d.grip}`);

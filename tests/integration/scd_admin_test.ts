@@ -22,13 +22,11 @@ import {
   v4Fingerprint,
 } from "../../src/formats/mod.ts";
 import { concat, toHex } from "../../src/util/bytes.ts";
-import { ADMIN_PIN, genkey, run, scdErr, USER_PIN, withSession } from "./_scd_client.ts";
+import { ADMIN_PIN, genkey, run, scdErr, USER_PIN, withCard } from "./_scd_client.ts";
+import { ed25519KeyData } from "../support/key_data.ts";
 import { ScdFixture } from "./_scd_fixture.ts";
 
 const ASS_PARAMETER = scdErr(280);
-
-/** The shared fresh-card session (`_scd_client.ts`). */
-const withCard = withSession;
 
 Deno.test("SETATTR: percent-plus value, one Admin PIN prompt for several names, GETATTR reads back", async () => {
   await withCard(async (s) => {
@@ -150,19 +148,7 @@ Deno.test("WRITEKEY: INQUIRE KEYDATA (redacted in the trace); the imported Ed255
   const trace = new MemoryTrace();
   const s = await f.connect({ trace });
   await run(s, "SERIALNO");
-  const d = ed25519.utils.randomSecretKey();
-  const q = concat(Uint8Array.of(0x40), ed25519.getPublicKey(d));
-  const keyData = encodeSexp(sexpList(
-    "private-key",
-    sexpList(
-      "ecc",
-      sexpList("curve", "Ed25519"),
-      sexpList("flags", "eddsa"),
-      sexpList("q", q),
-      sexpList("d", d),
-    ),
-    sexpList("created-at", "1700000000"),
-  ));
+  const { secret: d, q, keyData } = ed25519KeyData(1700000000);
   assertEquals(
     (await run(s, "WRITEKEY")).end,
     `ERR ${ASS_PARAMETER} IPC parameter error <SCD> - no keyid given`,

@@ -29,7 +29,7 @@ Deno.test("scd: factory reset through LOCK, RESET --keep-lock, SERIALNO undefine
   const other = await f.connect();
   // Give the card a cardholder name. Not with a raw VERIFY PW3 and a raw PUT DATA 5B: under the
   // strict policy the VERIFY's transaction ends with a card reset (issue 17 L7).
-  assertEquals(await sw(gpg, `00200083 08 ${toHex(utf8("12345678"))}`), "9000");
+  assertEquals(await sw(gpg, `00200083 08 ${toHex(utf8(ADMIN_PIN))}`), "9000");
   assertEquals(await sw(gpg, "00A4040006D27600012401"), "9000");
   assertEquals(await sw(gpg, `00DA005B 09 ${toHex(utf8("Doe<<Jane"))}`), "6982");
   const named = await run(gpg, "SETATTR DISP-NAME Doe<<Jane", { NEEDPIN: [ADMIN_PIN] });

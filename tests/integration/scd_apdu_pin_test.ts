@@ -2,18 +2,17 @@
  * The raw `APDU` command under the PIN policy (issue 17, L7), over the real OpenPGP
  * application and the in-process virtual card: a VERIFY sent through `APDU` must not leave
  * the card verified for the next PC/SC client under `strict`, and does under `session` (the
- * documented risk, as stock). The other client is the card itself, reached around scd-ts.
+ * documented risk, as stock). The other client is a card operation of its own on the same
+ * reader, which waits for scd-ts's transaction (a burst hold included) as pcscd would.
  */
 import {
   deepStrictEqual as assertEquals,
   notStrictEqual as assertNotEqual,
 } from "node:assert/strict";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
-import { type InProcessCard, VirtualBackend } from "../../src/pcsc/mod.ts";
-import { CardRegistry, resolveConfig, ScdServer } from "../../src/scd/mod.ts";
-import { fromHex, toHex } from "../../src/util/bytes.ts";
-import { VirtualCard } from "../../src/virtual/mod.ts";
-import { run, scdErr, serverSession } from "./_scd_client.ts";
+import type { InProcessCard } from "../../src/pcsc/mod.ts";
+import { toHex } from "../../src/util/bytes.ts";
+import { run, scdErr } from "./_scd_client.ts";
+import { ScdFixture } from "./_scd_fixture.ts";
 
 const SELECT = "00A4040006D27600012401";
 /** VERIFY PW1 82 with the factory user PIN 123456. */
@@ -23,38 +22,20 @@ const STATUS_82 = "0020008200";
 /** PSO:DECIPHER of a too-short cryptogram: refused for want of PW1 82 before it is read. */
 const DECIPHER = "002A808605001122334400";
 
-/** A daemon with `pin-policy` set as main.ts reads it; `resettable: false` hides `reset()`. */
+/** A daemon with `pin-policy` set as a user sets it; `resettable: false` hides `reset()`. */
 async function daemon(policy: "strict" | "session", options: { resettable?: boolean } = {}) {
-  const card = await VirtualCard.open();
-  const inProcess: InProcessCard = options.resettable === false
-    ? { atr: card.atr, transmit: (apdu) => card.transmit(apdu) }
-    : card;
-  const cards = new CardRegistry(new VirtualBackend(inProcess), {
-    openApp: ({ backend, reader }) =>
-      OpenPgpApplication.open(
-        (fn, o) => backend.withCard(reader, (channel) => fn(channel), o ?? {}),
-        { pinPolicy: policy },
-      ),
-  });
-  await cards.watch();
-  const env: Record<string, string> = { SCD_TS_PIN_POLICY: policy };
-  const server = new ScdServer({
-    config: resolveConfig({ env: (n) => env[n] }).config,
-    cards,
-    signalPeer: () => {},
+  const f = await ScdFixture.open({}, {
+    env: { SCD_TS_PIN_POLICY: policy },
+    inProcess: (card): InProcessCard =>
+      options.resettable === false
+        ? { atr: card.atr, transmit: (apdu) => card.transmit(apdu) }
+        : card,
   });
   return {
-    /** Another PC/SC client: its status words for `apdus`, sent around scd-ts. */
-    async other(...apdus: string[]): Promise<string[]> {
-      const out: string[] = [];
-      for (const a of apdus) out.push(toHex((await card.transmit(fromHex(a))).subarray(-2)));
-      return out;
-    },
-    session: () => serverSession(server),
-    async close() {
-      server.close();
-      await cards.close();
-    },
+    /** Another PC/SC client: its status words for `apdus`. */
+    other: (...apdus: string[]) => f.other(...apdus),
+    session: () => f.connect(),
+    close: () => f.close(),
   };
 }
 

@@ -10,7 +10,7 @@ import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { encodeDigestInfo, parsePublicKey, type PublicKey } from "../../src/formats/mod.ts";
 import { toHex } from "../../src/util/bytes.ts";
-import { genkey, keygripOf, run, scdErr, USER_PIN, withSession } from "./_scd_client.ts";
+import { genkey, keygripOf, run, scdErr, USER_PIN, withCard } from "./_scd_client.ts";
 import type { Session } from "./_scd_fixture.ts";
 
 const INV_VALUE = scdErr(55);
@@ -37,9 +37,6 @@ function rsaPublicKey(pk: PublicKey) {
 }
 
 const CURVES = { nistp256: p256, nistp384: p384, nistp521: p521 } as const;
-
-/** The shared fresh-card session (`_scd_client.ts`). */
-const withCard = withSession;
 
 Deno.test("SETDATA: stock's errors, --append up to 4096 bytes, --append without data replaces", async () => {
   await withCard(async (s) => {

@@ -8,11 +8,7 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { MemoryTrace } from "../../src/assuan/mod.ts";
 import { encodeDigestInfo } from "../../src/formats/mod.ts";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
-import { VirtualBackend } from "../../src/pcsc/mod.ts";
-import { CardRegistry, resolveConfig, ScdServer } from "../../src/scd/mod.ts";
 import { toHex } from "../../src/util/bytes.ts";
-import { VirtualCard } from "../../src/virtual/mod.ts";
 import {
   ADMIN_PIN,
   connect,
@@ -20,9 +16,8 @@ import {
   keygripOf,
   run,
   scdErr,
-  serverSession,
   USER_PIN,
-  withSession,
+  withCard,
 } from "./_scd_client.ts";
 import { ScdFixture, type Session } from "./_scd_fixture.ts";
 
@@ -32,10 +27,6 @@ const DIGEST_INFO = toHex(encodeDigestInfo("sha256", new Uint8Array(32).fill(7))
 /** SELECT OpenPGP, then PSO:CDS without any VERIFY: what another PC/SC client could try. */
 const SELECT = Uint8Array.of(0x00, 0xa4, 0x04, 0x00, 0x06, 0xd2, 0x76, 0x00, 0x01, 0x24, 0x01);
 const PSO_CDS = Uint8Array.of(0x00, 0x2a, 0x9e, 0x9a, 0x20, ...new Uint8Array(32).fill(1), 0x00);
-
-function sw(response: Uint8Array): string {
-  return toHex(response.subarray(response.length - 2));
-}
 
 async function sign(s: Session, grip: string, pin = USER_PIN) {
   await run(s, `SETDATA ${DIGEST_INFO}`);
@@ -47,35 +38,10 @@ async function retries(s: Session): Promise<string> {
   return r.status[0]!.split("+").slice(5).join(" ");
 }
 
-/** A daemon like main.ts builds it, with a chosen PIN policy (the fixture's is strict). */
-async function daemon(pinPolicy: "strict" | "session") {
-  const card = await VirtualCard.open();
-  const cards = new CardRegistry(new VirtualBackend(card), {
-    openApp: ({ backend, reader }) =>
-      OpenPgpApplication.open(
-        (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-        { pinPolicy },
-      ),
-  });
-  await cards.watch();
-  const server = new ScdServer({
-    config: resolveConfig({ env: () => undefined }).config,
-    cards,
-    signalPeer: () => {},
-  });
-  return {
-    card,
-    server,
-    connect: () => serverSession(server),
-    async close() {
-      server.close();
-      await cards.close();
-    },
-  };
+/** A daemon with `pin-policy` set as a user sets it. */
+function daemon(pinPolicy: "strict" | "session"): Promise<ScdFixture> {
+  return ScdFixture.open({}, { env: { SCD_TS_PIN_POLICY: pinPolicy } });
 }
-
-/** The shared fresh-card session (`_scd_client.ts`). */
-const withCard = withSession;
 
 Deno.test("PIN cache: prompts as stock — once per card connection and verification, across sessions", async () => {
   await withCard(async (s, f) => {
@@ -133,9 +99,8 @@ Deno.test("strict policy: after PKSIGN another client's PSO:CDS without VERIFY g
   const r = await sign(s, await keygripOf(s, 1));
   assertEquals(r.err, undefined, r.end);
   // the OpenPGP application is still selected: no SELECT needed (it would clear the status)
-  assertEquals(sw(await d.card.transmit(PSO_CDS)), "6982");
-  assertEquals(sw(await d.card.transmit(SELECT)), "9000");
-  assertEquals(sw(await d.card.transmit(PSO_CDS)), "6982");
+  assertEquals(await d.other(PSO_CDS), ["6982"]);
+  assertEquals(await d.other(SELECT, PSO_CDS), ["9000", "6982"]);
   await s.close();
   await d.close();
 });
@@ -145,7 +110,7 @@ Deno.test("session policy keeps the card verified: the other client's PSO:CDS su
   const s = await connect(d);
   await genkey(s, 1, "ed25519");
   await sign(s, await keygripOf(s, 1));
-  assertEquals(sw(await d.card.transmit(PSO_CDS)), "9000");
+  assertEquals(await d.other(PSO_CDS), ["9000"]);
   await s.close();
   await d.close();
 });
@@ -154,6 +119,7 @@ Deno.test("a wrong PIN: BAD_PIN, one VERIFY, one decrement; the next attempt war
   await withCard(async (s, f) => {
     await genkey(s, 1, "ed25519");
     const grip = await keygripOf(s, 1);
+    await f.idle(); // the strict reset at the end of a burst hold counts VERIFYs too
     f.card.apduLog.reset();
     const bad = await sign(s, grip, "000000");
     assertEquals(bad.err, BAD_PIN);
@@ -180,14 +146,15 @@ Deno.test("a cached PIN the card rejects (changed elsewhere) costs one try and i
       12,
       ...new TextEncoder().encode("123456654321"),
     );
-    assertEquals(sw(await f.card.transmit(SELECT)), "9000");
-    assertEquals(sw(await f.card.transmit(change)), "9000");
+    assertEquals(await f.other(SELECT, change), ["9000", "9000"]);
     const stale = await sign(s, grip);
     assertEquals([stale.err, stale.inquiries.length], [BAD_PIN, 0]);
     assertEquals(await retries(s), "2 0 3");
+    await f.idle();
     f.card.apduLog.reset();
     const fresh = await sign(s, grip, "654321");
     assertEquals([fresh.err, fresh.inquiries.length], [undefined, 1]);
+    await f.idle(); // the burst hold ends with the strict reset
     assertEquals(f.card.apduLog.byIns()["20"]?.count, 3); // the VERIFY, the strict reset, its check
   });
 });

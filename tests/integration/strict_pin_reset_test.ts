@@ -16,7 +16,8 @@ import { type CardConnector, OpenPgpApplication } from "../../src/openpgp/applic
 import { parsePublicKey } from "../../src/formats/public_key.ts";
 import { concat, utf8 } from "../../src/util/bytes.ts";
 import { VirtualCard } from "../../src/virtual/card.ts";
-import { VirtualChannel } from "../../src/virtual/in_process.ts";
+import { ADMIN_PIN, USER_PIN } from "../support/fixtures.ts";
+import { VirtualChannel } from "../support/virtual_channel.ts";
 import { StatusRecorder } from "./_openpgp_fixture.ts";
 
 /** How the card under test answers VERIFY P1=FF. */
@@ -79,7 +80,7 @@ const SELECT = Uint8Array.of(0x00, 0xa4, 0x04, 0x00, 6, 0xd2, 0x76, 0x00, 0x01, 
 const OTHER_CDS = Uint8Array.of(0x00, 0x2a, 0x9e, 0x9a, 0x20, ...new Uint8Array(32), 0x00);
 
 const PINS: PinProvider = {
-  get: (request) => Promise.resolve(utf8(request.kind === "admin" ? "12345678" : "123456")),
+  get: (request) => Promise.resolve(utf8(request.kind === "admin" ? ADMIN_PIN : USER_PIN)),
   canAnswer: () => true,
 };
 const SIGN = { keyRef: "OPENPGP.1", hash: "sha256" as const, data: new Uint8Array(32) };

@@ -9,12 +9,12 @@ import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/stric
 import { X509Certificate } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { fromHex, toHex } from "../../src/util/bytes.ts";
-import { ADMIN_PIN, genkey, run, scdErr, withSession } from "./_scd_client.ts";
+import { ADMIN_PIN, genkey, run, scdErr, withCard as withFreshCard } from "./_scd_client.ts";
 import { ScdFixture, type Session } from "./_scd_fixture.ts";
 
 /** A session on a fresh virtual card of `profile`. */
 function withCard(profile: string, fn: (s: Session, f: ScdFixture) => Promise<void>) {
-  return withSession(fn, { profile });
+  return withFreshCard(fn, { profile });
 }
 
 /** Sends `hex` to the card itself (not through the daemon); the data, or throws on SW ≠ 9000. */

@@ -8,17 +8,9 @@
 import assert from "node:assert/strict";
 import { ABI } from "../../ffi/pcsclite_abi.ts";
 import * as consts from "../../ffi/pcsclite_consts.ts";
+import { existsSync as exists } from "../support/fixtures.ts";
 
 const HEADER_DIR = "/usr/include/PCSC";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function which(cmd: string): boolean {
   return (Deno.env.get("PATH") ?? "").split(":").some((d) => exists(`${d}/${cmd}`));

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { escapeData, type TestClient, unescapeData } from "../../src/assuan/mod.ts";
+import { escapeData, unescapeData } from "../../src/assuan/mod.ts";
+import type { TestClient } from "../support/assuan_client.ts";
 import { concat } from "../../src/util/bytes.ts";
 
 /** What one command produced. */

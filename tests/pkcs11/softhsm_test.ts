@@ -38,7 +38,7 @@ import {
   type TokenReaders,
   withPkcs11Tokens,
 } from "../../src/scd/mod.ts";
-import { TestClient } from "../../src/assuan/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
 import { VirtualCard } from "../../src/virtual/mod.ts";
 import { run, scdErr } from "./_client.ts";
 import {

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { MemoryTrace } from "../../assuan/mod.ts";
-import { aid, Harness, transactData } from "../_testing.ts";
+import { aid, Harness, transactData } from "../../../tests/support/scd_harness.ts";
 import { carriesPin, parseApduHex, refused, secretApduStart } from "./apdu.ts";
 import { fromHex } from "../../util/bytes.ts";
 

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { MemoryTrace } from "../../assuan/mod.ts";
-import { aid, Harness } from "../_testing.ts";
+import { aid, Harness } from "../../../tests/support/scd_harness.ts";
 
 Deno.test("GETATTR PRIVATE-DO-3/4 answer the client but are traced as redacted", async () => {
   const h = new Harness();

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { aid, Harness } from "../_testing.ts";
+import { aid, Harness } from "../../../tests/support/scd_harness.ts";
 
 Deno.test("GETINFO version, pid, connections and socket_name", async () => {
   const h = new Harness({ env: { SCD_TS_COMPAT_VERSION: "2.4.7" } });

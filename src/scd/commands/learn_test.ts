@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { aid, Harness } from "../_testing.ts";
+import { aid, Harness } from "../../../tests/support/scd_harness.ts";
 
 const KEY = {
   keygrip: "A".repeat(40),

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { aid, Harness } from "../_testing.ts";
+import { aid, Harness } from "../../../tests/support/scd_harness.ts";
 
 Deno.test("LOCK and UNLOCK give one session the card; others get Locked", async () => {
   const h = new Harness();

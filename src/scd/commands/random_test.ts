@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { aid, Harness } from "../_testing.ts";
+import { aid, Harness } from "../../../tests/support/scd_harness.ts";
 import { parseCount } from "../command.ts";
 import { MAX_RANDOM } from "./random.ts";
 

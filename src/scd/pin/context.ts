@@ -21,6 +21,7 @@ import type { CardEntry } from "../card_entry.ts";
 import type { CardRegistry } from "../cards.ts";
 import type { ScdContext } from "../command.ts";
 import type { ScdConfig } from "../config.ts";
+import { processEnv } from "../paths.ts";
 import { CachingPinProvider, DEFAULT_PIN_TTL_MS, parseDuration, PinCache } from "./cache.ts";
 import { inquirePinProvider } from "./inquire.ts";
 
@@ -28,14 +29,6 @@ const log = getLog("scd");
 
 /** The environment variable with the cache TTL (wins over `pin-cache-ttl`). */
 export const PIN_TTL_ENV = "SCD_TS_PIN_TTL";
-
-function envValue(name: string): string | undefined {
-  try {
-    return Deno.env.get(name);
-  } catch {
-    return undefined; // no --allow-env
-  }
-}
 
 /** Words that turn the cache off, besides a duration of `0`. */
 const PIN_CACHE_OFF = /^\s*(?:off|none|no)\s*$/i;
@@ -48,7 +41,7 @@ const PIN_CACHE_OFF = /^\s*(?:off|none|no)\s*$/i;
  */
 export function pinTtlMs(
   config: ScdConfig,
-  env: (name: string) => string | undefined = envValue,
+  env: (name: string) => string | undefined = processEnv,
 ): number {
   const text = env(PIN_TTL_ENV) || config.values.get("pin-cache-ttl");
   if (text === undefined || text === "") return DEFAULT_PIN_TTL_MS;

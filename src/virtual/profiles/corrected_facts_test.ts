@@ -16,7 +16,7 @@ import {
   send,
   sendAll,
   verifyPin,
-} from "../_test_util.ts";
+} from "../../../tests/support/virtual_apdu.ts";
 import { VirtualCard } from "../card.ts";
 import { profileByName } from "./mod.ts";
 

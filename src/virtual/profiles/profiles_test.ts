@@ -14,7 +14,7 @@ import {
   PW3,
   send,
   verifyPin,
-} from "../_test_util.ts";
+} from "../../../tests/support/virtual_apdu.ts";
 import { VirtualCard } from "../card.ts";
 import { algorithmNameOf, attributesOf, DEFAULT_PROFILE, profileByName, PROFILES } from "./mod.ts";
 

@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, rejects as assertRejects } from "node:assert/strict";
-import { fromHex } from "../util/bytes.ts";
-import { VirtualCard } from "./card.ts";
-import { IN_PROCESS_READER, VirtualChannel } from "./in_process.ts";
+import { fromHex } from "../../src/util/bytes.ts";
+import { VirtualCard } from "../../src/virtual/card.ts";
+import { IN_PROCESS_READER, VirtualChannel } from "./virtual_channel.ts";
 
 Deno.test("VirtualChannel passes APDUs to the card and reports its ATR and reader", async () => {
   const card = await VirtualCard.open();

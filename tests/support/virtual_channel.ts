@@ -1,11 +1,12 @@
 /**
- * A CardChannel straight onto a VirtualCard: no pcscd, no vpcd. Used by fast tests and by
- * `SCD_TS_READER=virtual:STATEFILE`.
+ * A CardChannel straight onto a VirtualCard (no pcscd, no vpcd, no transactions), for tests of
+ * the OpenPGP application that hand it a channel of their own. The daemon's in-process card
+ * (`SCD_TS_READER=virtual:STATEFILE`) is src/pcsc's VirtualBackend instead.
  * @module
  */
 
-import type { CardChannel } from "../pcsc/channel.ts";
-import type { VirtualCard } from "./card.ts";
+import type { CardChannel } from "../../src/pcsc/channel.ts";
+import type { VirtualCard } from "../../src/virtual/card.ts";
 
 /** Reader name reported by the in-process channel. */
 export const IN_PROCESS_READER = "Virtual OpenPGP Card (in-process)";

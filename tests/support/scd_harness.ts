@@ -1,11 +1,13 @@
 /**
- * Test helpers for src/scd (not used by production code): a scriptable reader backend, a
- * card application that records its calls, and an in-process server with Assuan clients.
+ * Test helpers for src/scd: a scriptable reader backend, a card application that records its
+ * calls, and an in-process server with Assuan clients.
  * @module
  */
 
-import { TestClient, unescapeData } from "../assuan/mod.ts";
-import type { SessionEnd } from "../assuan/mod.ts";
+import { unescapeData } from "../../src/assuan/mod.ts";
+import { concat } from "../../src/util/bytes.ts";
+import { TestClient } from "./assuan_client.ts";
+import type { SessionEnd } from "../../src/assuan/mod.ts";
 import {
   type CardApplication,
   type KeyInfo,
@@ -13,7 +15,7 @@ import {
   NoObjectError,
   NotSupportedError,
   type OperationContext,
-} from "../app/mod.ts";
+} from "../../src/app/mod.ts";
 import {
   type CardChannel,
   type CardOperation,
@@ -23,12 +25,12 @@ import {
   type ReaderEvent,
   type ReaderState,
   type ReaderWatch,
-} from "../pcsc/mod.ts";
-import type { AppOpener } from "./card_entry.ts";
-import { CardRegistry } from "./cards.ts";
-import { resolveConfig, type ScdConfig } from "./config.ts";
-import { readerSetting } from "./reader_settings.ts";
-import { ScdServer, type SessionOptions } from "./server.ts";
+} from "../../src/pcsc/mod.ts";
+import type { AppOpener } from "../../src/scd/card_entry.ts";
+import { assembleDaemon } from "../../src/scd/assemble.ts";
+import type { CardRegistry } from "../../src/scd/cards.ts";
+import { resolveConfig, type ScdConfig } from "../../src/scd/config.ts";
+import type { ScdServer, SessionOptions } from "../../src/scd/server.ts";
 
 /** `SCARD_E_NO_SMARTCARD` (pcsclite.h). */
 const SCARD_E_NO_SMARTCARD = 0x8010000c;
@@ -200,11 +202,14 @@ function unsupported(): Promise<never> {
   return Promise.reject(new NotSupportedError("Cannot do that in a fake"));
 }
 
-/** An opener that makes a {@linkcode FakeApp} for the card's serial (one card operation). */
-export function fakeOpener(apps: FakeApp[] = []): AppOpener {
+/**
+ * An opener that makes a {@linkcode FakeApp} for the card's serial (one card operation); the
+ * cards are `fake`'s, by default the registry's backend (unwrapped).
+ */
+export function fakeOpener(apps: FakeApp[] = [], fake?: FakeBackend): AppOpener {
   return ({ backend, reader }) =>
     backend.withCard(reader, () => {
-      const card = (backend as unknown as FakeBackend).cards.get(reader)!;
+      const card = (fake ?? backend as unknown as FakeBackend).cards.get(reader)!;
       if (card.noApp) throw new NoApplicationError(0x6a82, "SELECT OpenPGP failed: 6A82");
       const app = new FakeApp(card.serialNo);
       apps.push(app);
@@ -215,11 +220,15 @@ export function fakeOpener(apps: FakeApp[] = []): AppOpener {
 /** Options for {@linkcode Harness}. */
 export interface HarnessOptions {
   env?: Record<string, string>;
+  /** The `reader` setting. */
   readerPort?: string;
-  watch?: boolean;
 }
 
-/** An in-process scd server over a {@linkcode FakeBackend}. */
+/**
+ * An in-process scd server over a {@linkcode FakeBackend}, assembled by the daemon's own
+ * `assembleDaemon` with the user's defaults (the `env` settings aside). The monitor starts
+ * only with {@linkcode Harness.watch}: these tests count the status reads of scans.
+ */
 export class Harness {
   readonly backend = new FakeBackend();
   readonly apps: FakeApp[] = [];
@@ -230,20 +239,17 @@ export class Harness {
   readonly signals: string[] = [];
 
   constructor(options: HarnessOptions = {}) {
-    const env = options.env ?? {};
+    const env = { ...options.env };
+    if (options.readerPort) env.SCD_TS_READER = options.readerPort;
     this.config = resolveConfig({ env: (n) => env[n] }).config;
-    this.cards = new CardRegistry(this.backend, {
-      openApp: fakeOpener(this.apps),
-      readerPort: options.readerPort,
-      // the daemon's default (10 min) only when a test sets it: a quiet period is time
-      monitorIdleMs: env.SCD_TS_MONITOR_IDLE ? readerSetting(this.config, "monitor-idle") : 0,
-    });
-    this.server = new ScdServer({
-      config: this.config,
-      cards: this.cards,
+    const daemon = assembleDaemon(this.config, {
+      backend: this.backend,
+      openApp: fakeOpener(this.apps, this.backend),
       pid: 4242,
       signalPeer: (pid, sig) => this.signals.push(`${pid}/${sig}`),
     });
+    this.cards = daemon.cards;
+    this.server = daemon.server;
   }
 
   /** Put a card with serial `serialNo` into `reader` (added to the reader list). */
@@ -302,13 +308,6 @@ export async function transactData(
     }
     const text = new TextDecoder().decode(bytes);
     lines.push(text);
-    if (/^(OK|ERR)( |$)/.test(text)) break;
+    if (/^(OK|ERR)( |$)/.test(text)) return { data: concat(...chunks), lines };
   }
-  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    data.set(c, off);
-    off += c.length;
-  }
-  return { data, lines };
 }

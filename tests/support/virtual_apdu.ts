@@ -3,11 +3,10 @@
  * @module
  */
 
-import { concat, fromHex, utf8 } from "../util/bytes.ts";
-import { VirtualCard, type VirtualCardOptions } from "./card.ts";
+import { concat, fromHex, utf8 } from "../../src/util/bytes.ts";
+import { VirtualCard, type VirtualCardOptions } from "../../src/virtual/card.ts";
 
-export const PW1 = "123456";
-export const PW3 = "12345678";
+export { ADMIN_PIN as PW3, USER_PIN as PW1 } from "./fixtures.ts";
 export const SELECT_OPENPGP = "00A4040006D27600012401";
 
 /** A response split into data and status word. */

@@ -1,11 +1,11 @@
 /**
- * Test helper: a line-oriented fake Assuan client on an in-memory duplex (for unit and
- * in-process integration tests of command tables). Not used by production code.
+ * A line-oriented Assuan client on an in-memory duplex, for unit and in-process integration
+ * tests of command tables.
  * @module
  */
 
-import type { Duplex } from "./server.ts";
-import { LineReader } from "./line_reader.ts";
+import type { Duplex } from "../../src/assuan/server.ts";
+import { LineReader } from "../../src/assuan/line_reader.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -1,5 +1,5 @@
 /**
- * A pcsc-lite stand-in for unit tests (private to src/pcsc): same symbol shapes and out-parameter
+ * A pcsc-lite stand-in for src/pcsc's unit tests: same symbol shapes and out-parameter
  * conventions as the real library, a few readers with scripted cards, and counters that show
  * what is still held. Models only what the reader layer relies on: per-handle "card was reset"
  * state until reconnect, transactions as a per-reader lock, pcscd going away.
