@@ -24,6 +24,7 @@ import {
   type ReaderState,
   type ReaderWatch,
 } from "../pcsc/mod.ts";
+import type { AgentProbe } from "./agent_version.ts";
 import type { AppOpener } from "./card_entry.ts";
 import { CardRegistry } from "./cards.ts";
 import { resolveConfig, type ScdConfig } from "./config.ts";
@@ -217,6 +218,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   readerPort?: string;
   watch?: boolean;
+  /** How GETINFO version finds the parent gpg-agent (default: the real system). */
+  agentProbe?: AgentProbe;
 }
 
 /** An in-process scd server over a {@linkcode FakeBackend}. */
@@ -243,6 +246,7 @@ export class Harness {
       cards: this.cards,
       pid: 4242,
       signalPeer: (pid, sig) => this.signals.push(`${pid}/${sig}`),
+      ...(options.agentProbe === undefined ? {} : { agentProbe: options.agentProbe }),
     });
   }
 
