@@ -11,30 +11,30 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { type CardContext, cardTest, DAEMON, GNUPG_VERSION } from "./_fixture.ts";
 
-/** The bed's gpg version (`gpg --version`), checked to be the version the lane names. */
-async function gpgVersion(c: CardContext): Promise<string> {
+/**
+ * `gpg --card-status` (a card operation: gpg asks the daemon's version first), the bed's gpg
+ * version (checked to be the version the lane names) and the version warnings of the run,
+ * status lines and log lines.
+ */
+async function cardStatus(c: CardContext) {
   const out = (await c.run("gpg", ["--version"])).stdout;
   const version = /^gpg \(GnuPG\) (\d+\.\d+\.\d+)/.exec(out)?.[1] ?? "";
   assert(version.startsWith(GNUPG_VERSION), `SCD_E2E_GNUPG=${GNUPG_VERSION} runs gpg ${out}`);
-  return version;
-}
-
-/** The version warnings of a gpg run: status lines and log lines. */
-function warnings(r: { status: string[]; stderr: string }): string[] {
-  return [
+  const r = await c.gpg(["--card-status"]);
+  assertEquals(r.code, 0, r.stderr);
+  assert(r.status.some((l) => l.startsWith("CARDCTRL 3 ")), r.status.join("\n"));
+  const warnings = [
     ...r.status.filter((l) => l.includes("server_version_mismatch")),
     ...r.stderr.split("\n").filter((l) => l.startsWith("gpg: ") && l.includes("older than us")),
   ];
+  return { version, warnings };
 }
 
 cardTest(
   "a card operation shows no server_version_mismatch: GETINFO version is gpg's",
   async (c) => {
-    const version = await gpgVersion(c);
-    const r = await c.gpg(["--card-status"]);
-    assertEquals(r.code, 0, r.stderr);
-    assert(r.status.some((l) => l.startsWith("CARDCTRL 3 ")), r.status.join("\n"));
-    assertEquals(warnings(r), []);
+    const { version, warnings } = await cardStatus(c);
+    assertEquals(warnings, []);
     const answer = await c.run("gpg-connect-agent", ["SCD GETINFO version", "/bye"]);
     assertEquals(answer.stdout.split("\n").slice(0, 2), [`D ${version}`, "OK"]);
   },
@@ -43,10 +43,8 @@ cardTest(
 cardTest(
   "scd-ts: a compat-version below gpg's brings the warning back",
   async (c) => {
-    const version = await gpgVersion(c);
-    const r = await c.gpg(["--card-status"]);
-    assertEquals(r.code, 0, r.stderr);
-    assertEquals(warnings(r), [
+    const { version, warnings } = await cardStatus(c);
+    assertEquals(warnings, [
       `WARNING server_version_mismatch 0 server 'scdaemon' is older than us (2.0.0 < ${version})`,
       `gpg: WARNING: server 'scdaemon' is older than us (2.0.0 < ${version})`,
     ]);
