@@ -53,7 +53,8 @@ Other scdaemon options are accepted and ignored. Settings (environment wins over
   SCD_TS_VIRTUAL_PROFILE=NAME              that card's profile (docs/cards.md; default openpgp34)
   SCD_TS_LOG=FILE  SCD_TS_LOG_LEVEL=debug|info|warning|error
   SCD_TS_TRACE=FILE                        Assuan trace (<-/-> lines, PINs redacted)
-  SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default ${DEFAULT_COMPAT_VERSION})
+  SCD_TS_COMPAT_VERSION=X.Y.Z              what GETINFO version reports (default: the parent
+                                           gpg-agent's version, else ${DEFAULT_COMPAT_VERSION})
   SCD_TS_DENY_ADMIN=yes
   SCD_TS_PIN_TTL=10m  SCD_TS_PIN_POLICY=strict|session
   SCD_TS_CARD_STATE_TTL=10m  SCD_TS_BUSY_TIMEOUT=30s  SCD_TS_POOL_TTL=0

@@ -105,7 +105,7 @@ async function measure(
   return {
     config: c.group.config,
     case: name,
-    gnupg: c.b.bed.version,
+    gnupg: c.b.bed.series, // the bench runs 2.2 and 2.4 (2.4.7) only
     latency: c.group.latency,
     daemon: c.group.daemon,
     settings: c.group.settings,

@@ -165,7 +165,7 @@ async function gnupgFindings(
       detail: "gpg not found",
       fix: "sudo apt-get install gnupg scdaemon",
     });
-  } else if (newer(version, config.compatVersion)) {
+  } else if (config.compatVersion !== undefined && newer(version, config.compatVersion)) {
     out.push({
       id: "compat-version-low",
       level: "warn",
@@ -177,7 +177,11 @@ async function gnupgFindings(
     out.push({
       id: "gnupg",
       level: "ok",
-      detail: `gpg ${version}, compat-version ${config.compatVersion}`,
+      detail: `gpg ${version}, ${
+        config.compatVersion === undefined
+          ? "GETINFO version answers gpg-agent's own version"
+          : `compat-version ${config.compatVersion}`
+      }`,
     });
   }
   for (const w of warnings) {

@@ -25,6 +25,7 @@ import { getLog } from "../log.ts";
 import { OpenPgpApplication } from "../openpgp/mod.ts";
 import type { CardReaderBackend } from "../pcsc/mod.ts";
 import { withApduLog } from "./apdu_log.ts";
+import type { AgentProbe } from "./agent_version.ts";
 import type { AppOpener, AppOpenRequest } from "./card_entry.ts";
 import { CardRegistry } from "./cards.ts";
 import { pinPolicyOf, type ScdConfig } from "./config.ts";
@@ -112,6 +113,8 @@ export interface DaemonParts {
   pid?: number;
   /** Sends the event signal (default `Deno.kill`). */
   signalPeer?: (pid: number, signal: Deno.Signal) => void;
+  /** How GETINFO version finds the parent gpg-agent's version (default: the real system). */
+  agentProbe?: AgentProbe;
 }
 
 /** An assembled daemon: serve sessions with `server`, end with `close`. */
@@ -227,6 +230,7 @@ export function assembleDaemon(
     trace: parts.trace,
     ...(parts.pid !== undefined ? { pid: parts.pid } : {}),
     ...(parts.signalPeer ? { signalPeer: parts.signalPeer } : {}),
+    ...(parts.agentProbe ? { agentProbe: parts.agentProbe } : {}),
   });
   const close = async () => {
     server.close();

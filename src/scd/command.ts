@@ -35,8 +35,11 @@ const log = getLog("scd");
 
 /** Process-wide facts commands report (GETINFO) or act on (KILLSCD). */
 export interface DaemonInfo {
-  /** What `GETINFO version` says (config `compat-version`). */
-  readonly version: string;
+  /**
+   * What `GETINFO version` says: config `compat-version`, else the parent gpg-agent's version
+   * (found at the first call; scd/agent_version.ts).
+   */
+  version(): Promise<string>;
   readonly pid: number;
   /** The listening socket (`--multi-server`), else undefined. */
   readonly socketName: string | undefined;

@@ -14,7 +14,11 @@ import { isLogLevel, type LogLevel } from "@logtape/logtape";
 import type { ParsedArgs } from "./argv.ts";
 import type { EnvLookup } from "./paths.ts";
 
-/** Stock scdaemon version `GETINFO version` reports by default; see {@linkcode ScdConfig}. */
+/**
+ * Stock scdaemon version `GETINFO version` reports when neither `compat-version` is set nor
+ * the parent gpg-agent's version can be found (scd/agent_version.ts): the newest stock release
+ * whose protocol scd-ts follows, which is ≥ both 2.2.40 and 2.4.7.
+ */
 export const DEFAULT_COMPAT_VERSION = "2.4.8";
 
 /** The settings scd-ts runs with. */
@@ -30,10 +34,10 @@ export interface ScdConfig {
   /**
    * `compat-version`: what `GETINFO version` reports. gpg warns ("server 'scdaemon' is older
    * than us") when it is lower than its own version (gpg/gnupg:common/asshelp.c
-   * `warn_server_version_mismatch`); nothing else reads it. The default is the newest stock
-   * release whose protocol scd-ts follows, which is ≥ both 2.2.40 and 2.4.7.
+   * `warn_server_version_mismatch`); nothing else reads it. Unset (the default): the version
+   * of the gpg-agent that started the daemon (scd/agent_version.ts).
    */
-  compatVersion: string;
+  compatVersion: string | undefined;
   /** `deny-admin`: refuse admin commands (`GETINFO deny_admin` says OK). */
   denyAdmin: boolean;
   /** Every key that was set (file and environment merged), for settings other layers own. */
@@ -161,7 +165,7 @@ export function resolveConfig(sources: ConfigSources): { config: ScdConfig; warn
     logFile: values.get("log") || undefined,
     logLevel,
     traceFile: values.get("trace") || undefined,
-    compatVersion: values.get("compat-version") || DEFAULT_COMPAT_VERSION,
+    compatVersion: values.get("compat-version") || undefined,
     denyAdmin: parseBool(values.get("deny-admin")) ?? false,
     values,
   };

@@ -1,13 +1,6 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { parseArgs } from "./argv.ts";
-import {
-  DEFAULT_COMPAT_VERSION,
-  envName,
-  loadConfig,
-  parseConfigFile,
-  resolveConfig,
-  SCD_TS_VARIABLES,
-} from "./config.ts";
+import { envName, loadConfig, parseConfigFile, resolveConfig, SCD_TS_VARIABLES } from "./config.ts";
 
 Deno.test("parseConfigFile() reads key value lines, comments and stock aliases", () => {
   const f = parseConfigFile(
@@ -33,7 +26,7 @@ Deno.test("resolveConfig() lets the environment win over the file and argv over 
   assertEquals(config.logFile, "/env.log");
   assertEquals(config.traceFile, "/file.trace");
   assertEquals(config.reader, "argv-reader");
-  assertEquals(config.compatVersion, DEFAULT_COMPAT_VERSION);
+  assertEquals(config.compatVersion, undefined); // GETINFO version asks the parent gpg-agent
   assertEquals(config.denyAdmin, false);
 });
 
@@ -61,7 +54,7 @@ Deno.test("loadConfig() reads <homedir>/scd-ts.conf, or --options FILE, or nothi
     });
     assertEquals(other.config.compatVersion, "9.9.9");
     const none = await loadConfig(dir, { env, args: parseArgs(["--no-options"]) });
-    assertEquals(none.config.compatVersion, DEFAULT_COMPAT_VERSION);
+    assertEquals(none.config.compatVersion, undefined);
     const missing = await loadConfig(dir, { env, args: parseArgs(["--options", `${dir}/nope`]) });
     assertEquals(missing.warnings.length, 1);
     assertEquals((await loadConfig(`${dir}/absent`, { env, args: parseArgs([]) })).warnings, []);

@@ -20,6 +20,7 @@ import {
 } from "../assuan/mod.ts";
 import { GpgError } from "../gpg_error/mod.ts";
 import { getLog } from "../log.ts";
+import { type AgentProbe, agentVersion } from "./agent_version.ts";
 import type { CardChange } from "./card_entry.ts";
 import type { CardRegistry } from "./cards.ts";
 import type { DaemonInfo, ScdContext } from "./command.ts";
@@ -55,6 +56,8 @@ export interface ScdServerOptions {
   signalPeer?: (pid: number, signal: Deno.Signal) => void;
   /** Assuan trace (`SCD_TS_TRACE`): each session's lines are prefixed with its number. */
   trace?: { withPrefix(prefix: string): TraceSink } | undefined;
+  /** How GETINFO version finds the parent gpg-agent's version; default the real system. */
+  agentProbe?: AgentProbe;
 }
 
 /** How one session is served. */
@@ -91,6 +94,9 @@ export class ScdServer implements DaemonInfo {
   #sessions = new Set<SessionState>();
   #signalPeer: (pid: number, signal: Deno.Signal) => void;
   #trace: ScdServerOptions["trace"];
+  #agentProbe: AgentProbe | undefined;
+  /** The version answer, looked up once at the first GETINFO version. */
+  #version: Promise<string> | undefined;
   #unsubscribe: () => void;
   /** The daemon's PIN cache, made with the registry; every command gets it in its context. */
   #pins: { cache: PinCache; close(): void };
@@ -103,13 +109,17 @@ export class ScdServer implements DaemonInfo {
     this.pid = options.pid ?? Deno.pid;
     this.#signalPeer = options.signalPeer ?? ((pid, sig) => Deno.kill(pid, sig));
     this.#trace = options.trace;
+    this.#agentProbe = options.agentProbe;
     this.#unsubscribe = this.cards.onChange((change) => this.#cardChanged(change));
     this.#pins = pinCacheWithRegistry(this.cards, this.config);
     this.#commands = COMMANDS.map((command) => markedAsUse(command, this.cards));
   }
 
-  get version(): string {
-    return this.config.compatVersion;
+  version(): Promise<string> {
+    const configured = this.config.compatVersion;
+    if (configured !== undefined) return Promise.resolve(configured);
+    this.#version ??= agentVersion(this.#agentProbe);
+    return this.#version;
   }
 
   connections(): number {

@@ -1,5 +1,6 @@
 /**
- * The Debian trixie chroot that holds gnupg 2.4 (built by .ci/trixie_chroot.sh). Mounts what
+ * The Debian chroots that hold gnupg 2.4.7 (trixie) and 2.4.9 (sid), built by
+ * .ci/gnupg_chroot.sh. Mounts what
  * the tests need inside it (/proc, /dev, /dev/pts, and host directories at their own paths:
  * the repository, the test homes' base dir, the deno binary and its cache); the last test
  * process using the chroot unmounts them, lazily when busy.
@@ -10,9 +11,25 @@ import { run } from "./procs.ts";
 import { Registration } from "./users.ts";
 import { exists } from "../support/fixtures.ts";
 
-/** Where .ci/trixie_chroot.sh puts the chroot unless SCD_TS_CHROOT says otherwise. */
-export function chrootDir(): string {
-  return Deno.env.get("SCD_TS_CHROOT") ?? "/var/cache/scd-ts/trixie";
+/** The Debian suites the e2e matrix has chroots of. */
+export type ChrootSuite = "trixie" | "sid";
+
+/**
+ * Where .ci/gnupg_chroot.sh puts a suite's chroot unless SCD_TS_CHROOT (trixie) or
+ * SCD_TS_SID_CHROOT (sid) says otherwise.
+ */
+export function chrootDir(suite: ChrootSuite = "trixie"): string {
+  return suite === "trixie"
+    ? Deno.env.get("SCD_TS_CHROOT") ?? "/var/cache/scd-ts/trixie"
+    : Deno.env.get("SCD_TS_SID_CHROOT") ?? "/var/cache/scd-ts/sid";
+}
+
+/**
+ * A suite's name in the bed's lock and registry files (slot locks, pcscd and mount users);
+ * trixie's stays "chroot", its name from before there were two.
+ */
+export function chrootName(suite: ChrootSuite): string {
+  return suite === "trixie" ? "chroot" : suite;
 }
 
 /** Mount points (absolute, inside the host's view) currently mounted. */
@@ -50,12 +67,23 @@ export class ChrootMounts {
     this.#me = me;
   }
 
-  /** Mounts /proc, /dev, /dev/pts and binds each of `hostDirs` at the same path inside `dir`. */
-  static async mount(dir: string, hostDirs: string[], registryDir: string): Promise<ChrootMounts> {
+  /**
+   * Mounts /proc, /dev, /dev/pts and binds each of `hostDirs` at the same path inside the
+   * chroot of `suite`.
+   */
+  static async mount(
+    suite: ChrootSuite,
+    hostDirs: string[],
+    registryDir: string,
+  ): Promise<ChrootMounts> {
+    const dir = chrootDir(suite);
     if (!(await exists(`${dir}/usr/bin/gpg`))) {
-      throw new Error(`Cannot find the trixie chroot at ${dir}: run .ci/trixie_chroot.sh`);
+      throw new Error(
+        `Cannot find the ${suite} chroot at ${dir}: run .ci/gnupg_chroot.sh ${suite}`,
+      );
     }
-    const m = new ChrootMounts(dir, await Registration.join(`${registryDir}/chroot.users`));
+    const users = `${registryDir}/${chrootName(suite)}.users`;
+    const m = new ChrootMounts(dir, await Registration.join(users));
     try {
       await m.#mountOne("/proc", ["-t", "proc", "proc"]);
       await m.#mountOne("/dev", ["--bind", "/dev"]);

@@ -1,18 +1,36 @@
 /**
- * Runs GnuPG's tools for one gnupg version: 2.2 from the host (bookworm) or 2.4 inside the
- * trixie chroot. A {@linkcode GnupgBed} owns the chroot mounts and the pcscd that version
- * talks to; commands get a clean environment with GNUPGHOME set.
+ * Runs GnuPG's tools for one gnupg version: 2.2 from the host (bookworm, 2.2.40), 2.4 inside the
+ * trixie chroot (2.4.7) or 2.4.9 inside the sid chroot. A {@linkcode GnupgBed} owns the chroot
+ * mounts and the pcscd that version talks to; commands get a clean environment with GNUPGHOME
+ * set.
  *
  * @module
  */
-import { chrootDir, ChrootMounts } from "./chroot.ts";
-import { VPCD_PORT_CHROOT, VPCD_PORT_HOST } from "./pcscd.ts";
+import { ChrootMounts, chrootName, type ChrootSuite } from "./chroot.ts";
+import { VPCD_PORT_CHROOT, VPCD_PORT_HOST, VPCD_PORT_SID } from "./pcscd.ts";
 import { SharedPcscd } from "./shared_pcscd.ts";
 import { type ProcResult, run, type RunOptions, spawnCaptured, type Spawned } from "./procs.ts";
 import { REPO_ROOT } from "./vcard.ts";
 
-/** The two gnupg versions of the matrix. */
-export type GnupgVersion = "2.2" | "2.4";
+/** The gnupg versions of the matrix (SCD_E2E_GNUPG): 2.2.40, 2.4.7 and 2.4.9. */
+export type GnupgVersion = "2.2" | "2.4" | "2.4.9";
+/** Every {@linkcode GnupgVersion}. */
+export const GNUPG_VERSIONS: readonly GnupgVersion[] = ["2.2", "2.4", "2.4.9"];
+
+/** Where each version's tools run: the host, or a chroot with its own pcscd and vpcd ports. */
+const WHERE: Record<GnupgVersion, { suite?: ChrootSuite; vpcdPort: number }> = {
+  "2.2": { vpcdPort: VPCD_PORT_HOST },
+  "2.4": { suite: "trixie", vpcdPort: VPCD_PORT_CHROOT },
+  "2.4.9": { suite: "sid", vpcdPort: VPCD_PORT_SID },
+};
+
+/**
+ * The release series of a version: the stock behaviour tests tell apart (2.4.9 behaves as
+ * 2.4 wherever a test asks "2.2 or 2.4?").
+ */
+export function gnupgSeries(version: GnupgVersion): "2.2" | "2.4" {
+  return version === "2.2" ? "2.2" : "2.4";
+}
 
 /** Where test homes are created (bound into the chroot at the same path). */
 export const HOMES_BASE = "/tmp/scd-ts-e2e";
@@ -38,8 +56,12 @@ export interface GpgResult extends ProcResult {
 /** The tools of one gnupg version plus the pcscd they use. */
 export class GnupgBed {
   readonly version: GnupgVersion;
-  /** The chroot directory for 2.4, undefined for 2.2. */
+  /** {@linkcode gnupgSeries} of the version. */
+  readonly series: "2.2" | "2.4";
+  /** The chroot directory for 2.4 and 2.4.9, undefined for 2.2. */
   readonly chroot: string | undefined;
+  /** This version's pcscd in slot locks and registries: "host", "chroot" (trixie), "sid". */
+  readonly pcscdName: string;
   readonly #mounts: ChrootMounts | undefined;
   readonly #pcscd: SharedPcscd;
 
@@ -49,20 +71,27 @@ export class GnupgBed {
     pcscd: SharedPcscd,
   ) {
     this.version = version;
+    this.series = gnupgSeries(version);
     this.chroot = mounts?.dir;
+    const suite = WHERE[version].suite;
+    this.pcscdName = suite === undefined ? "host" : chrootName(suite);
     this.#mounts = mounts;
     this.#pcscd = pcscd;
   }
 
-  /** Prepares `version`: for 2.4 mounts the chroot and starts its own pcscd if needed. */
+  /** Prepares `version`: in a chroot, mounts it and starts its own pcscd if needed. */
   static async open(version: GnupgVersion): Promise<GnupgBed> {
     await Deno.mkdir(HOMES_BASE, { recursive: true, mode: 0o700 });
-    if (version === "2.2") {
+    const suite = WHERE[version].suite;
+    if (suite === undefined) {
       return new GnupgBed(version, undefined, await SharedPcscd.acquire(HOMES_BASE));
     }
-    const mounts = await ChrootMounts.mount(chrootDir(), hostDirsForChroot(), HOMES_BASE);
+    const mounts = await ChrootMounts.mount(suite, hostDirsForChroot(), HOMES_BASE);
     try {
-      const pcscd = await SharedPcscd.acquire(HOMES_BASE, mounts.dir);
+      const pcscd = await SharedPcscd.acquire(HOMES_BASE, {
+        dir: mounts.dir,
+        name: chrootName(suite),
+      });
       return new GnupgBed(version, mounts, pcscd);
     } catch (e) {
       await mounts.unmount();
@@ -72,10 +101,10 @@ export class GnupgBed {
 
   /** vpcd TCP port of `slot` for this version's pcscd. */
   vpcdPort(slot: 0 | 1): number {
-    return (this.chroot === undefined ? VPCD_PORT_HOST : VPCD_PORT_CHROOT) + slot;
+    return WHERE[this.version].vpcdPort + slot;
   }
 
-  /** Runs `cmd` (a program name resolved by PATH, inside the chroot for 2.4). */
+  /** Runs `cmd` (a program name resolved by PATH, inside the chroot for 2.4 and 2.4.9). */
   async run(cmd: string, args: string[], options: BedRunOptions = {}): Promise<ProcResult> {
     const [prog, argv] = this.#command(cmd, args, options);
     return await run(prog, argv, {
@@ -92,7 +121,7 @@ export class GnupgBed {
     return spawnCaptured(prog, argv, { clearEnv: true, env: { PATH } });
   }
 
-  /** The program and argv that run `cmd` with a clean environment (via chroot for 2.4). */
+  /** The program and argv that run `cmd` with a clean environment (via chroot if any). */
   command(cmd: string, args: string[], options: BedRunOptions = {}): [string, string[]] {
     return this.#command(cmd, args, options);
   }

@@ -133,7 +133,7 @@ export class GnupgHome {
  * other name an index past the end (no reader at all).
  */
 export function readerPortOption(version: string, reader: string): string {
-  if (version !== "2.4") return reader;
+  if (version === "2.2") return reader; // 2.4 and 2.4.9 take an index
   const m = /^Virtual PCD 00 0(\d)$/.exec(reader);
   return m === null ? "99" : m[1]!;
 }

@@ -11,8 +11,10 @@
 export const PCSCD_SOCKET = "/run/pcscd/pcscd.comm";
 /** First vpcd TCP port of the host's pcscd (slot 0; slot 1 is the next port). */
 export const VPCD_PORT_HOST = 35963;
-/** First vpcd TCP port of the trixie chroot's own pcscd (.ci/trixie_chroot.sh). */
+/** First vpcd TCP port of the trixie chroot's own pcscd (.ci/gnupg_chroot.sh). */
 export const VPCD_PORT_CHROOT = 35965;
+/** First vpcd TCP port of the sid chroot's own pcscd (.ci/gnupg_chroot.sh). */
+export const VPCD_PORT_SID = 35975;
 /** The first vpcd reader, whose card connects to TCP 35963. */
 export const VPCD_READER_0 = "Virtual PCD 00 00";
 /** The second vpcd reader, whose card connects to TCP 35964. */
@@ -37,8 +39,9 @@ export interface EnsurePcscdOptions {
   /**
    * Use the pcscd inside this chroot (socket `<chroot>/run/pcscd/pcscd.comm`), starting it
    * there with `--disable-polkit` when absent. Trixie's libpcsclite 2.3 cannot talk to
-   * bookworm's pcscd 1.9.9, so the gnupg 2.4 chroot has its own pcscd, whose vpcd readers
-   * listen on {@linkcode VPCD_PORT_CHROOT} and the next port. /proc must be mounted there.
+   * bookworm's pcscd 1.9.9, so each gnupg 2.4 chroot has its own pcscd, whose vpcd readers
+   * listen on {@linkcode VPCD_PORT_CHROOT} (trixie) or {@linkcode VPCD_PORT_SID} and the next
+   * port. /proc must be mounted there.
    */
   chroot?: string;
   /**

@@ -23,15 +23,18 @@ export class SharedPcscd {
 
   /**
    * Registers a holder (in `registryDir`) and makes sure pcscd runs: the host's, or the one
-   * inside `chroot`.
+   * inside `chroot` (`name`: the chroot's name in the registry, tests/bed/chroot.ts).
    */
-  static async acquire(registryDir: string, chroot?: string): Promise<SharedPcscd> {
-    const dir = `${registryDir}/pcscd.${chroot === undefined ? "host" : "chroot"}`;
+  static async acquire(
+    registryDir: string,
+    chroot?: { dir: string; name: string },
+  ): Promise<SharedPcscd> {
+    const dir = `${registryDir}/pcscd.${chroot === undefined ? "host" : chroot.name}`;
     const me = await Registration.join(dir);
     try {
       const handle = await ensurePcscd(
         chroot === undefined ? { detach: true } : {
-          chroot,
+          chroot: chroot.dir,
           detach: true,
         },
       );

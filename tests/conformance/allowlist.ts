@@ -18,19 +18,6 @@ const GENERATE = ["generate", "generate-ed25519"];
 /** Assuan deltas. */
 const TRACE: AllowEntry[] = [
   {
-    kind: "missing",
-    pattern: /-> D 2\.(2\.40|4\.7)/,
-    class: "intentional",
-    reason: "GETINFO version: scd-ts answers its compat-version 2.4.8; gpg and gpg-agent only " +
-      "compare it to warn about a daemon older than themselves",
-  },
-  {
-    kind: "extra",
-    pattern: /-> D 2\.4\.8/,
-    class: "intentional",
-    reason: "GETINFO version: scd-ts's compatibility version (see the missing stock version)",
-  },
-  {
     kind: "extra",
     pattern: /-> S (APPVERSION \d+|UIF-[123] .*|CARDTYPE .*)/,
     gnupg: "2.2",

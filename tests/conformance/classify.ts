@@ -45,8 +45,11 @@ export interface AllowEntry {
   reason: string;
   /** Only these workflows (default: all). */
   workflows?: string[];
-  /** Only this gnupg version (default: both). */
-  gnupg?: "2.2" | "2.4";
+  /**
+   * Only this gnupg version (default: all): "2.2", "2.4" (the series: 2.4.7 and 2.4.9), or
+   * exactly "2.4.9".
+   */
+  gnupg?: "2.2" | "2.4" | "2.4.9";
 }
 
 /** A workflow on one gnupg version, classified. */
@@ -97,6 +100,11 @@ export function diffLines(a: string[], b: string[]): { onlyA: string[]; onlyB: s
   return { onlyA, onlyB };
 }
 
+/** The release series of an SCD_E2E_GNUPG value ("2.4.9" is a 2.4). */
+function series(gnupg: string): string {
+  return gnupg.split(".").slice(0, 2).join(".");
+}
+
 function classify(
   kind: DeltaKind,
   line: string,
@@ -106,7 +114,7 @@ function classify(
   const hit = allow.find((e) =>
     e.kind === kind &&
     (e.workflows === undefined || e.workflows.includes(where.workflow)) &&
-    (e.gnupg === undefined || e.gnupg === where.gnupg) &&
+    (e.gnupg === undefined || e.gnupg === where.gnupg || e.gnupg === series(where.gnupg)) &&
     new RegExp(`^(?:${e.pattern.source})$`, e.pattern.flags).test(line)
   );
   return hit === undefined

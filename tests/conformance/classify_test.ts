@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { CapturedWorkflow } from "./capture_format.ts";
 import { ALLOWLIST } from "./allowlist.ts";
-import { compareWorkflow, countByClass, diffLines } from "./classify.ts";
+import { type AllowEntry, compareWorkflow, countByClass, diffLines } from "./classify.ts";
 import { normalizeTrace } from "./normalize.ts";
 
 /** A clearsign as stock 2.2.40 logged it (trimmed), and the same as scd-ts's trace. */
@@ -26,7 +26,7 @@ const SCD_TS = [
   "3 -> S SERIALNO D276000124010304FFFE5C0000010000",
   "3 -> OK",
   "3 <- GETINFO version",
-  "3 -> D 2.4.8",
+  "3 -> D 2.2.40", // the version of the gpg-agent that started it, like stock
   "3 -> OK",
   "3 <- SETDATA 3051300D06096086480165030402030500044012AB02FC72BC096D42002DCB46F3",
   "3 -> OK",
@@ -38,11 +38,11 @@ const SCD_TS = [
   "3 -> OK Pin cached",
 ];
 
-function capture(daemon: string, assuan: string[]): CapturedWorkflow {
+function capture(daemon: string, assuan: string[], gnupg = "2.2"): CapturedWorkflow {
   return {
     workflow: "clearsign",
     test: "t",
-    gnupg: "2.2",
+    gnupg,
     daemon,
     serial: "5C000001",
     assuan,
@@ -67,7 +67,30 @@ Deno.test("the same clearsign from both daemons normalizes to the same lines", (
     "-> OK",
   ]);
   const r = compareWorkflow(capture("stock", STOCK), capture("scd-ts", SCD_TS), ALLOWLIST);
-  assertEquals(countByClass(r), { "load-bearing": 0, advisory: 0, intentional: 2 });
+  assertEquals(countByClass(r), { "load-bearing": 0, advisory: 0, intentional: 0 });
+  // a version below stock's is what makes gpg warn (server_version_mismatch): load-bearing
+  const older = SCD_TS.map((l) => l === "3 -> D 2.2.40" ? "3 -> D 2.2.39" : l);
+  const o = compareWorkflow(capture("stock", STOCK), capture("scd-ts", older), ALLOWLIST);
+  assertEquals(o.deltas.filter((d) => d.class === "load-bearing").map((d) => d.line), [
+    "-> D 2.2.40",
+    "-> D 2.2.39",
+  ]);
+});
+
+Deno.test("an allowlist entry for gnupg 2.4 covers 2.4.9 too, one for 2.4.9 only that", () => {
+  const withLine = (l: string) => SCD_TS.concat([`3 -> S ${l}`]);
+  const allow: AllowEntry[] = [
+    { kind: "extra", pattern: /-> S A/, gnupg: "2.4", class: "advisory", reason: "a" },
+    { kind: "extra", pattern: /-> S B/, gnupg: "2.4.9", class: "advisory", reason: "b" },
+  ];
+  const classes = (line: string, gnupg: string) =>
+    compareWorkflow(capture("stock", STOCK, gnupg), capture("scd-ts", withLine(line), gnupg), allow)
+      .deltas.filter((d) => d.line.startsWith("-> S ")).map((d) => d.class);
+  assertEquals(classes("A", "2.4"), ["advisory"]);
+  assertEquals(classes("A", "2.4.9"), ["advisory"]);
+  assertEquals(classes("A", "2.2"), ["load-bearing"]);
+  assertEquals(classes("B", "2.4.9"), ["advisory"]);
+  assertEquals(classes("B", "2.4"), ["load-bearing"]);
 });
 
 Deno.test("a doctored scd-ts trace is a load-bearing delta", () => {

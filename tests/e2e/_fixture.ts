@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { type GnupgBed, type GnupgVersion, type GpgResult, HOMES_BASE } from "../bed/gnupg.ts";
+import {
+  GNUPG_VERSIONS,
+  type GnupgBed,
+  gnupgSeries,
+  type GnupgVersion,
+  type GpgResult,
+  HOMES_BASE,
+} from "../bed/gnupg.ts";
 import { acquireSlot } from "../bed/slot_lock.ts";
 import { GnupgBed as Bed } from "../bed/gnupg.ts";
 import { type DaemonKind, GnupgHome } from "../bed/gnupghome.ts";
@@ -20,8 +27,13 @@ import { parseCardStatus } from "./_card_status.ts";
 import { Capture, CAPTURE_DIR } from "./_capture.ts";
 import type { CardStatus } from "./_card_status.ts";
 
-/** gnupg version under test (SCD_E2E_GNUPG, default 2.2). */
-export const GNUPG = (Deno.env.get("SCD_E2E_GNUPG") ?? "2.2") as GnupgVersion;
+/** gnupg version under test (SCD_E2E_GNUPG: 2.2, 2.4 = 2.4.7, 2.4.9; default 2.2). */
+export const GNUPG_VERSION = (Deno.env.get("SCD_E2E_GNUPG") ?? "2.2") as GnupgVersion;
+/**
+ * The release series under test, "2.2" or "2.4" (2.4.9 included): what the workflows compare
+ * with when stock's behaviour differs between the series.
+ */
+export const GNUPG = gnupgSeries(GNUPG_VERSION);
 /** Smartcard daemon under test (SCD_E2E_DAEMON, default stock). */
 export const DAEMON = (Deno.env.get("SCD_E2E_DAEMON") ?? "stock") as DaemonKind;
 /** Card profile of the virtual card (SCD_E2E_PROFILE, default openpgp34; docs/cards.md). */
@@ -47,7 +59,9 @@ export function userPin(pin = USER_PIN): PinentryAnswer {
   return { pin, when: "prompt=PIN " };
 }
 
-if (!["2.2", "2.4"].includes(GNUPG)) throw new Error(`Cannot use SCD_E2E_GNUPG=${GNUPG}`);
+if (!GNUPG_VERSIONS.includes(GNUPG_VERSION)) {
+  throw new Error(`Cannot use SCD_E2E_GNUPG=${GNUPG_VERSION}`);
+}
 if (!["stock", "scd-ts"].includes(DAEMON)) throw new Error(`Cannot use SCD_E2E_DAEMON=${DAEMON}`);
 
 /** What a workflow test gets. */
@@ -206,15 +220,15 @@ let bed: Promise<GnupgBed> | undefined;
  */
 function sharedBed(): Promise<GnupgBed> {
   bed ??= (async () => {
-    const b = await Bed.open(GNUPG);
+    const b = await Bed.open(GNUPG_VERSION);
     try {
       const lock = await acquireSlot({
         dir: HOMES_BASE,
-        pcscd: b.chroot === undefined ? "host" : "chroot",
+        pcscd: b.pcscdName,
         slots: WANTED_SLOT === undefined ? [0, 1] : [WANTED_SLOT === "1" ? 1 : 0],
         // 2.4's scdaemon takes reader-port as an index and, for 0, opens every reader with a
         // card: another run's card in the other slot would be seen (and held exclusively)
-        wholePcscd: b.version === "2.4",
+        wholePcscd: b.series === "2.4",
         onWait: (holders) => console.error(`e2e: waiting for a vpcd slot (${holders})`),
       });
       SLOT = lock.slot;

@@ -14,7 +14,7 @@ import { gpgInteract, type InteractResult, type PromptAnswers } from "../bed/gpg
 import type { PinentryAnswer } from "../bed/pinentry.ts";
 import { acquireSlot, type SlotLock } from "../bed/slot_lock.ts";
 import { startVcard, type Vcard } from "../bed/vcard.ts";
-import { DAEMON, GNUPG } from "./_fixture.ts";
+import { DAEMON, GNUPG, GNUPG_VERSION } from "./_fixture.ts";
 
 export { DAEMON, GNUPG };
 
@@ -53,17 +53,17 @@ let bedPromise: Promise<GnupgBed> | undefined;
 /** One bed and both slots per module (see the module doc). */
 function sharedBed(): Promise<GnupgBed> {
   bedPromise ??= (async () => {
-    const b = await Bed.open(GNUPG);
+    const b = await Bed.open(GNUPG_VERSION);
     const locks: SlotLock[] = [];
     const release = () => {
       for (const lock of locks) lock.releaseSync();
       b.closeSync();
     };
     try {
-      const pcscd = b.chroot === undefined ? "host" : "chroot";
+      const pcscd = b.pcscdName;
       const onWait = (holders: string) =>
         console.error(`e2e: waiting for the vpcd slots (${holders})`);
-      if (b.version === "2.4") {
+      if (b.series === "2.4") {
         locks.push(
           await acquireSlot({ dir: HOMES_BASE, pcscd, slots: [0], wholePcscd: true, onWait }),
         );

@@ -123,13 +123,3 @@ cardTest(
   },
   { ignore, needs: CURVE25519 },
 );
-
-cardTest("gpg-connect-agent 'SCD GETINFO version' answers a version gpg accepts", async (c) => {
-  const r = await c.run("gpg-connect-agent", ["SCD GETINFO version", "/bye"]);
-  assertMatch(r.stdout, /^D 2\.4\.\d+\nOK\n/);
-  // gpg compares it with its own version: no "server is older than us" warning
-  const s = await c.gpg(["--card-status"]);
-  assertEquals(s.code, 0, s.stderr);
-  assertEquals(s.status.filter((l) => l.startsWith("WARNING server_version_mismatch")), []);
-  assertEquals(/older than us/.test(s.stderr), false, s.stderr);
-}, { ignore });

@@ -26,6 +26,7 @@ import {
   type ReaderState,
   type ReaderWatch,
 } from "../../src/pcsc/mod.ts";
+import type { AgentProbe } from "../../src/scd/agent_version.ts";
 import type { AppOpener } from "../../src/scd/card_entry.ts";
 import { assembleDaemon } from "../../src/scd/assemble.ts";
 import type { CardRegistry } from "../../src/scd/cards.ts";
@@ -222,6 +223,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** The `reader` setting. */
   readerPort?: string;
+  /** How GETINFO version finds the parent gpg-agent (default: the real system). */
+  agentProbe?: AgentProbe;
 }
 
 /**
@@ -247,6 +250,7 @@ export class Harness {
       openApp: fakeOpener(this.apps, this.backend),
       pid: 4242,
       signalPeer: (pid, sig) => this.signals.push(`${pid}/${sig}`),
+      ...(options.agentProbe === undefined ? {} : { agentProbe: options.agentProbe }),
     });
     this.cards = daemon.cards;
     this.server = daemon.server;

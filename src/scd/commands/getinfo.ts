@@ -31,7 +31,7 @@ function bySlot(ctx: ScdContext): CardEntry[] {
 }
 
 const HANDLERS: Record<string, Handler> = {
-  version: (ctx) => ctx.conn.data(ctx.daemon.version),
+  version: async (ctx) => await ctx.conn.data(await ctx.daemon.version()),
   pid: (ctx) => ctx.conn.data(String(ctx.daemon.pid)),
   socket_name: async (ctx) => {
     const name = ctx.daemon.socketName;
