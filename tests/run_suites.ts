@@ -28,7 +28,8 @@ const GNUPG_LANE: Record<typeof E2E_GNUPG[number], Lane> = {
 /**
  * The e2e files CI runs on gnupg 2.4.9 (SCD_CI_E2E_249=full runs all of tests/e2e/, as on 2.2
  * and 2.4): every workflow the conformance diff requires (card status, keygen, ssh, PINs,
- * keytocard, KDF), the version check, card-status against stock and 2.4's multi-card commands.
+ * keytocard, KDF, the direct command check), the version check, card-status against stock and
+ * 2.4's multi-card commands.
  * The whole set took about 11 minutes per daemon on 2.4.9 here, this set about 4
  * (docs/development.md).
  */
@@ -42,6 +43,7 @@ export const E2E_249_SMOKE = [
   "tests/e2e/version_test.ts",
   "tests/e2e/scd_ts_vs_stock_test.ts",
   "tests/e2e/multi_card_test.ts",
+  "tests/e2e/direct_commands_test.ts",
 ];
 /** Smartcard daemons of the e2e matrix (scd-ts runs every workflow on each version). */
 export const E2E_DAEMONS = ["stock", "scd-ts"];
