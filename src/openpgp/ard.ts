@@ -6,7 +6,7 @@
  * @module
  */
 
-import { findTlv, readTlv } from "../iso7816/mod.ts";
+import { findTlv, type LengthCapabilities, readTlv } from "../iso7816/mod.ts";
 import { readUintBE } from "../util/bytes.ts";
 import { type Aid, parseAid } from "./aid.ts";
 import { type AlgorithmAttributes, parseAlgorithmAttributes } from "./algorithm.ts";
@@ -248,4 +248,23 @@ export function extcapText(ard: ApplicationRelatedData): string {
     `si=${ard.historical?.statusIndicator ?? 0} dec=${b(x.aesDecrypt)} bt=${b(ard.hasButton)} kdf=${
       b(x.kdf)
     }`;
+}
+
+/** Extended length / chaining as the card announces them (historical bytes, else ATR; 7F66). */
+export function lengthCapabilities(
+  ard: ApplicationRelatedData,
+  atr: Uint8Array,
+): LengthCapabilities {
+  let caps = ard.historical?.capabilities;
+  if (!caps) {
+    const fromAtr = atrHistoricalBytes(atr);
+    caps = (fromAtr && parseHistoricalBytes(fromAtr)?.capabilities) ??
+      { commandChaining: false, extendedLength: false };
+  }
+  const out: LengthCapabilities = { ...caps };
+  if (ard.extendedLengthInfo) {
+    out.maxCommandLength = ard.extendedLengthInfo.maxCommand;
+    out.maxResponseLength = ard.extendedLengthInfo.maxResponse;
+  }
+  return out;
 }

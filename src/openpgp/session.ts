@@ -19,20 +19,8 @@ import {
   PinError,
 } from "../app/mod.ts";
 import type { CardChannel, CommandApdu, ResponseApdu } from "../iso7816/mod.ts";
-import {
-  ApduTransport,
-  type ExchangeObserver,
-  findTlv,
-  type LengthCapabilities,
-  swName,
-} from "../iso7816/mod.ts";
-import {
-  type ApplicationRelatedData,
-  atrHistoricalBytes,
-  parseArd,
-  parseHistoricalBytes,
-  unwrap,
-} from "./ard.ts";
+import { ApduTransport, type ExchangeObserver, findTlv, swName } from "../iso7816/mod.ts";
+import { type ApplicationRelatedData, lengthCapabilities, parseArd, unwrap } from "./ard.ts";
 import * as cmd from "./commands.ts";
 import { CardState } from "./card_state.ts";
 import { dataObjectByTag } from "./data_objects.ts";
@@ -372,25 +360,6 @@ export class OpenPgpSession {
   async run(apdu: CommandApdu, action: string): Promise<Uint8Array> {
     return await this.#ok(apdu, action);
   }
-}
-
-/** Extended length / chaining as the card announces them (historical bytes, else ATR; 7F66). */
-export function lengthCapabilities(
-  ard: ApplicationRelatedData,
-  atr: Uint8Array,
-): LengthCapabilities {
-  let caps = ard.historical?.capabilities;
-  if (!caps) {
-    const fromAtr = atrHistoricalBytes(atr);
-    caps = (fromAtr && parseHistoricalBytes(fromAtr)?.capabilities) ??
-      { commandChaining: false, extendedLength: false };
-  }
-  const out: LengthCapabilities = { ...caps };
-  if (ard.extendedLengthInfo) {
-    out.maxCommandLength = ard.extendedLengthInfo.maxCommand;
-    out.maxResponseLength = ard.extendedLengthInfo.maxResponse;
-  }
-  return out;
 }
 
 /** A non-9000 status as a domain error. */
