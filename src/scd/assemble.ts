@@ -61,7 +61,7 @@ export async function readerBackend(
   if (reader.startsWith(VIRTUAL_PREFIX)) {
     const statePath = reader.slice(VIRTUAL_PREFIX.length) || undefined;
     const profile = processEnv("SCD_TS_VIRTUAL_PROFILE") || undefined;
-    // the in-process card is a backend like pcscd (tests/lint_layers.ts EXCEPTIONS)
+    // the in-process card is a backend like pcscd (tests/lint_layers_table.ts EXCEPTIONS)
     const { VirtualCard } = await import("../virtual/mod.ts");
     const { VirtualBackend } = await import("../pcsc/mod.ts");
     const card = await VirtualCard.open({
