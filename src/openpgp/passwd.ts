@@ -101,15 +101,21 @@ export async function changePin(
   request: ChangePinRequest,
   options: AdminOptions,
 ): Promise<void> {
+  // stock: a leading digit is read with atoi, else OPENPGP.1–3.
+  const named = /^OPENPGP\.([123])$/i.exec(request.chvRef);
+  const chvNo = /^\d/.test(request.chvRef)
+    ? parseInt(request.chvRef, 10)
+    : named
+    ? Number(named[1])
+    : -1;
   try {
-    await changeOnCard(op, request, options);
+    await changeOnCard(op, request, chvNo, options);
   } finally {
     // stock's did_chv1..3 = 0: the next operation verifies again, also inside a held
     // transaction (the old PIN's VERIFY of T7840 must not sign for the new one)
     op.session.forgetVerification();
-    const n = /^(?:OPENPGP\.)?([123])$/i.exec(request.chvRef)?.[1];
-    if (n === "3") op.pin.forget?.("admin");
-    else if (n === "1" || (n === "2" && !(request.reset && !request.clear))) {
+    if (chvNo === 3) op.pin.forget?.("admin");
+    else if (chvNo === 1 || (chvNo === 2 && !(request.reset && !request.clear))) {
       op.pin.forget?.("user");
     }
   }
@@ -118,15 +124,9 @@ export async function changePin(
 async function changeOnCard(
   op: Op,
   request: ChangePinRequest,
+  chvNo: number,
   options: AdminOptions,
 ): Promise<void> {
-  // stock: a leading digit is read with atoi, else OPENPGP.1–3.
-  const named = /^OPENPGP\.([123])$/i.exec(request.chvRef);
-  const chvNo = /^\d/.test(request.chvRef)
-    ? parseInt(request.chvRef, 10)
-    : named
-    ? Number(named[1])
-    : -1;
   if (chvNo < 0) {
     throw new InvalidIdError(`Cannot change PIN "${request.chvRef}": unknown reference`);
   }

@@ -15,7 +15,7 @@
  * @module
  */
 
-import type { OperationContext, PinOutcome, PinProvider, PinRequest } from "../../app/mod.ts";
+import type { OperationContext } from "../../app/mod.ts";
 import { getLog } from "../../log.ts";
 import type { CardEntry } from "../card_entry.ts";
 import type { CardRegistry } from "../cards.ts";
@@ -112,14 +112,8 @@ export function cardOperation(
     },
   );
   const touch = new TouchPrompt(ctx);
-  const pin: PinProvider = {
-    get: (request) => cached.get(request),
-    canAnswer: (query) => cached.canAnswer(query),
-    report: (request: PinRequest, outcome: PinOutcome) => cached.report(request, outcome),
-    forget: (kind) => cached.forget(kind),
-  };
   return {
-    ctx: { ...base, pin, touchPending: () => touch.open() },
+    ctx: { ...base, pin: cached, touchPending: () => touch.open() },
     async [Symbol.asyncDispose]() {
       cached[Symbol.dispose]();
       await touch.close();
