@@ -1,7 +1,8 @@
 /**
  * A gpg-agent stand-in for the in-process daemon of the PKCS#11 tests: one command, its
  * NEEDPIN inquiries answered from a list (PIN + NUL padding to 90 bytes, as gpg-agent sends),
- * any other inquiry cancelled. (tests/integration has a fuller one, private to that folder.)
+ * the PIN pad prompts (POPUPPINPADPROMPT, DISMISSPINPADPROMPT) with an empty answer as
+ * gpg-agent gives once it showed or closed them, any other inquiry cancelled. (tests/integration has a fuller one, private to that folder.)
  * @module
  */
 
@@ -40,6 +41,10 @@ export async function run(client: TestClient, line: string, pins: string[] = [])
     if (text.startsWith("S ")) reply.status.push(text.slice(2));
     else if (text.startsWith("INQUIRE ")) {
       reply.inquiries.push(text.slice(8));
+      if (/^INQUIRE (POPUP|DISMISS)PINPADPROMPT( |$)/.test(text)) {
+        await client.send("END");
+        continue;
+      }
       const pin = text.startsWith("INQUIRE NEEDPIN ") ? pins.shift() : undefined;
       if (pin === undefined) {
         await client.send("CAN");

@@ -26,21 +26,9 @@ import { p256, p384 } from "@noble/curves/nist.js";
 import { Pkcs11Module, Pkcs11ModuleError } from "../../ffi/mod.ts";
 import { keygripHex, parsePublicKey, type PublicKey } from "../../src/formats/mod.ts";
 import { encodeDigestInfo } from "../../src/formats/mod.ts";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
-import { VirtualBackend } from "../../src/pcsc/mod.ts";
 import { tokenSerial } from "../../src/pkcs11/mod.ts";
-import {
-  type AppOpener,
-  CardRegistry,
-  HELLO,
-  resolveConfig,
-  ScdServer,
-  type TokenReaders,
-  withPkcs11Tokens,
-} from "../../src/scd/mod.ts";
-import { TestClient } from "../support/assuan_client.ts";
-import { VirtualCard } from "../../src/virtual/mod.ts";
 import { run, scdErr } from "./_client.ts";
+import { Daemon } from "./_daemon.ts";
 import {
   CERT_KEY,
   haveSoftHsm,
@@ -74,52 +62,6 @@ function keyObject(pk: PublicKey): KeyObject {
     key: { kty: "EC", crv, x: b64(pk.q.subarray(1, 1 + half)), y: b64(pk.q.subarray(1 + half)) },
     format: "jwk",
   });
-}
-
-const openPgp: AppOpener = ({ backend, reader }) =>
-  OpenPgpApplication.open(
-    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-    { pinPolicy: "strict", allowAdmin: true },
-  );
-
-/** scd-ts in process: the virtual OpenPGP card plus the tokens of `modules`. */
-class Daemon implements AsyncDisposable {
-  readonly cards: CardRegistry;
-  readonly server: ScdServer;
-  readonly tokens: TokenReaders;
-  #ends: Promise<unknown>[] = [];
-
-  private constructor(cards: CardRegistry, tokens: TokenReaders) {
-    this.cards = cards;
-    this.tokens = tokens;
-    this.server = new ScdServer({
-      config: resolveConfig({ env: () => undefined }).config,
-      cards,
-      signalPeer: () => {},
-    });
-  }
-
-  static async start(modules: string[]): Promise<Daemon> {
-    const card = await VirtualCard.open({});
-    const tokens = await withPkcs11Tokens(new VirtualBackend(card), modules);
-    const cards = new CardRegistry(tokens.backend, { openApp: tokens.opener(openPgp) });
-    await cards.watch();
-    return new Daemon(cards, tokens);
-  }
-
-  async connect(): Promise<TestClient> {
-    const client = new TestClient();
-    this.#ends.push(this.server.serve(client.server, {}));
-    assertEquals(await client.line(), `OK ${HELLO}`);
-    return client;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.server.close();
-    await Promise.all(this.#ends);
-    await this.cards.close();
-    await this.tokens.close();
-  }
 }
 
 const ignore = !haveSoftHsm();
