@@ -27,7 +27,12 @@ import {
   SOFTHSM_MODULE,
   standardToken,
   TOKEN_PIN,
+  x25519Keypair,
 } from "../bed/softhsm.ts";
+import { haveGcc } from "../bed/gcc.ts";
+
+/** An X25519 key beside the standard ones (its ECDH subkey goes with the Ed25519 gpg key). */
+const X25519_KEY = { id: "06", label: "cv25519" };
 import { DAEMON, GNUPG } from "./_fixture.ts";
 
 /** The 2.4 chroot got SoftHSM2 from .ci/trixie_chroot.sh (the daemon loads it in there). */
@@ -54,6 +59,10 @@ Deno.test({
     // under HOMES_BASE, which the 2.4 chroot sees at the same path
     await using hsm = await SoftHsm.create(HOMES_BASE);
     await standardToken(hsm, "e2e");
+    // X25519 where gcc can build the key generator (pkcs11-tool cannot make one on SoftHSM2)
+    const x25519 = haveGcc();
+    if (x25519) await x25519Keypair(hsm, X25519_KEY);
+    else console.log("n/a: X25519 step of the PKCS#11 e2e (needs gcc)");
     const bed = await GnupgBed.open(GNUPG);
     const home = await GnupgHome.create(bed, {
       daemon: "scd-ts",
@@ -84,14 +93,18 @@ Deno.test({
           const m = /^S KEYPAIRINFO ([0-9A-F]{40}) (P11\.\S+) \S+ \d+ (\S+)/.exec(line);
           if (m) grips.set(m[2] === `P11.${CERT_KEY.id}` ? CERT_KEY.label : m[3]!, m[1]!);
         }
-        assertEquals([...grips.keys()].sort(), [
-          CERT_KEY.label,
-          "ed25519",
-          "nistp256",
-          "nistp384",
-          "rsa2048",
-          "rsa3072",
-        ]);
+        assertEquals(
+          [...grips.keys()].sort(),
+          [
+            CERT_KEY.label,
+            "ed25519",
+            "nistp256",
+            "nistp384",
+            "rsa2048",
+            "rsa3072",
+            ...(x25519 ? ["cv25519"] : []),
+          ].sort(),
+        );
         const keys = await sh("gpg-connect-agent", ["KEYINFO --list", "/bye"]);
         for (const grip of grips.values()) {
           assertMatch(keys.stdout, new RegExp(`KEYINFO ${grip} T ${serial} P11\\.`));
@@ -136,7 +149,19 @@ Deno.test({
               "Subkey-Usage: encrypt",
             ])
           ),
-          params("Token Ed25519", "EDDSA\nKey-Curve: ed25519", grips.get("ed25519")!),
+          params(
+            "Token Ed25519",
+            "EDDSA\nKey-Curve: ed25519",
+            grips.get("ed25519")!,
+            x25519
+              ? [
+                "Subkey-Type: ECDH",
+                "Subkey-Curve: cv25519",
+                `Subkey-Grip: ${grips.get("cv25519")}`,
+                "Subkey-Usage: encrypt",
+              ]
+              : [],
+          ),
           params("Token Certified", "RSA", grips.get(CERT_KEY.label)!),
           params("Token R3072", "RSA", grips.get("rsa3072")!),
         ].join("");
@@ -159,25 +184,28 @@ Deno.test({
         }
       });
 
-      await t.step("messages encrypted to the RSA and ECDH subkeys decrypt", async () => {
-        for (const who of ["RSA", "P-256", "P-384"]) {
-          const enc = `${message}.${who}.gpg`;
-          const encrypted = await gpg([
-            "--trust-model",
-            "always",
-            "-r",
-            `Token ${who}`,
-            "-e",
-            "-o",
-            enc,
-            message,
-          ]);
-          assertEquals(encrypted.code, 0, encrypted.stderr);
-          const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
-          assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
-          assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
-        }
-      });
+      await t.step(
+        "messages encrypted to the RSA and ECDH subkeys (NIST, cv25519) decrypt",
+        async () => {
+          for (const who of ["RSA", "P-256", "P-384", ...(x25519 ? ["Ed25519"] : [])]) {
+            const enc = `${message}.${who}.gpg`;
+            const encrypted = await gpg([
+              "--trust-model",
+              "always",
+              "-r",
+              `Token ${who}`,
+              "-e",
+              "-o",
+              enc,
+              message,
+            ]);
+            assertEquals(encrypted.code, 0, encrypted.stderr);
+            const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
+            assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
+            assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
+          }
+        },
+      );
 
       await t.step("gpgsm --learn-card imports the certificate; gpgsm signs with it", async () => {
         const learned = await sh("gpgsm", ["--batch", "--learn-card"]);
@@ -221,7 +249,8 @@ Deno.test({
 
       await t.step("ssh-add lists the token keys; ssh-keygen -Y signs with each", async () => {
         // the $AUTHKEYID key is listed as a card key; sshcontrol adds the others by keygrip
-        await file("sshcontrol", [...grips.values()].map((g) => `${g}\n`).join(""));
+        const sshKeys = [...grips].filter(([algo]) => algo !== "cv25519").map(([, g]) => g);
+        await file("sshcontrol", sshKeys.map((g) => `${g}\n`).join(""));
         const sock = (await sh("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
         const listed = await sh("ssh-add", ["-L"], { SSH_AUTH_SOCK: sock });
         assertEquals(listed.code, 0, listed.stderr);
