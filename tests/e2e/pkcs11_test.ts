@@ -4,7 +4,8 @@
  * --card-status` shows the token and makes the key stubs; gpg keys made from the token's
  * keygrips (batch `Key-Grip`/`Subkey-Grip`) sign, verify and decrypt; ssh-add lists the key
  * gpg-agent takes for ssh and `ssh-keygen -Y sign` signs with it; a wrong PIN is asked for once
- * and sent once; a module that fails to load is named in the log. The daemon's `reader` is
+ * and sent once; a PIN pad stand-in (tests/pkcs11/testdata/shim_module.c) gets no PIN, only
+ * the popup inquiries around C_Login(NULL); a module that fails to load is named in the log. The daemon's `reader` is
  * `PKCS#11`, so the vpcd cards of other runs stay out. PINs go through gpg's loopback mode.
  *
  * Runs for scd-ts on gnupg 2.2 (stock scdaemon has no PKCS#11 and the 2.4 chroot has no
@@ -29,7 +30,9 @@ import {
   TOKEN_PIN,
   x25519Keypair,
 } from "../bed/softhsm.ts";
-import { haveGcc } from "../bed/gcc.ts";
+import { buildC, haveGcc } from "../bed/gcc.ts";
+
+const SHIM_SOURCE = new URL("../pkcs11/testdata/shim_module.c", import.meta.url).pathname;
 
 /** An X25519 key beside the standard ones (its ECDH subkey goes with the Ed25519 gpg key). */
 const X25519_KEY = { id: "06", label: "cv25519" };
@@ -320,6 +323,72 @@ Deno.test({
     } finally {
       await home.close();
     }
+
+    await t.step({
+      name: "a PIN pad token (stand-in): popup inquiries around C_Login(NULL), no PIN dialog",
+      ignore: !x25519, // needs gcc for the stand-in module, like the X25519 key
+      fn: async () => {
+        // tests/pkcs11/testdata/shim_module.c: SoftHSM2 behind a module that reports
+        // CKF_PROTECTED_AUTHENTICATION_PATH and logs in with a fixed PIN on C_Login(NULL)
+        const shim = await buildC(SHIM_SOURCE, `${hsm.dir}/libpinpad.so`, true);
+        const logins = `${hsm.dir}/pinpad-logins`;
+        const padHome = await GnupgHome.create(bed, {
+          daemon: "scd-ts",
+          readerPort: "PKCS#11",
+          scdTsEnv: {
+            ...hsm.env,
+            SCD_TS_PKCS11_MODULE: shim,
+            SHIM_TARGET: SOFTHSM_MODULE,
+            SHIM_PINPAD: TOKEN_PIN,
+            SHIM_LOG: logins,
+          },
+        });
+        try {
+          const padGpg = (args: string[]) => bed.gpg(padHome.path, args, { timeoutMs: 120000 });
+          const status = await padGpg(["--card-status"]);
+          assertEquals(status.code, 0, status.stderr);
+          const learn = await bed.run("gpg-connect-agent", ["SCD LEARN --force", "/bye"], {
+            home: padHome.path,
+          });
+          const grip = / ([0-9A-F]{40}) P11\.\S+ \S+ \d+ nistp256\n/.exec(learn.stdout)?.[1];
+          assert(grip, learn.stdout);
+          const message = `${padHome.path}/msg`;
+          await Deno.writeTextFile(message, "signed on a PIN pad\n");
+          await padHome.pinentry.script(["confirm", "confirm", "confirm", "confirm"]);
+          await padHome.pinentry.clearLog();
+          const batch = `${padHome.path}/pinpad-key`;
+          await Deno.writeTextFile(
+            batch,
+            `Key-Type: ECDSA\nKey-Curve: nistp256\nKey-Grip: ${grip}\n` +
+              "Key-Usage: sign\nName-Real: Pinpad P-256\nExpire-Date: 0\n%commit\n",
+          );
+          const made = await padGpg(["--gen-key", batch]); // the self-signature: a PIN pad login
+          assertEquals(made.code, 0, made.stderr);
+          const sig = `${padHome.path}/msg.sig`;
+          const signed = await padGpg(["-u", "Pinpad P-256", "--detach-sign", "-o", sig, message]);
+          assertEquals(signed.code, 0, signed.stderr);
+          const verified = await padGpg(["--verify", sig, message]);
+          assert(verified.status.some((l) => l.startsWith("GOODSIG")), verified.stderr);
+          // no PIN dialog; C_Login only with a NULL PIN; the prompt pair in the trace
+          const prompts = await padHome.pinentry.prompts();
+          // (gpg-agent's popups, CONFIRM dialogs ending "Use the reader's pinpad for input.",
+          // are not counted: it starts each in a thread and kills it on DISMISSPINPADPROMPT,
+          // possibly before the pinentry logged it)
+          assert(!prompts.some((p) => p.command === "GETPIN"), JSON.stringify(prompts));
+          const calls = (await Deno.readTextFile(logins)).trim().split("\n");
+          assert(calls.length >= 2 && calls.every((l) => l === "C_Login 1 null"), calls.join());
+          const trace = await Deno.readTextFile(`${padHome.path}/scd-ts.trace`);
+          const popups = trace.split("\n").filter((l) => l.includes("INQUIRE POPUPPINPADPROMPT"));
+          const dismissals = trace.split("\n").filter((l) =>
+            l.includes("INQUIRE DISMISSPINPADPROMPT")
+          );
+          assertEquals([popups.length, dismissals.length], [calls.length, calls.length]);
+          assert(!trace.includes("INQUIRE NEEDPIN"), "a PIN was asked for");
+        } finally {
+          await padHome.close();
+        }
+      },
+    });
 
     await t.step("a module that fails to load is named in the log", async () => {
       const broken = await GnupgHome.create(bed, {
