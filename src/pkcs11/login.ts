@@ -19,8 +19,11 @@ export interface LoggedIn {
   session: bigint;
   /**
    * `C_Login(CKU_CONTEXT_SPECIFIC)` for a key with CKA_ALWAYS_AUTHENTICATE, right after its
-   * `C_SignInit`/`C_DecryptInit` (v2.40 §4.9): the PIN this operation already has (as
-   * pkcs11-tool's `--pin` serves both logins), or the PIN pad again.
+   * `C_SignInit`/`C_DecryptInit` (v2.40 §4.9): the PIN the person gave for this operation (as
+   * pkcs11-tool's `--pin` serves both logins), or the PIN pad again. When the user login took
+   * the PIN from scd-ts's cache, nobody agreed to this use yet: the PIN is asked for afresh,
+   * past the cache (`singleUse`, as stock asks every time for an OpenPGP card's forced
+   * signature PIN).
    */
   contextLogin(): Promise<void>;
 }
@@ -75,6 +78,29 @@ async function padLogin(
   }
 }
 
+/** The context-specific login with a PIN asked for now, past the cache. */
+async function consentLogin(
+  token: Token,
+  ctx: OperationContext,
+  session: bigint,
+  userRequest: PinRequest,
+): Promise<void> {
+  const request: PinRequest = { ...userRequest, singleUse: true };
+  const pin = await ctx.pin.get(request);
+  try {
+    await token.module.login(session, CKU_CONTEXT_SPECIFIC, pin);
+    ctx.pin.report?.(request, "accepted");
+  } catch (e) {
+    const mapped = appError(e);
+    if (mapped instanceof PinError || mapped instanceof PinBlockedError) {
+      ctx.pin.report?.(request, "rejected");
+    }
+    throw mapped;
+  } finally {
+    pin.fill(0);
+  }
+}
+
 /** One session of `token` with the user logged in; errors in card terms. */
 export async function withLogin<T>(
   token: Token,
@@ -86,6 +112,7 @@ export async function withLogin<T>(
   if (Token.pinLocked(flags)) throw new PinBlockedError("The token's user PIN is locked");
   const request = pinRequest(token, serialNo, flags);
   const pinPad = (flags & CKF_TOKEN.CKF_PROTECTED_AUTHENTICATION_PATH) !== 0;
+  const cached = !pinPad && (ctx.pin.canAnswer?.(request) ?? false);
   const pin = pinPad ? undefined : await ctx.pin.get(request);
   const login = (session: bigint, userType: number) =>
     pin
@@ -110,7 +137,10 @@ export async function withLogin<T>(
       try {
         return await fn({
           session,
-          contextLogin: () => login(session, CKU_CONTEXT_SPECIFIC),
+          contextLogin: () =>
+            cached
+              ? consentLogin(token, ctx, session, request)
+              : login(session, CKU_CONTEXT_SPECIFIC),
         });
       } catch (e) {
         throw appError(e);

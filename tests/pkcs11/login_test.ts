@@ -146,10 +146,28 @@ Deno.test({
             assertEquals(sig.end, "OK");
             assertEquals(sig.inquiries.filter((i) => i.startsWith("NEEDPIN")).length, 1);
             assertEquals(await takeLogins(), ["C_Login 1 pin", "C_Login 2 pin"]);
-            // the cached PIN serves both logins of the next use
-            const again = await signP256(KEYS.always.id, []);
-            assertEquals([again.end, again.inquiries], ["OK", []]);
+            // next use: the cached PIN logs the user in, but this key's use needs the person's
+            // consent, so its context login gets a PIN asked for now (singleUse, past the cache)
+            const again = await signP256(KEYS.always.id, [TOKEN_PIN]);
+            assertEquals(again.end, "OK");
+            assertEquals(again.inquiries.filter((i) => i.startsWith("NEEDPIN")).length, 1);
             assertEquals(await takeLogins(), ["C_Login 1 pin", "C_Login 2 pin"]);
+            // a wrong PIN for the consent fails once and drops the cached one: the next use
+            // asks once, and that PIN serves both logins
+            const wrong = await signP256(KEYS.always.id, ["999999", TOKEN_PIN]);
+            assertEquals(wrong.err, scdErr(GPG_ERR_BAD_PIN), wrong.end);
+            assertEquals(wrong.inquiries.filter((i) => i.startsWith("NEEDPIN")).length, 1);
+            assertEquals(await takeLogins(), ["C_Login 1 pin", "C_Login 2 pin"]);
+            const after = await signP256(KEYS.always.id, [TOKEN_PIN, TOKEN_PIN]);
+            assertEquals(after.end, "OK");
+            assertEquals(after.inquiries.filter((i) => i.startsWith("NEEDPIN")).length, 1);
+            assertEquals(await takeLogins(), ["C_Login 1 pin", "C_Login 2 pin"]);
+            await signP256(KEYS.plain.id, []); // the cache has the PIN again
+            await takeLogins();
+            // a key without the attribute is served by the cache alone
+            const plain = await signP256(KEYS.plain.id, []);
+            assertEquals([plain.end, plain.inquiries], ["OK", []]);
+            assertEquals(await takeLogins(), ["C_Login 1 pin"]);
           },
         );
 
@@ -164,8 +182,9 @@ Deno.test({
           const secret = new TextEncoder().encode("always authenticate");
           const ct = publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, secret);
           await run(s, `SETDATA ${ct.toString("hex")}`);
-          const dec = await run(s, `PKDECRYPT ${grip(KEYS.alwaysRsa.id)}`, []);
+          const dec = await run(s, `PKDECRYPT ${grip(KEYS.alwaysRsa.id)}`, [TOKEN_PIN]);
           assertEquals(dec.end, "OK");
+          assertEquals(dec.inquiries.filter((i) => i.startsWith("NEEDPIN")).length, 1);
           assertEquals(dec.data, secret);
           assertEquals(await takeLogins(), ["C_Login 1 pin", "C_Login 2 pin"]);
         });
