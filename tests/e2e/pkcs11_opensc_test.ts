@@ -24,6 +24,7 @@ import {
   CURVE25519,
   DAEMON,
   GNUPG,
+  PROFILE,
   USER_PIN,
   userPin,
 } from "./_fixture.ts";
@@ -88,6 +89,13 @@ cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   assertMatch(trace, /<- PKDECRYPT /);
 }, { ignore });
 
+/**
+ * OpenSC 0.23 reads the "User PIN" slot's counter of a pre-3.1 card from the Admin PIN's byte
+ * of DO C4 (card-openpgp.c `pgp_pin_cmd`), so it never sees these wrong PINs there.
+ */
+const oldCard = PROFILE.version < 0x0301;
+if (oldCard) console.log(`n/a: OpenSC's PIN counter flags (profile ${PROFILE.name} is pre-3.1)`);
+
 cardTest("OpenSC's PIN counter flags: one try per wrong PIN, warnings, locked", async (c) => {
   const traceFile = await useOpenSc(c);
   const serialNo = await c.run("gpg-connect-agent", ["SCD SERIALNO", "/bye"]);
@@ -141,7 +149,7 @@ cardTest("OpenSC's PIN counter flags: one try per wrong PIN, warnings, locked", 
   assertMatch(locked.out, /ERR \d+ PIN blocked/);
   assertEquals([locked.asked, locked.descs.length], [0, 0]);
   assertEquals(await tries(), 0);
-}, { ignore });
+}, { ignore: ignore || oldCard });
 
 cardTest("OpenSC over a card with Curve 25519 keys: X25519 decryption", async (c) => {
   await setEccKeyAttributes(c, "1");
