@@ -89,6 +89,7 @@ Deno.test({
           "ed25519",
           "nistp256",
           "nistp384",
+          "nistp521",
           "rsa2048",
           "rsa3072",
         ]);
@@ -128,7 +129,7 @@ Deno.test({
             `Subkey-Grip: ${grips.get("rsa2048")}`,
             "Subkey-Usage: encrypt",
           ]),
-          ...(["nistp256", "nistp384"] as const).map((curve) =>
+          ...(["nistp256", "nistp384", "nistp521"] as const).map((curve) =>
             params(`Token P-${curve.slice(5)}`, `ECDSA\nKey-Curve: ${curve}`, grips.get(curve)!, [
               "Subkey-Type: ECDH",
               `Subkey-Curve: ${curve}`,
@@ -142,7 +143,7 @@ Deno.test({
         ].join("");
         const made = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
         assertEquals(made.code, 0, made.stderr);
-        for (const who of ["RSA", "P-256", "P-384", "Ed25519", "Certified", "R3072"]) {
+        for (const who of ["RSA", "P-256", "P-384", "P-521", "Ed25519", "Certified", "R3072"]) {
           const sig = `${message}.${who}.sig`;
           const signed = await gpg([
             ...LOOPBACK(TOKEN_PIN),
@@ -160,7 +161,7 @@ Deno.test({
       });
 
       await t.step("messages encrypted to the RSA and ECDH subkeys decrypt", async () => {
-        for (const who of ["RSA", "P-256", "P-384"]) {
+        for (const who of ["RSA", "P-256", "P-384", "P-521"]) {
           const enc = `${message}.${who}.gpg`;
           const encrypted = await gpg([
             "--trust-model",
@@ -236,6 +237,7 @@ Deno.test({
           [
             "ecdsa-sha2-nistp256",
             "ecdsa-sha2-nistp384",
+            "ecdsa-sha2-nistp521",
             "ssh-ed25519",
             "ssh-rsa",
             "ssh-rsa",
