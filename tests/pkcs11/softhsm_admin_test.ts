@@ -21,11 +21,12 @@ import { tokenSerial } from "../../src/pkcs11/mod.ts";
 import { haveSoftHsm, SO_PIN, SoftHsm, SOFTHSM_MODULE, TOKEN_PIN } from "../bed/softhsm.ts";
 import { type Reply, run, scdErr } from "./_client.ts";
 import { Daemon } from "./_daemon.ts";
-import { signData, verifyDigestSignature } from "./_verify.ts";
+import { ECDSA, signData, verifyDigestSignature } from "./_verify.ts";
 import type { TestClient } from "../support/assuan_client.ts";
 
 const GPG_ERR_BAD_PIN = 87;
 const GPG_ERR_NO_OBJ = 68;
+const GPG_ERR_PUBKEY_ALGO = 4;
 
 /** The public key the KEY-DATA lines of a GENKEY answer carry (`-` chunks joined). */
 function keyData(reply: Reply): PublicKey {
@@ -115,7 +116,19 @@ Deno.test({
         );
         const sig = await signs(s, pk, grip, [TOKEN_PIN]);
         assert(sig.ok, `${algo}: ${sig.reply.end}`);
+        if (pk.type === "ecc" && pk.flags !== "eddsa") {
+          // CKA_DERIVE: the new key does ECDH (PKDECRYPT) too
+          const ecdh = ECDSA[pk.curve.name]!;
+          const secret = ecdh.utils.randomSecretKey();
+          await run(s, `SETDATA ${toHex(ecdh.getPublicKey(secret, false))}`);
+          const dec = await run(s, `PKDECRYPT ${grip}`, [TOKEN_PIN]);
+          const x = ecdh.getSharedSecret(secret, pk.q, false).subarray(1, 1 + pk.curve.fieldBytes);
+          assertEquals(dec.data, new Uint8Array([0x41, ...x]), algo);
+        }
       }
+      const bad = await run(s, "GENKEY --force --algo=cv25519 P11.3F", [TOKEN_PIN]);
+      assertEquals(bad.err, scdErr(GPG_ERR_PUBKEY_ALGO));
+      assertEquals(bad.inquiries, [], "refused before a PIN is asked");
     });
 
     await t.step("GENKEY --force replaces a key: the old grip is gone", async () => {
