@@ -105,6 +105,9 @@ Deno.test({
           assertEquals(card.code, 0, card.stderr);
           assertMatch(card.stdout, /Application type \.: P15/);
           assertMatch(card.stdout, /Manufacturer \.+: SoftHSM project/);
+          // CHV-STATUS/CHV-LABEL from the token's flags: no count in PKCS#11, so "-"
+          assertMatch(card.stdout, /PIN labels \.+: User_PIN SO_PIN/);
+          assertMatch(card.stdout, /PIN retry counter : - -\n/);
           for (const grip of grips.values()) assert(card.stdout.includes(grip), card.stdout);
         });
       }
