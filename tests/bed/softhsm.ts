@@ -18,6 +18,7 @@ export const TOKEN_KEYS = [
   { id: "03", label: "p384", keyType: "EC:secp384r1", algo: "nistp384" },
   { id: "04", label: "ed25519", keyType: "EC:edwards25519", algo: "ed25519" },
   { id: "05", label: "rsa3072", keyType: "rsa:3072", algo: "rsa3072" },
+  { id: "06", label: "p521", keyType: "EC:secp521r1", algo: "nistp521" },
 ] as const;
 /** The imported key with a certificate. */
 export const CERT_KEY = { id: "10", label: "certified", algo: "rsa2048" } as const;

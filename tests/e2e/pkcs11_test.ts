@@ -89,6 +89,7 @@ Deno.test({
           "ed25519",
           "nistp256",
           "nistp384",
+          "nistp521",
           "rsa2048",
           "rsa3072",
         ]);
@@ -104,6 +105,9 @@ Deno.test({
           assertEquals(card.code, 0, card.stderr);
           assertMatch(card.stdout, /Application type \.: P15/);
           assertMatch(card.stdout, /Manufacturer \.+: SoftHSM project/);
+          // CHV-STATUS/CHV-LABEL from the token's flags: no count in PKCS#11, so "-"
+          assertMatch(card.stdout, /PIN labels \.+: User_PIN SO_PIN/);
+          assertMatch(card.stdout, /PIN retry counter : - -\n/);
           for (const grip of grips.values()) assert(card.stdout.includes(grip), card.stdout);
         });
       }
@@ -128,7 +132,7 @@ Deno.test({
             `Subkey-Grip: ${grips.get("rsa2048")}`,
             "Subkey-Usage: encrypt",
           ]),
-          ...(["nistp256", "nistp384"] as const).map((curve) =>
+          ...(["nistp256", "nistp384", "nistp521"] as const).map((curve) =>
             params(`Token P-${curve.slice(5)}`, `ECDSA\nKey-Curve: ${curve}`, grips.get(curve)!, [
               "Subkey-Type: ECDH",
               `Subkey-Curve: ${curve}`,
@@ -142,7 +146,7 @@ Deno.test({
         ].join("");
         const made = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
         assertEquals(made.code, 0, made.stderr);
-        for (const who of ["RSA", "P-256", "P-384", "Ed25519", "Certified", "R3072"]) {
+        for (const who of ["RSA", "P-256", "P-384", "P-521", "Ed25519", "Certified", "R3072"]) {
           const sig = `${message}.${who}.sig`;
           const signed = await gpg([
             ...LOOPBACK(TOKEN_PIN),
@@ -160,7 +164,7 @@ Deno.test({
       });
 
       await t.step("messages encrypted to the RSA and ECDH subkeys decrypt", async () => {
-        for (const who of ["RSA", "P-256", "P-384"]) {
+        for (const who of ["RSA", "P-256", "P-384", "P-521"]) {
           const enc = `${message}.${who}.gpg`;
           const encrypted = await gpg([
             "--trust-model",
@@ -236,6 +240,7 @@ Deno.test({
           [
             "ecdsa-sha2-nistp256",
             "ecdsa-sha2-nistp384",
+            "ecdsa-sha2-nistp521",
             "ssh-ed25519",
             "ssh-rsa",
             "ssh-rsa",

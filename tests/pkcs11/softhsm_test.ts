@@ -12,34 +12,14 @@ import {
   ok as assert,
   rejects,
 } from "node:assert/strict";
-import {
-  constants,
-  createECDH,
-  createPublicKey,
-  type KeyObject,
-  publicDecrypt,
-  publicEncrypt,
-  verify,
-} from "node:crypto";
-import { Buffer } from "node:buffer";
-import { p256, p384 } from "@noble/curves/nist.js";
+import { constants, publicEncrypt } from "node:crypto";
 import { Pkcs11Module, Pkcs11ModuleError } from "../../ffi/mod.ts";
-import { keygripHex, parsePublicKey, type PublicKey } from "../../src/formats/mod.ts";
+import { keygripHex, parsePublicKey } from "../../src/formats/mod.ts";
 import { encodeDigestInfo } from "../../src/formats/mod.ts";
-import { OpenPgpApplication } from "../../src/openpgp/mod.ts";
-import { VirtualBackend } from "../../src/pcsc/mod.ts";
 import { tokenSerial } from "../../src/pkcs11/mod.ts";
-import {
-  type AppOpener,
-  CardRegistry,
-  HELLO,
-  resolveConfig,
-  ScdServer,
-  type TokenReaders,
-  withPkcs11Tokens,
-} from "../../src/scd/mod.ts";
-import { TestClient } from "../support/assuan_client.ts";
-import { VirtualCard } from "../../src/virtual/mod.ts";
+import { toHex } from "../../src/util/bytes.ts";
+import { Daemon } from "./_daemon.ts";
+import { ECDSA, keyObject, signData, verifyDigestSignature } from "./_verify.ts";
 import { run, scdErr } from "./_client.ts";
 import {
   CERT_KEY,
@@ -52,75 +32,6 @@ import {
 } from "../bed/softhsm.ts";
 
 const GPG_ERR_BAD_PIN = 87;
-
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
-}
-
-/** A node:crypto key from gpg's public-key form. */
-function keyObject(pk: PublicKey): KeyObject {
-  if (pk.type === "rsa") {
-    return createPublicKey({ key: { kty: "RSA", n: b64(pk.n), e: b64(pk.e) }, format: "jwk" });
-  }
-  if (pk.flags === "eddsa") {
-    return createPublicKey({
-      key: { kty: "OKP", crv: "Ed25519", x: b64(pk.q.subarray(1)) },
-      format: "jwk",
-    });
-  }
-  const half = (pk.q.length - 1) / 2;
-  const crv = pk.curve.name === "NIST P-256" ? "P-256" : "P-384";
-  return createPublicKey({
-    key: { kty: "EC", crv, x: b64(pk.q.subarray(1, 1 + half)), y: b64(pk.q.subarray(1 + half)) },
-    format: "jwk",
-  });
-}
-
-const openPgp: AppOpener = ({ backend, reader }) =>
-  OpenPgpApplication.open(
-    (fn, options) => backend.withCard(reader, (channel) => fn(channel), options ?? {}),
-    { pinPolicy: "strict", allowAdmin: true },
-  );
-
-/** scd-ts in process: the virtual OpenPGP card plus the tokens of `modules`. */
-class Daemon implements AsyncDisposable {
-  readonly cards: CardRegistry;
-  readonly server: ScdServer;
-  readonly tokens: TokenReaders;
-  #ends: Promise<unknown>[] = [];
-
-  private constructor(cards: CardRegistry, tokens: TokenReaders) {
-    this.cards = cards;
-    this.tokens = tokens;
-    this.server = new ScdServer({
-      config: resolveConfig({ env: () => undefined }).config,
-      cards,
-      signalPeer: () => {},
-    });
-  }
-
-  static async start(modules: string[]): Promise<Daemon> {
-    const card = await VirtualCard.open({});
-    const tokens = await withPkcs11Tokens(new VirtualBackend(card), modules);
-    const cards = new CardRegistry(tokens.backend, { openApp: tokens.opener(openPgp) });
-    await cards.watch();
-    return new Daemon(cards, tokens);
-  }
-
-  async connect(): Promise<TestClient> {
-    const client = new TestClient();
-    this.#ends.push(this.server.serve(client.server, {}));
-    assertEquals(await client.line(), `OK ${HELLO}`);
-    return client;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.server.close();
-    await Promise.all(this.#ends);
-    await this.cards.close();
-    await this.tokens.close();
-  }
-}
 
 const ignore = !haveSoftHsm();
 
@@ -200,7 +111,7 @@ Deno.test({
 
     await t.step("a wrong PIN is asked once, sent once and fails with BAD_PIN", async () => {
       const digest = new Uint8Array(32).fill(7);
-      await run(s, `SETDATA ${Buffer.from(encodeDigestInfo("sha256", digest)).toString("hex")}`);
+      await run(s, `SETDATA ${toHex(encodeDigestInfo("sha256", digest))}`);
       const wrong = await run(s, `PKSIGN --hash=sha256 ${grips.get("rsa2048")}`, [
         "999999",
         TOKEN_PIN,
@@ -215,20 +126,11 @@ Deno.test({
       for (const key of [...TOKEN_KEYS, CERT_KEY]) {
         const grip = grips.get(key.label)!;
         const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
-        const data = pk.type === "rsa" ? encodeDigestInfo("sha256", digest) : digest;
-        await run(s, `SETDATA ${Buffer.from(data).toString("hex")}`);
+        await run(s, `SETDATA ${toHex(signData(pk, digest))}`);
         const sig = await run(s, `PKSIGN --hash=sha256 ${grip}`, [TOKEN_PIN]);
         assertEquals(sig.end, "OK", `${key.label}: ${sig.end}`);
         asked += sig.inquiries.length;
-        const ok = pk.type === "rsa"
-          ? verifyRsaDigest(keyObject(pk), digest, sig.data)
-          : pk.flags === "eddsa"
-          ? verify(null, digest, keyObject(pk), sig.data)
-          : (pk.curve.name === "NIST P-256" ? p256 : p384).verify(sig.data, digest, pk.q, {
-            prehash: false,
-            lowS: false,
-          });
-        assert(ok, `signature of ${key.label} does not verify`);
+        assert(verifyDigestSignature(pk, digest, sig.data), `${key.label}: no valid signature`);
       }
       assertEquals(asked, 1, "the PIN is asked for once, then taken from the cache");
     });
@@ -248,15 +150,20 @@ Deno.test({
       assertEquals(dec.data, secret);
     });
 
-    await t.step("PKDECRYPT does ECDH on P-256 and P-384 (0x41 and the x-coordinate)", async () => {
-      for (const [label, curve] of [["p256", "prime256v1"], ["p384", "secp384r1"]] as const) {
+    await t.step("PKDECRYPT does ECDH on P-256, P-384, P-521 (0x41, x-coordinate)", async () => {
+      for (const label of ["p256", "p384", "p521"]) {
         const grip = grips.get(label)!;
         const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
         assert(pk.type === "ecc");
-        const ephemeral = createECDH(curve);
-        const point = ephemeral.generateKeys();
-        const shared = ephemeral.computeSecret(pk.q);
-        await run(s, `SETDATA ${point.toString("hex")}`);
+        // noble, not node:crypto's createECDH: Deno's has no P-521
+        const ecdh = ECDSA[pk.curve.name]!;
+        const secret = ecdh.utils.randomSecretKey();
+        const point = ecdh.getPublicKey(secret, false);
+        const shared = ecdh.getSharedSecret(secret, pk.q, false).subarray(
+          1,
+          1 + pk.curve.fieldBytes,
+        );
+        await run(s, `SETDATA ${toHex(point)}`);
         const dec = await run(s, `PKDECRYPT ${grip}`, [TOKEN_PIN]);
         assertEquals(dec.end, "OK", `${label}: ${dec.end}`);
         assertEquals(dec.data, new Uint8Array([0x41, ...shared]), label);
@@ -285,9 +192,3 @@ Deno.test({
     await module.close().catch(() => {});
   },
 });
-
-/** PKCS#1 v1.5 check of an RSA signature over a SHA-256 digest. */
-function verifyRsaDigest(key: KeyObject, digest: Uint8Array, sig: Uint8Array): boolean {
-  const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, sig);
-  return Buffer.compare(recovered, Buffer.from(encodeDigestInfo("sha256", digest))) === 0;
-}
