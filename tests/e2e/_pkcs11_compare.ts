@@ -1,0 +1,272 @@
+/**
+ * The flows of the gnupg-pkcs11-scd comparison (docs/pkcs11.md "Compared with gnupg-pkcs11-scd",
+ * tests/e2e/pkcs11_compare_test.ts): each runs through gpg-agent with one smartcard daemon on a
+ * SoftHSM2 token and records what happened instead of failing, so the test can assert each
+ * daemon's behaviour and print it as a table column.
+ * @module
+ */
+import type { GnupgBed } from "../bed/gnupg.ts";
+import { GnupgHome } from "../bed/gnupghome.ts";
+import { CERT_KEY, type SoftHsm, SOFTHSM_MODULE, TOKEN_KEYS, TOKEN_PIN } from "../bed/softhsm.ts";
+
+/** The two daemons compared. */
+export type CompareDaemon = "scd-ts" | "gnupg-pkcs11-scd";
+
+/** Debian's gnupg-pkcs11-scd (on the host and in the trixie chroot). */
+export const PKCS11_SCD = "/usr/bin/gnupg-pkcs11-scd";
+
+/**
+ * A P-256 key with a certificate, beside standardToken's keys: gnupg-pkcs11-scd lists only keys
+ * with a certificate, so this one shows what it does with an EC key it could see.
+ */
+export const EC_CERT_KEY = {
+  id: "11",
+  label: "p256-certified",
+  newkey: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+} as const;
+
+/** The token's key labels by CKA_ID (hex). */
+export const LABELS = new Map<string, string>([
+  ...TOKEN_KEYS.map((k): [string, string] => [k.id, k.label]),
+  [CERT_KEY.id, CERT_KEY.label],
+  [EC_CERT_KEY.id, EC_CERT_KEY.label],
+]);
+
+/** What one daemon did in each flow. */
+export interface Observed {
+  /** `gpg --card-status`: exit code and the fields the table shows. */
+  cardStatus: { code: number; fields: Map<string, string> };
+  /** LEARN's APPTYPE. */
+  appType: string;
+  /** Labels of the keys LEARN announced (KEYPAIRINFO), in its order. */
+  learned: string[];
+  /** Label → keygrip of the learned keys. */
+  grips: Map<string, string>;
+  /** The certificate's RSA key as a gpg key made from its keygrip. */
+  certKey: { made: boolean; signed: boolean; verified: boolean; decrypted: boolean; error: string };
+  /** `SCD KEYINFO <keygrip>` of the certificate's key (2.4's gpg-agent asks it before PKSIGN). */
+  scdKeyinfo: string;
+  /** `ssh-add -L` before any `sshcontrol` entry: the key types listed. */
+  sshListed: string[];
+  /** With every learned keygrip in `sshcontrol`: each listed type and whether it signed. */
+  sshSigned: { type: string; signed: boolean }[];
+  /** One gpg signature with a wrong PIN: NEEDPINs seen by gpg-agent, gpg's error; then the right PIN. */
+  wrongPin: { needPins: number; error: string; rightWorks: boolean } | undefined;
+  /** gpg-agent `KEYINFO --list`: the token keys (`T`) listed, or the error. */
+  keyinfoList: { tokenKeys: number; error: string };
+}
+
+/** A GNUPGHOME whose gpg-agent runs `daemon` on the token of `hsm`. */
+export async function compareHome(
+  bed: GnupgBed,
+  hsm: SoftHsm,
+  daemon: CompareDaemon,
+): Promise<GnupgHome> {
+  if (daemon === "scd-ts") {
+    return await GnupgHome.create(bed, {
+      daemon: "scd-ts",
+      readerPort: "PKCS#11",
+      scdTsEnv: { ...hsm.env, SCD_TS_PKCS11_MODULE: SOFTHSM_MODULE },
+    });
+  }
+  // the bed's stock home (its scdaemon.conf is not read by gnupg-pkcs11-scd), then gpg-agent
+  // pointed at a wrapper that gives gnupg-pkcs11-scd the token's SoftHSM2 config
+  const home = await GnupgHome.create(bed, { daemon: "stock", readerPort: "none" });
+  const wrapper = `${home.path}/gnupg-pkcs11-scd`;
+  await Deno.writeTextFile(
+    wrapper,
+    `#!/bin/sh\nexport SOFTHSM2_CONF='${hsm.conf}'\nexec ${PKCS11_SCD} "$@"\n`,
+    { mode: 0o755 },
+  );
+  // its own config file (gnupg-pkcs11-scd(1)); the log where GnupgHome.scdLog reads stock's
+  await Deno.writeTextFile(
+    `${home.path}/gnupg-pkcs11-scd.conf`,
+    [
+      `log-file ${home.path}/scdaemon.log`,
+      "verbose",
+      "providers p1",
+      `provider-p1-library ${SOFTHSM_MODULE}`,
+      "",
+    ].join("\n"),
+  );
+  const agentConf = `${home.path}/gpg-agent.conf`;
+  const conf = await Deno.readTextFile(agentConf);
+  await Deno.writeTextFile(
+    agentConf,
+    conf.replace(/^scdaemon-program .*$/m, `scdaemon-program ${wrapper}`),
+  );
+  return home;
+}
+
+/** Runs every flow in `home` and records the outcomes. */
+export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed> {
+  // 30 s: every gpg run here takes a few seconds, one that waits longer hangs
+  const gpg = (args: string[]) => bed.gpg(home.path, args, { timeoutMs: 30000 });
+  const sh = (cmd: string, args: string[], env: Record<string, string> = {}) =>
+    bed.run(cmd, args, { home: home.path, env, timeoutMs: 60000 });
+  const file = async (name: string, text: string) => {
+    await Deno.writeTextFile(`${home.path}/${name}`, text);
+    return `${home.path}/${name}`;
+  };
+  const loopback = (pin: string) => ["--pinentry-mode", "loopback", "--passphrase", pin];
+
+  const status = await gpg(["--card-status"]);
+  const fields = new Map<string, string>();
+  for (const line of status.stdout.split("\n")) {
+    const m = /^([A-Z][A-Za-z. ]*?) ?\.*: (.*)$/.exec(line);
+    if (m) fields.set(m[1]!, m[2]!.trim());
+  }
+
+  const learn = await sh("gpg-connect-agent", ["SCD LEARN --force", "/bye"]);
+  const grips = new Map<string, string>();
+  const learned: string[] = [];
+  for (const line of learn.stdout.split("\n")) {
+    const m = /^S KEYPAIRINFO ([0-9A-F]{40}) (\S+)/.exec(line);
+    if (!m) continue;
+    // scd-ts: P11.<CKA_ID>; gnupg-pkcs11-scd: <serialized token id>/<CKA_ID>
+    const id = /(?:P11\.|\/)([0-9A-Fa-f]+)$/.exec(m[2]!)?.[1]?.toLowerCase() ?? "";
+    const label = LABELS.get(id) ?? `unknown ${m[2]}`;
+    learned.push(label);
+    grips.set(label, m[1]!);
+  }
+  const appType = /^S APPTYPE (\S+)/m.exec(learn.stdout)?.[1] ?? "";
+
+  const message = await file("message.txt", "signed through a PKCS#11 token\n");
+  const certKey = { made: false, signed: false, verified: false, decrypted: false, error: "" };
+  const certGrip = grips.get(CERT_KEY.label);
+  if (certGrip !== undefined) {
+    const batch = [
+      "Key-Type: RSA",
+      `Key-Grip: ${certGrip}`,
+      "Key-Usage: sign",
+      "Subkey-Type: RSA",
+      `Subkey-Grip: ${certGrip}`,
+      "Subkey-Usage: encrypt",
+      "Name-Real: Token Certified",
+      "Expire-Date: 0",
+      "%commit",
+      "",
+    ].join("\n");
+    const made = await gpg([...loopback(TOKEN_PIN), "--gen-key", await file("p", batch)]);
+    certKey.made = made.code === 0;
+    if (!certKey.made) certKey.error = gpgError(made);
+    // a card key's signature gpg-agent cannot place: it asks for the card (loopback: gpg)
+    if (/-> INQUIRE CONFIRM/.test(await home.agentLog())) {
+      certKey.error += ", gpg-agent asking again and again to insert the card";
+    }
+  } else {
+    certKey.error = "its keygrip is not listed";
+  }
+  if (certKey.made) {
+    const sign = ["-u", "Token Certified", "--detach-sign", "-o", `${message}.sig`, message];
+    certKey.signed = (await gpg([...loopback(TOKEN_PIN), ...sign])).code === 0;
+    const verified = await gpg(["--verify", `${message}.sig`, message]);
+    certKey.verified = verified.status.some((l) => l.startsWith("GOODSIG"));
+    const enc = ["--trust-model", "always", "-r", "Token Certified", "-e", "-o", `${message}.gpg`];
+    await gpg([...enc, message]);
+    const decrypted = await gpg([...loopback(TOKEN_PIN), "-d", `${message}.gpg`]);
+    certKey.decrypted = decrypted.code === 0 &&
+      decrypted.stdout === await Deno.readTextFile(message);
+  }
+
+  const { sshListed, sshSigned } = await sshFlows(bed, home, grips, message, file);
+  const wrongPin = certKey.made ? await wrongPinFlow(home, gpg, loopback, message) : undefined;
+
+  const list = await sh("gpg-connect-agent", ["KEYINFO --list", "/bye"]);
+  const keyinfoList = {
+    tokenKeys: list.stdout.split("\n").filter((l) => /^S KEYINFO \S+ T /.test(l)).length,
+    error: /^ERR \d+ (.*?)(?: <[^>]*>)?$/m.exec(list.stdout)?.[1] ?? "",
+  };
+  // last: gnupg-pkcs11-scd 0.10.0 answers ERR 41 here or, in some runs, segfaults (seen in
+  // dmesg), which broke the next flow when this one came before ssh
+  const info = certGrip === undefined
+    ? undefined
+    : await sh("gpg-connect-agent", [`SCD KEYINFO ${certGrip}`, "/bye"]);
+  const scdKeyinfo = info === undefined
+    ? "not asked (no keygrip)"
+    : /^S KEYINFO /m.test(info.stdout)
+    ? "S KEYINFO"
+    : `ERR "${/^ERR \d+ (.*?)(?: <[^>]*>)?$/m.exec(info.stdout)?.[1] ?? info.stdout.trim()}"`
+      .replace('ERR "End of file"', 'ERR "End of file" (the daemon exited)');
+  return {
+    cardStatus: { code: status.code, fields },
+    appType,
+    learned,
+    grips,
+    certKey,
+    scdKeyinfo,
+    sshListed,
+    sshSigned,
+    wrongPin,
+    keyinfoList,
+  };
+}
+
+/** The last `gpg:` line of a failed run, or that it timed out. */
+export function gpgError(r: { stderr: string; timedOut: boolean }): string {
+  if (r.timedOut) return "gpg timed out (30 s)";
+  const lines = r.stderr.split("\n").filter((l) => l.startsWith("gpg: "));
+  return lines.at(-1)?.slice(5).trim() ?? "no message";
+}
+
+/** ssh-add -L without and with `sshcontrol`, then `ssh-keygen -Y sign` with each listed key. */
+async function sshFlows(
+  bed: GnupgBed,
+  home: GnupgHome,
+  grips: Map<string, string>,
+  message: string,
+  file: (name: string, text: string) => Promise<string>,
+): Promise<Pick<Observed, "sshListed" | "sshSigned">> {
+  const sh = (cmd: string, args: string[], env: Record<string, string> = {}) =>
+    bed.run(cmd, args, { home: home.path, env, timeoutMs: 60000 });
+  const sock = (await sh("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
+  const listKeys = async () =>
+    (await sh("ssh-add", ["-L"], { SSH_AUTH_SOCK: sock })).stdout.split("\n")
+      .filter((l) => /^(ssh|ecdsa)-/.test(l)).map((l) => l.split(" ").slice(0, 2));
+  const sshListed = (await listKeys()).map(([type]) => type!);
+  await file("sshcontrol", [...grips.values()].map((g) => `${g}\n`).join(""));
+  // ssh has no loopback: the test pinentry answers (more answers than keys; scd-ts caches)
+  await home.pinentry.script(Array.from({ length: 12 }, () => ({ pin: TOKEN_PIN })));
+  const sshSigned: { type: string; signed: boolean }[] = [];
+  // the card key comes again through its keygrip in sshcontrol: each key once
+  const keys = new Map((await listKeys()).map(([type, blob]) => [blob, type]));
+  for (const [blob, type] of keys) {
+    const pub = await file("token.pub", `${type} ${blob}\n`);
+    const signers = await file("allowed", `token@example.org ${type} ${blob}\n`);
+    await Deno.remove(`${message}.sig`).catch(() => {});
+    const signed = await sh("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", message], {
+      SSH_AUTH_SOCK: sock,
+    });
+    const verified = signed.code === 0 && (await bed.run("sh", [
+          "-c",
+          `ssh-keygen -Y verify -f '${signers}' -I token@example.org -n file -s ` +
+          `'${message}.sig' < '${message}'`,
+        ])).code === 0;
+    sshSigned.push({ type: type!, signed: verified });
+  }
+  return { sshListed, sshSigned };
+}
+
+/**
+ * A signature with a wrong PIN from fresh daemons (nothing cached), counting the `INQUIRE
+ * NEEDPIN`s gpg-agent's log (`debug ipc`) shows from the daemon, then one with the right PIN.
+ */
+async function wrongPinFlow(
+  home: GnupgHome,
+  gpg: (args: string[]) => Promise<{ code: number; stderr: string }>,
+  loopback: (pin: string) => string[],
+  message: string,
+): Promise<NonNullable<Observed["wrongPin"]>> {
+  const needPins = async () =>
+    (await home.agentLog()).split("\n").filter((l) => l.includes("<- INQUIRE NEEDPIN")).length;
+  await home.killDaemons();
+  const before = await needPins();
+  const sign = (out: string) => ["-u", "Token Certified", "--detach-sign", "-o", out, message];
+  const wrong = await gpg([...loopback("654321"), ...sign(`${message}.bad.sig`)]);
+  const after = await needPins();
+  const error = wrong.code === 0
+    ? "signed"
+    : /signing failed: (.+)/.exec(wrong.stderr)?.[1]?.trim() ?? `exit ${wrong.code}`;
+  const right = await gpg([...loopback(TOKEN_PIN), ...sign(`${message}.good.sig`)]);
+  return { needPins: after - before, error, rightWorks: right.code === 0 };
+}
