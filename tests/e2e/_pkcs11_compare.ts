@@ -100,8 +100,7 @@ export async function compareHome(
 
 /** Runs every flow in `home` and records the outcomes. */
 export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed> {
-  // 30 s: every gpg run here takes a few seconds, one that waits longer hangs
-  const gpg = (args: string[]) => bed.gpg(home.path, args, { timeoutMs: 30000 });
+  const gpg = (args: string[]) => bed.gpg(home.path, args, { timeoutMs: 60000 });
   const sh = (cmd: string, args: string[], env: Record<string, string> = {}) =>
     bed.run(cmd, args, { home: home.path, env, timeoutMs: 60000 });
   const file = async (name: string, text: string) => {
@@ -147,13 +146,13 @@ export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed>
       "%commit",
       "",
     ].join("\n");
-    const made = await gpg([...loopback(TOKEN_PIN), "--gen-key", await file("p", batch)]);
-    certKey.made = made.code === 0;
-    if (!certKey.made) certKey.error = gpgError(made);
-    // a card key's signature gpg-agent cannot place: it asks for the card (loopback: gpg)
-    if (/-> INQUIRE CONFIRM/.test(await home.agentLog())) {
-      certKey.error += ", gpg-agent asking again and again to insert the card";
-    }
+    const made = await genKey(bed, home, [
+      ...loopback(TOKEN_PIN),
+      "--gen-key",
+      await file("p", batch),
+    ]);
+    certKey.made = made === "";
+    certKey.error = made;
   } else {
     certKey.error = "its keygrip is not listed";
   }
@@ -202,11 +201,31 @@ export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed>
   };
 }
 
-/** The last `gpg:` line of a failed run, or that it timed out. */
-export function gpgError(r: { stderr: string; timedOut: boolean }): string {
-  if (r.timedOut) return "gpg timed out (30 s)";
-  const lines = r.stderr.split("\n").filter((l) => l.startsWith("gpg: "));
-  return lines.at(-1)?.slice(5).trim() ?? "no message";
+/**
+ * `gpg --gen-key`: "" when it worked, else why not. gnupg 2.4's gpg-agent, when the daemon fails
+ * KEYINFO for the key, asks for the card again and again (`INQUIRE CONFIRM`, which loopback
+ * hands to gpg) without end: gpg is stopped at the third such request (or after 30 s).
+ */
+async function genKey(bed: GnupgBed, home: GnupgHome, args: string[]): Promise<string> {
+  const gpg = bed.spawn("gpg", ["--batch", "--no-tty", "--status-fd", "2", ...args], {
+    home: home.path,
+  });
+  const asked = async () =>
+    (await home.agentLog()).split("\n").filter((l) => l.includes("-> INQUIRE CONFIRM")).length;
+  const deadline = Date.now() + 30000;
+  while (!gpg.exited && Date.now() < deadline && await asked() < 3) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (!gpg.exited) {
+    const looping = await asked() >= 3;
+    await gpg.stop();
+    return looping
+      ? "gpg-agent asks again and again to insert the card (gpg stopped)"
+      : "gpg hangs (stopped after 30 s)";
+  }
+  if ((await gpg.status).code === 0) return "";
+  const lines = gpg.output().split("\n").filter((l) => l.startsWith("err: gpg: "));
+  return lines.at(-1)?.slice(10).trim() ?? "no message";
 }
 
 /** ssh-add -L without and with `sshcontrol`, then `ssh-keygen -Y sign` with each listed key. */

@@ -109,7 +109,7 @@ function expected(daemon: CompareDaemon, series: string): ReturnType<typeof summ
       signed: false,
       verified: false,
       decrypted: false,
-      error: "gpg timed out (30 s), gpg-agent asking again and again to insert the card",
+      error: "gpg-agent asks again and again to insert the card (gpg stopped)",
     },
     scdKeyinfo: 'ERR "Wrong public key algorithm"',
     sshListed: [],
