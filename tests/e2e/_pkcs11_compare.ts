@@ -49,9 +49,14 @@ export interface Observed {
   /** `ssh-add -L` before any `sshcontrol` entry: the key types listed. */
   sshListed: string[];
   /** With every learned keygrip in `sshcontrol`: each listed type and whether it signed. */
-  sshSigned: { type: string; signed: boolean }[];
+  sshSigned: { type: string; signed: boolean; error: string }[];
   /** One gpg signature with a wrong PIN: NEEDPINs seen by gpg-agent, gpg's error; then the right PIN. */
   wrongPin: { needPins: number; error: string; rightWorks: boolean } | undefined;
+  /**
+   * The same through `SCD PKSIGN` of the certificate's key by its LEARN reference (no gpg key
+   * needed; gpg-agent passes NEEDPIN to the test pinentry): NEEDPINs and the error.
+   */
+  wrongPinDirect: { needPins: number; error: string } | undefined;
   /** gpg-agent `KEYINFO --list`: the token keys (`T`) listed, or the error. */
   keyinfoList: { tokenKeys: number; error: string };
 }
@@ -118,6 +123,7 @@ export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed>
 
   const learn = await sh("gpg-connect-agent", ["SCD LEARN --force", "/bye"]);
   const grips = new Map<string, string>();
+  const refs = new Map<string, string>(); // label → LEARN's key reference
   const learned: string[] = [];
   for (const line of learn.stdout.split("\n")) {
     const m = /^S KEYPAIRINFO ([0-9A-F]{40}) (\S+)/.exec(line);
@@ -127,6 +133,7 @@ export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed>
     const label = LABELS.get(id) ?? `unknown ${m[2]}`;
     learned.push(label);
     grips.set(label, m[1]!);
+    refs.set(label, m[2]!);
   }
   const appType = /^S APPTYPE (\S+)/m.exec(learn.stdout)?.[1] ?? "";
 
@@ -170,6 +177,8 @@ export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed>
 
   const { sshListed, sshSigned } = await sshFlows(bed, home, grips, message, file);
   const wrongPin = certKey.made ? await wrongPinFlow(home, gpg, loopback, message) : undefined;
+  const certRef = refs.get(CERT_KEY.label);
+  const wrongPinDirect = certRef === undefined ? undefined : await wrongPinScd(bed, home, certRef);
 
   const list = await sh("gpg-connect-agent", ["KEYINFO --list", "/bye"]);
   const keyinfoList = {
@@ -197,6 +206,7 @@ export async function observe(bed: GnupgBed, home: GnupgHome): Promise<Observed>
     sshListed,
     sshSigned,
     wrongPin,
+    wrongPinDirect,
     keyinfoList,
   };
 }
@@ -246,7 +256,7 @@ async function sshFlows(
   await file("sshcontrol", [...grips.values()].map((g) => `${g}\n`).join(""));
   // ssh has no loopback: the test pinentry answers (more answers than keys; scd-ts caches)
   await home.pinentry.script(Array.from({ length: 12 }, () => ({ pin: TOKEN_PIN })));
-  const sshSigned: { type: string; signed: boolean }[] = [];
+  const sshSigned: Observed["sshSigned"] = [];
   // the card key comes again through its keygrip in sshcontrol: each key once
   const keys = new Map((await listKeys()).map(([type, blob]) => [blob, type]));
   for (const [blob, type] of keys) {
@@ -261,9 +271,37 @@ async function sshFlows(
           `ssh-keygen -Y verify -f '${signers}' -I token@example.org -n file -s ` +
           `'${message}.sig' < '${message}'`,
         ])).code === 0;
-    sshSigned.push({ type: type!, signed: verified });
+    // ssh-keygen's last line says why it could not sign
+    const error = signed.code === 0
+      ? ""
+      : (signed.stderr.trim().split("\n").at(-1) ?? "").replaceAll(message, "message.txt");
+    sshSigned.push({ type: type!, signed: verified, error });
   }
   return { sshListed, sshSigned };
+}
+
+/** `INQUIRE NEEDPIN`s from the daemon in gpg-agent's log (`debug ipc`). */
+async function needPins(home: GnupgHome): Promise<number> {
+  return (await home.agentLog()).split("\n").filter((l) => l.includes("<- INQUIRE NEEDPIN"))
+    .length;
+}
+
+/** `SCD PKSIGN` of a SHA-256 digest with `ref`, the pinentry giving only wrong PINs. */
+async function wrongPinScd(
+  bed: GnupgBed,
+  home: GnupgHome,
+  ref: string,
+): Promise<NonNullable<Observed["wrongPinDirect"]>> {
+  await home.killDaemons();
+  await home.pinentry.script(Array.from({ length: 5 }, () => ({ pin: "654321" })));
+  const before = await needPins(home);
+  const r = await bed.run("gpg-connect-agent", [
+    `SCD SETDATA ${"AB".repeat(32)}`,
+    `SCD PKSIGN --hash=sha256 ${ref}`,
+    "/bye",
+  ], { home: home.path, timeoutMs: 60000 });
+  const err = /^ERR \d+ (.*?)(?: <[^>]*>)?$/m.exec(r.stdout)?.[1];
+  return { needPins: await needPins(home) - before, error: err ?? "signed" };
 }
 
 /**
@@ -276,13 +314,11 @@ async function wrongPinFlow(
   loopback: (pin: string) => string[],
   message: string,
 ): Promise<NonNullable<Observed["wrongPin"]>> {
-  const needPins = async () =>
-    (await home.agentLog()).split("\n").filter((l) => l.includes("<- INQUIRE NEEDPIN")).length;
   await home.killDaemons();
-  const before = await needPins();
+  const before = await needPins(home);
   const sign = (out: string) => ["-u", "Token Certified", "--detach-sign", "-o", out, message];
   const wrong = await gpg([...loopback("654321"), ...sign(`${message}.bad.sig`)]);
-  const after = await needPins();
+  const after = await needPins(home);
   const error = wrong.code === 0
     ? "signed"
     : /signing failed: (.+)/.exec(wrong.stderr)?.[1]?.trim() ?? `exit ${wrong.code}`;

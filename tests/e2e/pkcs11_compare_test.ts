@@ -58,6 +58,7 @@ function summary(o: Observed) {
     sshListed: [...o.sshListed].sort(),
     sshSigned: o.sshSigned.map((s) => `${s.type}: ${s.signed ? "signs" : "fails"}`).sort(),
     wrongPin: o.wrongPin,
+    wrongPinDirect: o.wrongPinDirect,
     keyinfoList: o.keyinfoList,
   };
 }
@@ -94,6 +95,7 @@ function expected(daemon: CompareDaemon, series: string): ReturnType<typeof summ
         "ssh-rsa: signs",
       ],
       wrongPin: { needPins: 1, error: "Bad PIN", rightWorks: true },
+      wrongPinDirect: { needPins: 1, error: "Bad PIN" },
       keyinfoList: { tokenKeys: LABELS.size, error: "" },
     };
   }
@@ -115,6 +117,7 @@ function expected(daemon: CompareDaemon, series: string): ReturnType<typeof summ
     sshListed: [],
     sshSigned: [`ssh-rsa: ${signs ? "signs" : "fails"}`],
     wrongPin: signs ? { needPins: 3, error: "Bad PIN", rightWorks: true } : undefined,
+    wrongPinDirect: { needPins: 3, error: "Bad PIN" },
     keyinfoList: { tokenKeys: 1, error: "" },
   };
 }
@@ -155,6 +158,9 @@ function cells(o: Observed): string[] {
       ? "not tried (no gpg key)"
       : `${pin.needPins} \`INQUIRE NEEDPIN\`, "${pin.error}"` +
         `; the right PIN then ${pin.rightWorks ? "signs" : "fails"}`,
+    o.wrongPinDirect === undefined
+      ? "not tried (no key)"
+      : `${o.wrongPinDirect.needPins} \`INQUIRE NEEDPIN\`, "${o.wrongPinDirect.error}"`,
     o.keyinfoList.error !== ""
       ? `\`ERR\` "${o.keyinfoList.error}"`
       : `${o.keyinfoList.tokenKeys} token key${o.keyinfoList.tokenKeys === 1 ? "" : "s"} (\`T\`)`,
@@ -173,9 +179,11 @@ function sshCell(signed: Observed["sshSigned"]): string {
   const types = [...new Set(signed.map((s) => s.type))].sort();
   const count = (type: string, ok?: boolean) =>
     signed.filter((s) => s.type === type && (ok === undefined || s.signed === ok)).length;
+  const errors = [...new Set(signed.map((s) => s.error).filter((e) => e !== ""))];
   return types.length === 0
     ? "no keys"
-    : types.map((t) => `${t} ${count(t, true)} of ${count(t)}`).join(", ");
+    : types.map((t) => `${t} ${count(t, true)} of ${count(t)}`).join(", ") +
+      errors.map((e) => ` (ssh-keygen: "${e}")`).join("");
 }
 
 const FLOWS = [
@@ -187,6 +195,7 @@ const FLOWS = [
   "`ssh-add -L`, empty `sshcontrol`",
   "`ssh-keygen -Y sign` (keys that sign, of those listed), every keygrip in `sshcontrol`",
   "one wrong PIN (loopback, one gpg signature)",
+  "one wrong PIN (pinentry), `SCD PKSIGN` of the RSA key with certificate",
   "gpg-agent `KEYINFO --list`",
   "`SCD KEYINFO <keygrip>` of the RSA key with certificate (2.4's gpg-agent asks it before PKSIGN)",
 ];
