@@ -114,15 +114,20 @@ export class SoftHsm implements AsyncDisposable {
     );
   }
 
-  /** Import an RSA key made by openssl with a self-signed certificate, without public key. */
-  async certifiedKey(token: string, key: { id: string; label: string }): Promise<Uint8Array> {
+  /**
+   * Import a key made by openssl (`openssl req -newkey` arguments, default RSA 2048) with a
+   * self-signed certificate, without public key.
+   */
+  async certifiedKey(
+    token: string,
+    key: { id: string; label: string; newkey?: readonly string[] },
+  ): Promise<Uint8Array> {
     const k = `${this.dir}/${key.label}.key`;
     await run([
       "openssl",
       "req",
       "-x509",
-      "-newkey",
-      "rsa:2048",
+      ...(key.newkey ?? ["-newkey", "rsa:2048"]),
       "-nodes",
       "-keyout",
       k,
