@@ -14,7 +14,7 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { chrootDir } from "../bed/chroot.ts";
 import { GnupgBed, HOMES_BASE } from "../bed/gnupg.ts";
-import { CERT_KEY, haveSoftHsm, SoftHsm, standardToken } from "../bed/softhsm.ts";
+import { CERT_KEY, haveSoftHsm, SoftHsm, standardToken, TOKEN_KEYS } from "../bed/softhsm.ts";
 import { markdownTable, replaceBlock } from "../support/markdown_block.ts";
 import {
   type CompareDaemon,
@@ -80,6 +80,7 @@ function expected(daemon: CompareDaemon, series: string): ReturnType<typeof summ
         "ecdsa-sha2-nistp256",
         "ecdsa-sha2-nistp256",
         "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
         "ssh-ed25519",
         "ssh-rsa",
         "ssh-rsa",
@@ -89,6 +90,7 @@ function expected(daemon: CompareDaemon, series: string): ReturnType<typeof summ
         "ecdsa-sha2-nistp256: signs",
         "ecdsa-sha2-nistp256: signs",
         "ecdsa-sha2-nistp384: signs",
+        "ecdsa-sha2-nistp521: signs",
         "ssh-ed25519: signs",
         "ssh-rsa: signs",
         "ssh-rsa: signs",
@@ -137,7 +139,7 @@ function cells(o: Observed): string[] {
     }`,
     ...(f.has("Key attributes") ? [`Key attributes "${f.get("Key attributes")}"`] : []),
   ].join(", ");
-  const without = ["rsa2048", "rsa3072", "p256", "p384", "ed25519"];
+  const without = TOKEN_KEYS.map((k) => k.label);
   const withCert = [CERT_KEY.label, EC_CERT_KEY.label];
   const shown = (labels: string[]) =>
     `listed: ${list(labels.filter((l) => o.learned.includes(l)))}; ` +
