@@ -7,8 +7,9 @@
  * and sent once; a module that fails to load is named in the log. The daemon's `reader` is
  * `PKCS#11`, so the vpcd cards of other runs stay out. PINs go through gpg's loopback mode.
  *
- * Runs for scd-ts on gnupg 2.2 (stock scdaemon has no PKCS#11 and the 2.4 chroot has no
- * SoftHSM2: both are reported as ignored, never as passed).
+ * Runs for scd-ts on gnupg 2.2 and on 2.4 in the trixie chroot (.ci/gnupg_chroot.sh installs
+ * SoftHSM2 there); stock scdaemon has no PKCS#11, and a chroot without SoftHSM2 cannot run it:
+ * both are reported as ignored, never as passed.
  * @module
  */
 
