@@ -23,17 +23,25 @@ esac
 stamp=v2 # bump when the recipe below changes, so CI machines rebuild
 packages=(gpg gpg-agent scdaemon gpgsm openssh-client libpcsclite1 libpolkit-gobject-1-0 procps)
 
-# SoftHSM2 for the PKCS#11 e2e on gnupg 2.4 (issue 23): installed into a reused chroot too, so
-# machines that built theirs before need no rebuild.
-with_softhsm() {
-  [ -e "$dir/usr/lib/softhsm/libsofthsm2.so" ] && return 0
-  chroot "$dir" sh -ec 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-    --no-install-recommends softhsm2' >> "$dir.softhsm.log" 2>&1 \
+# SoftHSM2 for the PKCS#11 e2e on gnupg 2.4 (issue 23), and in trixie gnupg-pkcs11-scd (0.10.0)
+# for the comparison beside scd-ts (tests/e2e/pkcs11_compare_test.ts): installed into a reused
+# chroot too, so machines that built theirs before need no rebuild.
+pkcs11_packages=(softhsm2)
+if [ "$suite" = trixie ]; then pkcs11_packages+=(gnupg-pkcs11-scd); fi
+with_pkcs11() {
+  local p missing=()
+  for p in "${pkcs11_packages[@]}"; do
+    chroot "$dir" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
+  chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+    --no-install-recommends "${missing[@]}" >> "$dir.softhsm.log" 2>&1 \
     || { tail -30 "$dir.softhsm.log" >&2; return 1; }
 }
 
 if [ -x "$dir/usr/bin/gpg" ] && [ "$(cat "$dir/.scd-ts-ready" 2>/dev/null)" = "$stamp" ]; then
-  with_softhsm
+  with_pkcs11
   echo "$suite chroot: reusing $dir ($(chroot "$dir" gpg --version | head -1))"
   exit 0
 fi
@@ -71,6 +79,6 @@ CHANNELID    $port
 CONF
 rm -f "$dir/etc/reader.conf.d/libccidtwin"
 mkdir -p "$dir/run/pcscd"
-with_softhsm
+with_pkcs11
 echo "$stamp" > "$dir/.scd-ts-ready"
 echo "$suite chroot: ready ($(chroot "$dir" gpg --version | head -1))"

@@ -57,3 +57,4 @@ export {
 } from "./libc.ts";
 export * from "./pkcs11_abi.ts";
 export { Pkcs11Error, type Pkcs11LoadOptions, Pkcs11Module, Pkcs11ModuleError } from "./pkcs11.ts";
+export * from "./pkcs11_admin.ts";

@@ -15,6 +15,7 @@ import {
   CK_TOKEN_INFO_SIZE,
   CKA,
   CKF_OS_LOCKING_OK,
+  CKF_RW_SESSION,
   CKF_SERIAL_SESSION,
   CKM_ECDH1_DERIVE,
   CKR,
@@ -30,34 +31,12 @@ import {
   readUlongs,
   type TokenInfo,
 } from "./pkcs11_abi.ts";
+import { type Pkcs11FunctionName, SIGNATURES } from "./pkcs11_signatures.ts";
 
 const U = "u64" as const;
 const B = "buffer" as const;
-const P = "pointer" as const;
 
-/** The signatures of the functions used (`CK_RV` and handles are CK_ULONG). */
-const SIGNATURES = {
-  C_Initialize: { parameters: [B], result: U, nonblocking: true },
-  C_Finalize: { parameters: [P], result: U, nonblocking: true },
-  C_GetSlotList: { parameters: ["u8", B, B], result: U, nonblocking: true },
-  C_GetTokenInfo: { parameters: [U, B], result: U, nonblocking: true },
-  C_GetMechanismList: { parameters: [U, B, B], result: U, nonblocking: true },
-  C_OpenSession: { parameters: [U, U, P, P, B], result: U, nonblocking: true },
-  C_CloseSession: { parameters: [U], result: U, nonblocking: true },
-  C_Login: { parameters: [U, U, B, U], result: U, nonblocking: true },
-  C_Logout: { parameters: [U], result: U, nonblocking: true },
-  C_GetAttributeValue: { parameters: [U, U, B, U], result: U, nonblocking: true },
-  C_FindObjectsInit: { parameters: [U, B, U], result: U, nonblocking: true },
-  C_FindObjects: { parameters: [U, B, U, B], result: U, nonblocking: true },
-  C_FindObjectsFinal: { parameters: [U], result: U, nonblocking: true },
-  C_SignInit: { parameters: [U, B, U], result: U, nonblocking: true },
-  C_Sign: { parameters: [U, B, U, B, B], result: U, nonblocking: true },
-  C_DecryptInit: { parameters: [U, B, U], result: U, nonblocking: true },
-  C_Decrypt: { parameters: [U, B, U, B, B], result: U, nonblocking: true },
-  C_DeriveKey: { parameters: [U, B, U, B, U, B], result: U, nonblocking: true },
-} as const satisfies Record<string, Deno.UnsafeCallbackDefinition & { nonblocking: true }>;
-
-type Name = keyof typeof SIGNATURES;
+type Name = Pkcs11FunctionName;
 type Fn = (...args: unknown[]) => Promise<number | bigint>;
 
 /** A `CKR_…` other than CKR_OK from a named module and function. */
@@ -85,7 +64,8 @@ export interface Pkcs11LoadOptions {
   timeoutMs?: number;
 }
 
-function address(buf: Uint8Array): bigint {
+/** The address of a buffer passed by pointer inside a struct (the caller keeps it alive). */
+export function address(buf: Uint8Array): bigint {
   return Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>));
 }
 
@@ -188,6 +168,14 @@ export class Pkcs11Module {
     if (rv !== CKR.CKR_OK) throw new Pkcs11Error(this.path, name, rv);
   }
 
+  /**
+   * `#ok` for the other files of ffi/ (pkcs11_admin.ts), which keep this one short; the
+   * arguments must match {@linkcode SIGNATURES}. Not for use outside ffi/.
+   */
+  callOk(name: Name, ...args: unknown[]): Promise<void> {
+    return this.#ok(name, ...args);
+  }
+
   /** Slots that hold a token (`C_GetSlotList(CK_TRUE)`). */
   async slots(): Promise<number[]> {
     const count = new BigUint64Array(1);
@@ -213,13 +201,13 @@ export class Pkcs11Module {
     return readUlongs(list, Number(count[0]));
   }
 
-  /** A read-only session on `slot`; end it with `closeSession`. */
-  async openSession(slot: number): Promise<bigint> {
+  /** A session on `slot`, read-only unless `rw` (key generation, PIN changes); end it with `closeSession`. */
+  async openSession(slot: number, rw = false): Promise<bigint> {
     const out = new BigUint64Array(1);
     await this.#ok(
       "C_OpenSession",
       BigInt(slot),
-      BigInt(CKF_SERIAL_SESSION),
+      BigInt(CKF_SERIAL_SESSION | (rw ? CKF_RW_SESSION : 0)),
       null,
       null,
       new Uint8Array(out.buffer),

@@ -74,6 +74,11 @@ export const CKR = {
   CKR_USER_NOT_LOGGED_IN: 0x101,
   CKR_USER_PIN_NOT_INITIALIZED: 0x102,
   CKR_USER_TYPE_INVALID: 0x103,
+  CKR_SESSION_READ_ONLY: 0xb5,
+  CKR_TEMPLATE_INCONSISTENT: 0xd1,
+  CKR_TOKEN_WRITE_PROTECTED: 0xe2,
+  CKR_DOMAIN_PARAMS_INVALID: 0x130,
+  CKR_CURVE_NOT_SUPPORTED: 0x140,
   CKR_BUFFER_TOO_SMALL: 0x150,
   CKR_CRYPTOKI_NOT_INITIALIZED: 0x190,
   CKR_CRYPTOKI_ALREADY_INITIALIZED: 0x191,
@@ -92,6 +97,7 @@ export const CKF_OS_LOCKING_OK = 0x2;
 export const CKF_TOKEN_PRESENT = 0x1;
 /** `CK_TOKEN_INFO.flags`. */
 export const CKF_TOKEN = {
+  CKF_WRITE_PROTECTED: 0x2,
   CKF_LOGIN_REQUIRED: 0x4,
   CKF_USER_PIN_INITIALIZED: 0x8,
   CKF_PROTECTED_AUTHENTICATION_PATH: 0x100,
@@ -99,11 +105,15 @@ export const CKF_TOKEN = {
   CKF_USER_PIN_COUNT_LOW: 0x1_0000,
   CKF_USER_PIN_FINAL_TRY: 0x2_0000,
   CKF_USER_PIN_LOCKED: 0x4_0000,
+  CKF_SO_PIN_COUNT_LOW: 0x10_0000,
+  CKF_SO_PIN_FINAL_TRY: 0x20_0000,
+  CKF_SO_PIN_LOCKED: 0x40_0000,
 } as const;
 /** `C_OpenSession` flags. */
 export const CKF_RW_SESSION = 0x2;
 export const CKF_SERIAL_SESSION = 0x4;
 /** `C_Login` user types. */
+export const CKU_SO = 0;
 export const CKU_USER = 1;
 export const CKU_CONTEXT_SPECIFIC = 2;
 
@@ -125,15 +135,19 @@ export const CKK_GENERIC_SECRET = 0x10;
 export const CKA = {
   CKA_CLASS: 0x0,
   CKA_TOKEN: 0x1,
+  CKA_PRIVATE: 0x2,
   CKA_LABEL: 0x3,
   CKA_VALUE: 0x11,
   CKA_KEY_TYPE: 0x100,
   CKA_ID: 0x102,
+  CKA_ENCRYPT: 0x104,
   CKA_DECRYPT: 0x105,
   CKA_SENSITIVE: 0x103,
   CKA_SIGN: 0x108,
+  CKA_VERIFY: 0x10a,
   CKA_DERIVE: 0x10c,
   CKA_MODULUS: 0x120,
+  CKA_MODULUS_BITS: 0x121,
   CKA_PUBLIC_EXPONENT: 0x122,
   CKA_VALUE_LEN: 0x161,
   CKA_EXTRACTABLE: 0x162,
@@ -143,7 +157,10 @@ export const CKA = {
 } as const;
 
 /** Mechanisms (CKM_EDDSA is v3.0). */
+export const CKM_RSA_PKCS_KEY_PAIR_GEN = 0x0;
 export const CKM_RSA_PKCS = 0x1;
+export const CKM_EC_KEY_PAIR_GEN = 0x1040;
+export const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
 export const CKM_ECDSA = 0x1041;
 export const CKM_EDDSA = 0x1057;
 export const CKM_ECDH1_DERIVE = 0x1050;
@@ -160,10 +177,13 @@ export const FUNCTION_INDEX = {
   C_GetSlotInfo: 5,
   C_GetTokenInfo: 6,
   C_GetMechanismList: 7,
+  C_InitPIN: 10,
+  C_SetPIN: 11,
   C_OpenSession: 12,
   C_CloseSession: 13,
   C_Login: 18,
   C_Logout: 19,
+  C_DestroyObject: 22,
   C_GetAttributeValue: 24,
   C_FindObjectsInit: 26,
   C_FindObjects: 27,
@@ -172,6 +192,7 @@ export const FUNCTION_INDEX = {
   C_Decrypt: 34,
   C_SignInit: 42,
   C_Sign: 43,
+  C_GenerateKeyPair: 59,
   C_DeriveKey: 62,
 } as const;
 

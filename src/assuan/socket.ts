@@ -14,6 +14,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
+import { AcceptLoop, bindPrivateSocket } from "../util/unix_socket.ts";
 import type { SessionEnd } from "./command.ts";
 import type { AssuanServer } from "./server.ts";
 import type { TraceSink } from "./trace.ts";
@@ -63,21 +64,6 @@ async function checkSocketDir(dir: string, ownUid: number | null): Promise<void>
   }
 }
 
-async function removeStaleSocket(path: string): Promise<void> {
-  try {
-    const probe = await Deno.connect({ transport: "unix", path });
-    probe.close();
-    throw new Error(`Cannot listen on "${path}": another server is answering there`);
-  } catch (e) {
-    if (e instanceof Error && e.message.startsWith("Cannot listen")) throw e;
-  }
-  try {
-    await Deno.remove(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-}
-
 /** Listen on a Unix socket at `path` and serve every accepted connection with `server`. */
 export async function listenUnix<Ctx>(
   server: AssuanServer<Ctx>,
@@ -90,28 +76,19 @@ export async function listenUnix<Ctx>(
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   }
-  const staging = await Deno.makeTempDir({ dir, prefix: ".scd-ts-" });
-  let listener: Deno.Listener;
-  try {
-    await checkSocketDir(dir, (await Deno.stat(staging)).uid);
-    await removeStaleSocket(path);
-    listener = Deno.listen({ transport: "unix", path: `${staging}/S` });
-    await Deno.chmod(`${staging}/S`, 0o600);
-    await Deno.rename(`${staging}/S`, path);
-  } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-  }
+  const listener = await bindPrivateSocket(
+    path,
+    "server",
+    async (staging) => await checkSocketDir(dir, (await Deno.stat(staging)).uid),
+  );
   return new SocketListener(server, listener, path, options);
 }
 
 class SocketListener<Ctx> implements UnixListener {
   readonly path: string;
   readonly finished: Promise<void>;
-  #listener: Deno.Listener;
-  #sessions = new Set<Promise<void>>();
+  #loop: AcceptLoop;
   #abort = new AbortController();
-  #closed = false;
-  #count = 0;
 
   constructor(
     server: AssuanServer<Ctx>,
@@ -120,12 +97,16 @@ class SocketListener<Ctx> implements UnixListener {
     options: UnixListenerOptions,
   ) {
     this.path = path;
-    this.#listener = listener;
-    this.finished = this.#acceptLoop(server, options);
+    this.#loop = new AcceptLoop(
+      listener,
+      (conn, id) => this.#serve(server, conn, id, options),
+      (e) => log.error("Cannot accept on {path}: {error}", { path, error: e }),
+    );
+    this.finished = this.#loop.finished;
   }
 
   get activeSessions(): number {
-    return this.#sessions.size;
+    return this.#loop.active;
   }
 
   abortSessions(reason?: unknown): void {
@@ -133,39 +114,13 @@ class SocketListener<Ctx> implements UnixListener {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#listener.close();
-    } catch {
-      // Already closed.
-    }
-    await Deno.remove(this.path).catch(() => {});
+    if (this.#loop.stop()) await Deno.remove(this.path).catch(() => {});
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
     this.abortSessions();
     await this.finished;
-  }
-
-  async #acceptLoop(server: AssuanServer<Ctx>, options: UnixListenerOptions): Promise<void> {
-    for (;;) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (e) {
-        if (!this.#closed) {
-          log.error("Cannot accept on {path}: {error}", { path: this.path, error: e });
-        }
-        break;
-      }
-      const id = ++this.#count;
-      const session = this.#serve(server, conn, id, options);
-      this.#sessions.add(session);
-      session.finally(() => this.#sessions.delete(session));
-    }
-    await Promise.all([...this.#sessions]);
   }
 
   async #serve(

@@ -1,6 +1,7 @@
 /**
  * A PKCS#11 token behind the card-application contract (src/app): LEARN, KEYINFO, READKEY,
- * READCERT, PKSIGN, PKAUTH, PKDECRYPT (RSA) and CHECKPIN. Keys are named `P11.<hex CKA_ID>`
+ * READCERT, PKSIGN, PKAUTH, PKDECRYPT (RSA) and CHECKPIN; GENKEY (key_admin.ts), PASSWD and
+ * CHV-STATUS (pin_admin.ts). Keys are named `P11.<hex CKA_ID>`
  * or by keygrip. Each call is one session (token.ts); a call that needs the user PIN asks for
  * it before the session opens (never while a token operation is under way), logs in once and
  * never resends a PIN the token rejected.
@@ -10,9 +11,11 @@
 import {
   type CardApplication,
   type CertRequest,
+  type ChangePinRequest,
   type CheckPinRequest,
   type DecipherRequest,
   type DecipherResult,
+  type GenKeyRequest,
   InvalidIdError,
   InvalidNameError,
   type KeyInfo,
@@ -35,7 +38,6 @@ import {
   mechanismOf,
   signInput,
 } from "./crypto_input.ts";
-import { withLogin } from "./login.ts";
 import {
   alwaysAuthenticate,
   findPrivateKey,
@@ -43,6 +45,10 @@ import {
   type Token,
   type TokenKey,
 } from "./token.ts";
+import type { SlotKey, TokenAccess } from "./access.ts";
+import { withLogin } from "./login.ts";
+import { genKey } from "./key_admin.ts";
+import { changePin, chvAttr } from "./pin_admin.ts";
 
 /**
  * KEYPAIRINFO usage letters by key type (RSA and NIST-curve keys also decrypt; EdDSA signs;
@@ -52,9 +58,6 @@ function usageOf(key: TokenKey): KeyInfo["usage"] {
   const flags = key.publicKey.type === "ecc" ? key.publicKey.flags : undefined;
   return flags === "eddsa" ? "sa" : flags === "djb-tweak" ? "e" : "sae";
 }
-
-/** A key and the token (slot) it lives on. */
-type SlotKey = TokenKey & { token: Token };
 
 /**
  * The PKCS#11 application of one token, or of the tokens one device shows in several slots with
@@ -130,6 +133,9 @@ export class Pkcs11Application implements CardApplication {
       }
     }
     for (const key of keys) await this.#keyPairInfo(key, ctx);
+    // after the keys, as stock's app-p15 sends them (gpg-card's "PIN retry counter")
+    if (!request.keyPairInfoOnly) await chvAttr(this.#tokens[0]!, "CHV-STATUS", ctx);
+    if (!request.keyPairInfoOnly) await chvAttr(this.#tokens[0]!, "CHV-LABEL", ctx);
   }
 
   /** `KEYPAIRINFO <grip> <keyref> <usage> <time> <algo>` (2.4's form; 2.2 reads the first 3). */
@@ -173,7 +179,12 @@ export class Pkcs11Application implements CardApplication {
         if (key) await ctx.status.emit(request.name, key.keyRef);
         return;
       }
+      case "CHV-STATUS":
+      case "CHV-LABEL":
+        return void await chvAttr(this.#tokens[0]!, request.name, ctx);
       default:
+        // also KEY-ATTR, which gpg --card-status asks and ignores the error of (stock's
+        // app-p15 answers INV_NAME too)
         throw new InvalidNameError(`Cannot read attribute ${request.name} of a PKCS#11 token`);
     }
   }
@@ -264,6 +275,26 @@ export class Pkcs11Application implements CardApplication {
     return this.serialNo;
   }
 
+  genKey(request: GenKeyRequest, ctx: OperationContext): Promise<void> {
+    return genKey(this.#access(), request, ctx);
+  }
+
+  changePin(request: ChangePinRequest, ctx: OperationContext): Promise<void> {
+    return changePin(this.#access(), request, ctx);
+  }
+
+  /** What key_admin.ts and pin_admin.ts use of this application. */
+  #access(): TokenAccess {
+    return {
+      serialNo: this.serialNo,
+      tokens: this.#tokens,
+      key: (keyRef) => this.#key(keyRef),
+      login: (token, ctx, fn, rw) =>
+        withLogin(token, this.serialNo, ctx, ({ session }) => fn(session), rw),
+      invalidate: () => this.invalidate(),
+    };
+  }
+
   // --- what a token does not do through scd-ts (yet) ---
 
   writeCert(): Promise<void> {
@@ -274,12 +305,6 @@ export class Pkcs11Application implements CardApplication {
   }
   writeKey(): Promise<void> {
     return Promise.reject(new NotSupportedError("Cannot import keys to a PKCS#11 token"));
-  }
-  genKey(): Promise<void> {
-    return Promise.reject(new NotSupportedError("Cannot generate keys on a PKCS#11 token"));
-  }
-  changePin(): Promise<void> {
-    return Promise.reject(new NotSupportedError("Cannot change the PIN of a PKCS#11 token"));
   }
   random(): Promise<Uint8Array> {
     return Promise.reject(new UnsupportedOperationError("RANDOM is not offered for tokens"));

@@ -11,6 +11,7 @@
 import { type OperationContext, PinBlockedError, PinError, type PinRequest } from "../app/mod.ts";
 import { CKF_TOKEN, CKU_CONTEXT_SPECIFIC, CKU_USER, Pkcs11Error } from "../../ffi/mod.ts";
 import { utf8 } from "../util/bytes.ts";
+import { tokenLines } from "./access.ts";
 import { appError } from "./errors.ts";
 import { Token } from "./token.ts";
 
@@ -28,12 +29,6 @@ export interface LoggedIn {
   contextLogin(): Promise<void>;
 }
 
-/** Stock's `%`-escaping of text inside a NEEDPIN prompt. */
-function promptText(text: string): string {
-  // deno-lint-ignore no-control-regex -- control bytes are what must be escaped
-  return text.replace(/[%\x00-\x1f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
 /** The warning lines the token's PIN counter flags add to the prompt. */
 export const FINAL_TRY_NOTE = "This is the last try before the PIN is locked";
 export const COUNT_LOW_NOTE = "A wrong PIN was entered before: fewer tries are left";
@@ -44,8 +39,7 @@ export const COUNT_LOW_NOTE = "A wrong PIN was entered before: fewer tries are l
  */
 export function pinRequest(token: Token, serialNo: string, flags: number): PinRequest {
   const info = token.info;
-  let prompt = `||Please enter the PIN of the PKCS#11 token%0A%0A` +
-    `Token: ${promptText(info.label)}%0ASerial: ${promptText(info.serialNumber)}`;
+  let prompt = `||Please enter the PIN of the PKCS#11 token%0A%0A${tokenLines(info)}`;
   const finalTry = (flags & CKF_TOKEN.CKF_USER_PIN_FINAL_TRY) !== 0;
   if (finalTry) prompt += `%0A%0A${FINAL_TRY_NOTE}`;
   else if (flags & CKF_TOKEN.CKF_USER_PIN_COUNT_LOW) prompt += `%0A%0A${COUNT_LOW_NOTE}`;
@@ -101,12 +95,13 @@ async function consentLogin(
   }
 }
 
-/** One session of `token` with the user logged in; errors in card terms. */
+/** One session of `token` (read-write with `rw`) with the user logged in; errors in card terms. */
 export async function withLogin<T>(
   token: Token,
   serialNo: string,
   ctx: OperationContext,
   fn: (login: LoggedIn) => Promise<T>,
+  rw = false,
 ): Promise<T> {
   const flags = await token.flags().catch((e) => Promise.reject(appError(e)));
   if (Token.pinLocked(flags)) throw new PinBlockedError("The token's user PIN is locked");
@@ -147,7 +142,7 @@ export async function withLogin<T>(
       } finally {
         if (loggedIn) await token.module.logout(session).catch(() => {});
       }
-    });
+    }, rw);
   } finally {
     pin?.fill(0);
   }

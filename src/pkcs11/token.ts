@@ -97,10 +97,13 @@ export class Token {
     return `PKCS#11 ${file} ${this.info.label} (slot ${this.slot})`;
   }
 
-  /** Run `fn` in a fresh session, after any operation still running on this token. */
-  withSession<T>(fn: (session: bigint) => Promise<T>): Promise<T> {
+  /**
+   * Run `fn` in a fresh session (read-write with `rw`: GENKEY, PASSWD), after any operation
+   * still running on this token.
+   */
+  withSession<T>(fn: (session: bigint) => Promise<T>, rw = false): Promise<T> {
     const run = this.#queue.then(async () => {
-      const session = await this.module.openSession(this.slot);
+      const session = await this.module.openSession(this.slot, rw);
       try {
         return await fn(session);
       } finally {
@@ -165,7 +168,7 @@ interface Found {
 }
 
 /** The public key an object's own attributes give, if its type is one scd-ts knows. */
-async function objectKey(
+export async function objectKey(
   module: Pkcs11Module,
   session: bigint,
   handle: bigint,

@@ -9,6 +9,7 @@
 
 import { getLog } from "../log.ts";
 import { concat } from "../util/bytes.ts";
+import { AcceptLoop, bindPrivateSocket } from "../util/unix_socket.ts";
 import type { AgentConnection, SshAgent } from "./agent.ts";
 import { FAILURE, frame, MAX_MESSAGE_LENGTH } from "./protocol.ts";
 
@@ -48,78 +49,28 @@ export async function listenAgent(
     }
     await Deno.chmod(dir, 0o700);
   }
-  await refuseLive(path);
-  const staging = await Deno.makeTempDir({ dir, prefix: ".scd-ts-ssh-" });
-  let listener: Deno.Listener;
-  try {
-    listener = Deno.listen({ transport: "unix", path: `${staging}/S` });
-    await Deno.chmod(`${staging}/S`, 0o600);
-    await Deno.rename(`${staging}/S`, path);
-  } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-  }
+  const listener = await bindPrivateSocket(path, "agent");
   return new Listener(agent, listener, path);
-}
-
-async function refuseLive(path: string): Promise<void> {
-  let live = false;
-  try {
-    const probe = await Deno.connect({ transport: "unix", path });
-    probe.close();
-    live = true;
-  } catch {
-    // nobody answers: a stale file (or none)
-  }
-  if (live) throw new Error(`Cannot listen on "${path}": another agent is serving it`);
-  await Deno.remove(path).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  });
 }
 
 class Listener implements AgentListener {
   readonly path: string;
   readonly finished: Promise<void>;
-  #listener: Deno.Listener;
-  #conns = new Set<Deno.Conn>();
-  #closed = false;
+  #loop: AcceptLoop;
 
   constructor(agent: SshAgent, listener: Deno.Listener, path: string) {
     this.path = path;
-    this.#listener = listener;
-    this.finished = this.#accept(agent);
-  }
-
-  async #accept(agent: SshAgent): Promise<void> {
-    const served = new Set<Promise<void>>();
-    for (;;) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (e) {
-        if (!this.#closed) {
-          log.error("Cannot accept on {path}: {error}", { path: this.path, error: e });
-        }
-        break;
-      }
-      this.#conns.add(conn);
-      const p = serveConnection(conn, agent.connection()).finally(() => {
-        this.#conns.delete(conn);
-        served.delete(p);
-      });
-      served.add(p);
-    }
-    await Promise.all(served);
+    this.#loop = new AcceptLoop(
+      listener,
+      (conn) => serveConnection(conn, agent.connection()),
+      (e) => log.error("Cannot accept on {path}: {error}", { path, error: e }),
+    );
+    this.finished = this.#loop.finished;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.#listener.close();
-      } catch {
-        // already closed
-      }
-      for (const conn of this.#conns) {
+    if (this.#loop.stop()) {
+      for (const conn of this.#loop.connections) {
         try {
           conn.close();
         } catch {

@@ -20,6 +20,7 @@ export const TOKEN_KEYS = [
   { id: "03", label: "p384", keyType: "EC:secp384r1", algo: "nistp384" },
   { id: "04", label: "ed25519", keyType: "EC:edwards25519", algo: "ed25519" },
   { id: "05", label: "rsa3072", keyType: "rsa:3072", algo: "rsa3072" },
+  { id: "06", label: "p521", keyType: "EC:secp521r1", algo: "nistp521" },
 ] as const;
 /** The imported key with a certificate. */
 export const CERT_KEY = { id: "10", label: "certified", algo: "rsa2048" } as const;
@@ -119,15 +120,20 @@ export class SoftHsm implements AsyncDisposable {
     );
   }
 
-  /** Import an RSA key made by openssl with a self-signed certificate, without public key. */
-  async certifiedKey(token: string, key: { id: string; label: string }): Promise<Uint8Array> {
+  /**
+   * Import a key made by openssl (`openssl req -newkey` arguments, default RSA 2048) with a
+   * self-signed certificate, without public key.
+   */
+  async certifiedKey(
+    token: string,
+    key: { id: string; label: string; newkey?: readonly string[] },
+  ): Promise<Uint8Array> {
     const k = `${this.dir}/${key.label}.key`;
     await run([
       "openssl",
       "req",
       "-x509",
-      "-newkey",
-      "rsa:2048",
+      ...(key.newkey ?? ["-newkey", "rsa:2048"]),
       "-nodes",
       "-keyout",
       k,

@@ -129,5 +129,9 @@ export function normalizeTrace(raw: string[]): NormalLine[] {
   // whether it, or only its OK, lands before or after the step's first byte is a race, not
   // the daemon's doing. Replies before the step's first command belong to the one before.
   while (out[0] === "<- RESTART" || out[0]?.startsWith("-> ")) out.shift();
+  // the same race at the end: the agent resets the step's client (RESTART, agent/call-scd.c
+  // agent_reset_scd) when it notices that client has gone, before or after the closing sync,
+  // whose session's lines the capture leaves out. A RESTART the daemon refused stays.
+  while (out.at(-2) === "<- RESTART" && out.at(-1) === "-> OK") out.splice(-2);
   return out;
 }

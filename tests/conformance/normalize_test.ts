@@ -108,3 +108,15 @@ Deno.test("normalizeTrace() leaves out a connection's BYE and its closing OK", (
     "-> OK",
   ]);
 });
+
+Deno.test("normalizeTrace() leaves out the step's closing RESTART, whichever side of the sync it fell", () => {
+  const step = ["1 <- PASSWD OPENPGP.1", "1 -> OK"];
+  const late = normalizeTrace(step);
+  assertEquals(normalizeTrace([...step, "1 <- RESTART", "1 -> OK"]), late);
+  assertEquals(late, ["<- PASSWD OPENPGP.1", "-> OK"]);
+  // a daemon that refuses RESTART is the daemon's doing
+  assertEquals(
+    normalizeTrace([...step, "1 <- RESTART", "1 -> ERR 100663406 Not supported"]).at(-2),
+    "<- RESTART",
+  );
+});

@@ -5,11 +5,13 @@
  * keygrips (batch `Key-Grip`/`Subkey-Grip`) sign, verify and decrypt; ssh-add lists the key
  * gpg-agent takes for ssh and `ssh-keygen -Y sign` signs with it; a wrong PIN is asked for once
  * and sent once; a PIN pad stand-in (tests/pkcs11/testdata/shim_module.c) gets no PIN, only
- * the popup inquiries around C_Login(NULL); a module that fails to load is named in the log. The daemon's `reader` is
- * `PKCS#11`, so the vpcd cards of other runs stay out. PINs go through gpg's loopback mode.
+ * the popup inquiries around C_Login(NULL); a module that fails to load is named in the log.
+ * The daemon's `reader` is `PKCS#11`, so the vpcd cards of other runs stay out. PINs go
+ * through gpg's loopback mode.
  *
- * Runs for scd-ts on gnupg 2.2 (stock scdaemon has no PKCS#11 and the 2.4 chroot has no
- * SoftHSM2: both are reported as ignored, never as passed).
+ * Runs for scd-ts on gnupg 2.2 and on 2.4 in the trixie chroot (.ci/gnupg_chroot.sh installs
+ * SoftHSM2 there); stock scdaemon has no PKCS#11, and a chroot without SoftHSM2 cannot run it:
+ * both are reported as ignored, never as passed.
  * @module
  */
 
@@ -35,7 +37,7 @@ import { buildC, haveGcc } from "../bed/gcc.ts";
 const SHIM_SOURCE = new URL("../pkcs11/testdata/shim_module.c", import.meta.url).pathname;
 
 /** An X25519 key beside the standard ones (its ECDH subkey goes with the Ed25519 gpg key). */
-const X25519_KEY = { id: "06", label: "cv25519" };
+const X25519_KEY = { id: "07", label: "cv25519" };
 import { DAEMON, GNUPG } from "./_fixture.ts";
 
 /** The 2.4 chroot got SoftHSM2 from .ci/trixie_chroot.sh (the daemon loads it in there). */
@@ -103,6 +105,7 @@ Deno.test({
             "ed25519",
             "nistp256",
             "nistp384",
+            "nistp521",
             "rsa2048",
             "rsa3072",
             ...(x25519 ? ["cv25519"] : []),
@@ -120,6 +123,9 @@ Deno.test({
           assertEquals(card.code, 0, card.stderr);
           assertMatch(card.stdout, /Application type \.: P15/);
           assertMatch(card.stdout, /Manufacturer \.+: SoftHSM project/);
+          // CHV-STATUS/CHV-LABEL from the token's flags: no count in PKCS#11, so "-"
+          assertMatch(card.stdout, /PIN labels \.+: User_PIN SO_PIN/);
+          assertMatch(card.stdout, /PIN retry counter : - -\n/);
           for (const grip of grips.values()) assert(card.stdout.includes(grip), card.stdout);
         });
       }
@@ -144,7 +150,7 @@ Deno.test({
             `Subkey-Grip: ${grips.get("rsa2048")}`,
             "Subkey-Usage: encrypt",
           ]),
-          ...(["nistp256", "nistp384"] as const).map((curve) =>
+          ...(["nistp256", "nistp384", "nistp521"] as const).map((curve) =>
             params(`Token P-${curve.slice(5)}`, `ECDSA\nKey-Curve: ${curve}`, grips.get(curve)!, [
               "Subkey-Type: ECDH",
               `Subkey-Curve: ${curve}`,
@@ -170,7 +176,7 @@ Deno.test({
         ].join("");
         const made = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
         assertEquals(made.code, 0, made.stderr);
-        for (const who of ["RSA", "P-256", "P-384", "Ed25519", "Certified", "R3072"]) {
+        for (const who of ["RSA", "P-256", "P-384", "P-521", "Ed25519", "Certified", "R3072"]) {
           const sig = `${message}.${who}.sig`;
           const signed = await gpg([
             ...LOOPBACK(TOKEN_PIN),
@@ -190,7 +196,7 @@ Deno.test({
       await t.step(
         "messages encrypted to the RSA and ECDH subkeys (NIST, cv25519) decrypt",
         async () => {
-          for (const who of ["RSA", "P-256", "P-384", ...(x25519 ? ["Ed25519"] : [])]) {
+          for (const who of ["RSA", "P-256", "P-384", "P-521", ...(x25519 ? ["Ed25519"] : [])]) {
             const enc = `${message}.${who}.gpg`;
             const encrypted = await gpg([
               "--trust-model",
@@ -268,6 +274,7 @@ Deno.test({
           [
             "ecdsa-sha2-nistp256",
             "ecdsa-sha2-nistp384",
+            "ecdsa-sha2-nistp521",
             "ssh-ed25519",
             "ssh-rsa",
             "ssh-rsa",

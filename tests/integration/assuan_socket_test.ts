@@ -87,7 +87,7 @@ Deno.test({ name: "listenUnix() replaces a stale socket but not a live one", ign
     const stale = Deno.listen({ transport: "unix", path });
     stale.close(); // leaves the file behind with nobody answering
     await using first = await listenUnix(makeServer(), path);
-    await rejects(listenUnix(makeServer(), path), /another server is answering/);
+    await rejects(listenUnix(makeServer(), path), /another server is serving it/);
     const c = await dial(first.path);
     assertEquals(await c.line(), "OK GNU Privacy Guard's Smartcard server ready");
     c.close();

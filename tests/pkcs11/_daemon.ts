@@ -1,6 +1,6 @@
 /**
- * scd-ts in process for the PKCS#11 tests: the virtual OpenPGP card (which must stay
- * unaffected) plus the tokens of the given modules, served to {@linkcode TestClient}s.
+ * scd-ts in process for the PKCS#11 tests: the virtual OpenPGP card plus the tokens of the
+ * given modules, served to in-memory clients.
  * @module
  */
 
@@ -16,8 +16,8 @@ import {
   type TokenReaders,
   withPkcs11Tokens,
 } from "../../src/scd/mod.ts";
-import { TestClient } from "../support/assuan_client.ts";
 import { VirtualCard } from "../../src/virtual/mod.ts";
+import { TestClient } from "../support/assuan_client.ts";
 
 const openPgp: AppOpener = ({ backend, reader }) =>
   OpenPgpApplication.open(

@@ -12,23 +12,15 @@ import {
   ok as assert,
   rejects,
 } from "node:assert/strict";
-import {
-  constants,
-  createECDH,
-  createPublicKey,
-  type KeyObject,
-  publicDecrypt,
-  publicEncrypt,
-  verify,
-} from "node:crypto";
-import { Buffer } from "node:buffer";
-import { p256, p384 } from "@noble/curves/nist.js";
+import { constants, publicEncrypt } from "node:crypto";
 import { Pkcs11Module, Pkcs11ModuleError } from "../../ffi/mod.ts";
-import { keygripHex, parsePublicKey, type PublicKey } from "../../src/formats/mod.ts";
+import { keygripHex, parsePublicKey } from "../../src/formats/mod.ts";
 import { encodeDigestInfo } from "../../src/formats/mod.ts";
 import { tokenSerial } from "../../src/pkcs11/mod.ts";
-import { run, scdErr } from "./_client.ts";
+import { toHex } from "../../src/util/bytes.ts";
 import { Daemon } from "./_daemon.ts";
+import { ECDSA, keyObject, signData, verifyDigestSignature } from "./_verify.ts";
+import { run, scdErr } from "./_client.ts";
 import {
   CERT_KEY,
   haveSoftHsm,
@@ -40,29 +32,6 @@ import {
 } from "../bed/softhsm.ts";
 
 const GPG_ERR_BAD_PIN = 87;
-
-function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString("base64url");
-}
-
-/** A node:crypto key from gpg's public-key form. */
-function keyObject(pk: PublicKey): KeyObject {
-  if (pk.type === "rsa") {
-    return createPublicKey({ key: { kty: "RSA", n: b64(pk.n), e: b64(pk.e) }, format: "jwk" });
-  }
-  if (pk.flags === "eddsa") {
-    return createPublicKey({
-      key: { kty: "OKP", crv: "Ed25519", x: b64(pk.q.subarray(1)) },
-      format: "jwk",
-    });
-  }
-  const half = (pk.q.length - 1) / 2;
-  const crv = pk.curve.name === "NIST P-256" ? "P-256" : "P-384";
-  return createPublicKey({
-    key: { kty: "EC", crv, x: b64(pk.q.subarray(1, 1 + half)), y: b64(pk.q.subarray(1 + half)) },
-    format: "jwk",
-  });
-}
 
 const ignore = !haveSoftHsm();
 
@@ -142,7 +111,7 @@ Deno.test({
 
     await t.step("a wrong PIN is asked once, sent once and fails with BAD_PIN", async () => {
       const digest = new Uint8Array(32).fill(7);
-      await run(s, `SETDATA ${Buffer.from(encodeDigestInfo("sha256", digest)).toString("hex")}`);
+      await run(s, `SETDATA ${toHex(encodeDigestInfo("sha256", digest))}`);
       const wrong = await run(s, `PKSIGN --hash=sha256 ${grips.get("rsa2048")}`, [
         "999999",
         TOKEN_PIN,
@@ -157,20 +126,11 @@ Deno.test({
       for (const key of [...TOKEN_KEYS, CERT_KEY]) {
         const grip = grips.get(key.label)!;
         const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
-        const data = pk.type === "rsa" ? encodeDigestInfo("sha256", digest) : digest;
-        await run(s, `SETDATA ${Buffer.from(data).toString("hex")}`);
+        await run(s, `SETDATA ${toHex(signData(pk, digest))}`);
         const sig = await run(s, `PKSIGN --hash=sha256 ${grip}`, [TOKEN_PIN]);
         assertEquals(sig.end, "OK", `${key.label}: ${sig.end}`);
         asked += sig.inquiries.length;
-        const ok = pk.type === "rsa"
-          ? verifyRsaDigest(keyObject(pk), digest, sig.data)
-          : pk.flags === "eddsa"
-          ? verify(null, digest, keyObject(pk), sig.data)
-          : (pk.curve.name === "NIST P-256" ? p256 : p384).verify(sig.data, digest, pk.q, {
-            prehash: false,
-            lowS: false,
-          });
-        assert(ok, `signature of ${key.label} does not verify`);
+        assert(verifyDigestSignature(pk, digest, sig.data), `${key.label}: no valid signature`);
       }
       assertEquals(asked, 1, "the PIN is asked for once, then taken from the cache");
     });
@@ -190,15 +150,20 @@ Deno.test({
       assertEquals(dec.data, secret);
     });
 
-    await t.step("PKDECRYPT does ECDH on P-256 and P-384 (0x41 and the x-coordinate)", async () => {
-      for (const [label, curve] of [["p256", "prime256v1"], ["p384", "secp384r1"]] as const) {
+    await t.step("PKDECRYPT does ECDH on P-256, P-384, P-521 (0x41, x-coordinate)", async () => {
+      for (const label of ["p256", "p384", "p521"]) {
         const grip = grips.get(label)!;
         const pk = parsePublicKey((await run(s, `READKEY ${grip}`)).data);
         assert(pk.type === "ecc");
-        const ephemeral = createECDH(curve);
-        const point = ephemeral.generateKeys();
-        const shared = ephemeral.computeSecret(pk.q);
-        await run(s, `SETDATA ${point.toString("hex")}`);
+        // noble, not node:crypto's createECDH: Deno's has no P-521
+        const ecdh = ECDSA[pk.curve.name]!;
+        const secret = ecdh.utils.randomSecretKey();
+        const point = ecdh.getPublicKey(secret, false);
+        const shared = ecdh.getSharedSecret(secret, pk.q, false).subarray(
+          1,
+          1 + pk.curve.fieldBytes,
+        );
+        await run(s, `SETDATA ${toHex(point)}`);
         const dec = await run(s, `PKDECRYPT ${grip}`, [TOKEN_PIN]);
         assertEquals(dec.end, "OK", `${label}: ${dec.end}`);
         assertEquals(dec.data, new Uint8Array([0x41, ...shared]), label);
@@ -227,9 +192,3 @@ Deno.test({
     await module.close().catch(() => {});
   },
 });
-
-/** PKCS#1 v1.5 check of an RSA signature over a SHA-256 digest. */
-function verifyRsaDigest(key: KeyObject, digest: Uint8Array, sig: Uint8Array): boolean {
-  const recovered = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, sig);
-  return Buffer.compare(recovered, Buffer.from(encodeDigestInfo("sha256", digest))) === 0;
-}
