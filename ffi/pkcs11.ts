@@ -220,9 +220,12 @@ export class Pkcs11Module {
     await this.#ok("C_CloseSession", session);
   }
 
-  /** `C_Login`; the PIN buffer is the caller's to wipe. */
-  async login(session: bigint, userType: number, pin: Uint8Array): Promise<void> {
-    await this.#ok("C_Login", session, BigInt(userType), pin, BigInt(pin.length));
+  /**
+   * `C_Login`; the PIN buffer is the caller's to wipe. `null` sends a NULL PIN: a token with
+   * CKF_PROTECTED_AUTHENTICATION_PATH then takes it on its own PIN pad (v2.40 §5.6 C_Login).
+   */
+  async login(session: bigint, userType: number, pin: Uint8Array | null): Promise<void> {
+    await this.#ok("C_Login", session, BigInt(userType), pin, BigInt(pin?.length ?? 0));
   }
 
   /** `C_Logout`. */
@@ -292,25 +295,32 @@ export class Pkcs11Module {
     return values;
   }
 
-  /** `C_SignInit` + `C_Sign` with a parameterless mechanism. */
+  /**
+   * `C_SignInit` + `C_Sign` with a parameterless mechanism. `afterInit` runs between the two:
+   * a key with CKA_ALWAYS_AUTHENTICATE wants its context-specific `C_Login` there.
+   */
   async sign(
     session: bigint,
     key: bigint,
     mechanism: number,
     data: Uint8Array,
+    afterInit?: () => Promise<void>,
   ): Promise<Uint8Array> {
     await this.#ok("C_SignInit", session, encodeMechanism(mechanism), key);
+    await afterInit?.();
     return await this.#oneShot("C_Sign", session, data);
   }
 
-  /** `C_DecryptInit` + `C_Decrypt` with a parameterless mechanism. */
+  /** `C_DecryptInit` + `C_Decrypt` with a parameterless mechanism (`afterInit` as for sign). */
   async decrypt(
     session: bigint,
     key: bigint,
     mechanism: number,
     data: Uint8Array,
+    afterInit?: () => Promise<void>,
   ): Promise<Uint8Array> {
     await this.#ok("C_DecryptInit", session, encodeMechanism(mechanism), key);
+    await afterInit?.();
     return await this.#oneShot("C_Decrypt", session, data);
   }
 

@@ -127,6 +127,8 @@ export const CKO_PRIVATE_KEY = 3;
 export const CKK_RSA = 0x0;
 export const CKK_EC = 0x3;
 export const CKK_EC_EDWARDS = 0x40;
+/** PKCS#11 v3.0 Montgomery keys (X25519): OpenSC gives a card's Curve25519 key this type. */
+export const CKK_EC_MONTGOMERY = 0x41;
 export const CKK_GENERIC_SECRET = 0x10;
 
 /** Attribute types. */

@@ -29,6 +29,13 @@ export interface OperationContext {
    * goes out at once, nobody waits for this.
    */
   touchPending?: () => void;
+  /**
+   * Tell the person to enter the PIN on the device's own PIN pad (stock's pin_cb without a
+   * return buffer: `INQUIRE POPUPPINPADPROMPT <prompt>`), before the device starts waiting for
+   * it. Resolves once the client showed it, with the function that dismisses it
+   * (`INQUIRE DISMISSPINPADPROMPT`); rejects when the client refused.
+   */
+  pinPadPrompt?: (prompt: string) => Promise<() => Promise<void>>;
 }
 
 /** LEARN options. */

@@ -24,16 +24,11 @@ import {
   NotFoundError,
   NotSupportedError,
   type OperationContext,
-  PinBlockedError,
-  PinError,
-  type PinRequest,
   type ReadKeyRequest,
   type SignRequest,
   UnsupportedOperationError,
 } from "../app/mod.ts";
-import { CKF_TOKEN, CKU_USER, Pkcs11Error } from "../../ffi/mod.ts";
 import { encodePublicKey } from "../formats/mod.ts";
-import { utf8 } from "../util/bytes.ts";
 import { appError } from "./errors.ts";
 import {
   authInput,
@@ -43,14 +38,25 @@ import {
   mechanismOf,
   signInput,
 } from "./crypto_input.ts";
-import { findPrivateKey, readKeys, Token, type TokenKey } from "./token.ts";
-import { type SlotKey, type TokenAccess, tokenLines } from "./access.ts";
+import {
+  alwaysAuthenticate,
+  findPrivateKey,
+  readKeys,
+  type Token,
+  type TokenKey,
+} from "./token.ts";
+import type { SlotKey, TokenAccess } from "./access.ts";
+import { withLogin } from "./login.ts";
 import { genKey } from "./key_admin.ts";
 import { changePin, chvAttr } from "./pin_admin.ts";
 
-/** KEYPAIRINFO usage letters by key type (RSA and NIST-curve keys also decrypt; EdDSA signs). */
+/**
+ * KEYPAIRINFO usage letters by key type (RSA and NIST-curve keys also decrypt; EdDSA signs;
+ * Curve25519 only decrypts).
+ */
 function usageOf(key: TokenKey): KeyInfo["usage"] {
-  return key.publicKey.type === "ecc" && key.publicKey.flags === "eddsa" ? "sa" : "sae";
+  const flags = key.publicKey.type === "ecc" ? key.publicKey.flags : undefined;
+  return flags === "eddsa" ? "sa" : flags === "djb-tweak" ? "e" : "sae";
 }
 
 /**
@@ -189,7 +195,8 @@ export class Pkcs11Application implements CardApplication {
     return await this.#withKey(
       key,
       ctx,
-      (s, h) => key.token.module.sign(s, h, mechanismOf(key.publicKey), input),
+      (s, h, afterInit) =>
+        key.token.module.sign(s, h, mechanismOf(key.publicKey), input, afterInit),
     );
   }
 
@@ -199,7 +206,8 @@ export class Pkcs11Application implements CardApplication {
     return await this.#withKey(
       key,
       ctx,
-      (s, h) => key.token.module.sign(s, h, mechanismOf(key.publicKey), input),
+      (s, h, afterInit) =>
+        key.token.module.sign(s, h, mechanismOf(key.publicKey), input, afterInit),
     );
   }
 
@@ -214,94 +222,39 @@ export class Pkcs11Application implements CardApplication {
         ctx,
         (s, h) => key.token.module.deriveEcdh(s, h, point, pk.curve.fieldBytes),
       );
-      return { plaintext: ecdhResult(x), padding: 0 };
+      return { plaintext: ecdhResult(x, pk), padding: 0 };
     }
     const input = decryptInput(pk, request.data);
     const plaintext = await this.#withKey(
       key,
       ctx,
-      (s, h) => key.token.module.decrypt(s, h, mechanismOf(pk), input),
+      (s, h, afterInit) => key.token.module.decrypt(s, h, mechanismOf(pk), input, afterInit),
     );
     return { plaintext, padding: 0 }; // CKM_RSA_PKCS removes the padding
   }
 
   async checkPin(_request: CheckPinRequest, ctx: OperationContext): Promise<void> {
-    await this.#login(this.#tokens[0]!, ctx, () => Promise.resolve());
+    await withLogin(this.#tokens[0]!, this.serialNo, ctx, () => Promise.resolve());
   }
 
-  /** Log in, find the private key of `key`, run `fn` with it; errors in card terms. */
+  /**
+   * Log in, find the private key of `key`, run `fn` with it; errors in card terms. `afterInit`
+   * is what `fn` runs after its C_SignInit/C_DecryptInit: the context-specific login of a key
+   * with CKA_ALWAYS_AUTHENTICATE, else nothing.
+   */
   async #withKey<T>(
     key: SlotKey,
     ctx: OperationContext,
-    fn: (session: bigint, handle: bigint) => Promise<T>,
+    fn: (session: bigint, handle: bigint, afterInit?: () => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    return await this.#login(key.token, ctx, async (session) => {
+    return await withLogin(key.token, this.serialNo, ctx, async ({ session, contextLogin }) => {
       const handle = await findPrivateKey(key.token.module, session, key.id);
       if (handle === undefined) {
         throw new NotFoundError(`Cannot find the private key of ${key.keyRef} on the token`);
       }
-      return await fn(session, handle);
+      const always = await alwaysAuthenticate(key.token.module, session, handle);
+      return await fn(session, handle, always ? contextLogin : undefined);
     });
-  }
-
-  /** One session with the user logged in: the PIN is asked first, sent once, then wiped. */
-  async #login<T>(
-    token: Token,
-    ctx: OperationContext,
-    fn: (session: bigint) => Promise<T>,
-    rw = false,
-  ): Promise<T> {
-    const flags = await token.flags().catch((e) => Promise.reject(appError(e)));
-    if (Token.pinLocked(flags)) throw new PinBlockedError("The token's user PIN is locked");
-    const request = this.#pinRequest(token, flags);
-    const pin = await ctx.pin.get(request);
-    try {
-      return await token.withSession(async (session) => {
-        let loggedIn = false;
-        try {
-          await token.module.login(session, CKU_USER, pin);
-          loggedIn = true;
-        } catch (e) {
-          if (!(e instanceof Pkcs11Error && e.code === "CKR_USER_ALREADY_LOGGED_IN")) {
-            const mapped = appError(e);
-            if (mapped instanceof PinError || mapped instanceof PinBlockedError) {
-              ctx.pin.report?.(request, "rejected");
-            }
-            throw mapped;
-          }
-        } finally {
-          pin.fill(0);
-        }
-        ctx.pin.report?.(request, "accepted");
-        try {
-          return await fn(session);
-        } catch (e) {
-          throw appError(e);
-        } finally {
-          if (loggedIn) await token.module.logout(session).catch(() => {});
-        }
-      }, rw);
-    } finally {
-      pin.fill(0);
-    }
-  }
-
-  #pinRequest(token: Token, flags: number): PinRequest {
-    const info = token.info;
-    let prompt = `||Please enter the PIN of the PKCS#11 token%0A%0A${tokenLines(info)}`;
-    const finalTry = (flags & CKF_TOKEN.CKF_USER_PIN_FINAL_TRY) !== 0;
-    if (finalTry) prompt += "%0A%0AThis is the last try before the PIN is locked";
-    const request: PinRequest = {
-      prompt,
-      promptBytes: utf8(prompt),
-      kind: "user",
-      purpose: "verify",
-      chvNo: 2,
-      serialNo: this.serialNo,
-      minLength: info.minPinLen,
-    };
-    if (finalTry) request.triesLeft = 1;
-    return request;
   }
 
   async listKeys(): Promise<KeyInfo[]> {
@@ -336,7 +289,8 @@ export class Pkcs11Application implements CardApplication {
       serialNo: this.serialNo,
       tokens: this.#tokens,
       key: (keyRef) => this.#key(keyRef),
-      login: (token, ctx, fn, rw) => this.#login(token, ctx, fn, rw),
+      login: (token, ctx, fn, rw) =>
+        withLogin(token, this.serialNo, ctx, ({ session }) => fn(session), rw),
       invalidate: () => this.invalidate(),
     };
   }

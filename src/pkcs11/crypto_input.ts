@@ -63,11 +63,19 @@ export function authInput(key: PublicKey, data: Uint8Array): Uint8Array {
 
 /**
  * PKDECRYPT data of an ECDH key → the other side's point for CKM_ECDH1_DERIVE: gpg sends the
- * uncompressed ephemeral point (04‖x‖y) for NIST curves.
+ * uncompressed ephemeral point (04‖x‖y) for NIST curves, 0x40 ‖ the native u-coordinate for
+ * Curve25519, whose 32 bytes are what X25519 takes (v3.0 §2.3.7; SoftHSM and OpenSC take them
+ * bare).
  */
 export function ecdhPoint(key: PublicKey, data: Uint8Array): Uint8Array {
   if (key.type !== "ecc" || key.flags === "eddsa") {
     throw new NotSupportedError("Cannot do ECDH with this key");
+  }
+  if (key.flags === "djb-tweak") {
+    if (data.length !== 33 || data[0] !== 0x40) {
+      throw new InvalidValueError(`Cannot decrypt: ${data.length} bytes are no Curve25519 point`);
+    }
+    return data.subarray(1);
   }
   if (data.length !== key.q.length || data[0] !== 0x04) {
     throw new InvalidValueError(`Cannot decrypt: ${data.length} bytes are no point on the curve`);
@@ -77,10 +85,12 @@ export function ecdhPoint(key: PublicKey, data: Uint8Array): Uint8Array {
 
 /**
  * The ECDH result as gpg-agent takes it from a card: 0x41 ‖ x, libgcrypt's mark of an x-only
- * point (stock app-openpgp `do_decipher` adds it to the x-coordinate the card returns).
+ * point, or 0x40 ‖ the shared secret for Curve25519 (stock app-openpgp `do_decipher` adds
+ * these prefixes to what the card returns).
  */
-export function ecdhResult(x: Uint8Array): Uint8Array {
-  return concat(Uint8Array.of(0x41), x);
+export function ecdhResult(x: Uint8Array, key?: PublicKey): Uint8Array {
+  const djb = key?.type === "ecc" && key.flags === "djb-tweak";
+  return concat(Uint8Array.of(djb ? 0x40 : 0x41), x);
 }
 
 /**

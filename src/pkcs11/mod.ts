@@ -8,6 +8,7 @@
 
 export * from "./application.ts";
 export * from "./errors.ts";
+export * from "./login.ts";
 export * from "./modules.ts";
 export * from "./public_key.ts";
 export * from "./token.ts";

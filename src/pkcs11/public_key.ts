@@ -4,8 +4,9 @@
  * certificate's SubjectPublicKeyInfo. Pure functions.
  *
  * CKA_EC_PARAMS is the DER of the curve's OID (PKCS#11 v2.40 §2.3.3), or for Edwards curves a
- * PrintableString with the curve name, which SoftHSM 2.6 writes ("edwards25519"; v3.0 §2.3.6
- * allows both). CKA_EC_POINT is a DER OCTET STRING around the point (v2.40 §2.3.3); some
+ * PrintableString with the curve name, which SoftHSM 2.6 writes ("edwards25519", "curve25519";
+ * v3.0 §2.3.6 allows both). X25519 keys are CKK_EC_MONTGOMERY (v3.0; OpenSC) or, in SoftHSM
+ * 2.6, CKK_EC_EDWARDS with the curve25519 parameters (SoftHSM.cpp `deriveEDDSA` does X25519). CKA_EC_POINT is a DER OCTET STRING around the point (v2.40 §2.3.3); some
  * modules give the bare point, which is accepted too.
  * @module
  */
@@ -43,11 +44,18 @@ export function curveFromEcParams(params: Uint8Array): Curve {
   if (tlv?.tag === 0x06) curve = curveFromOid(tlv.value);
   if (tlv?.tag === 0x13) {
     const name = new TextDecoder().decode(tlv.value);
-    curve = name === "edwards25519" ? findCurve("Ed25519") : undefined;
+    curve = name === "edwards25519"
+      ? findCurve("Ed25519")
+      : name === "curve25519"
+      ? findCurve("Curve25519")
+      : undefined;
   }
   // 1.3.101.112 is Ed25519 in X.509 (RFC 8410); gnupg's table uses its own OpenPGP OID
   if (!curve && tlv?.tag === 0x06 && toHex(tlv.value) === "2B6570") {
     curve = findCurve("Ed25519");
+  }
+  if (!curve && tlv?.tag === 0x06 && toHex(tlv.value) === "2B656E") {
+    curve = findCurve("Curve25519"); // 1.3.101.110, X25519 in RFC 8410
   }
   if (!curve) throw new PublicKeyFormatError("Cannot read CKA_EC_PARAMS: unknown curve");
   return curve;
@@ -67,6 +75,13 @@ export function eccPublicKey(curve: Curve, point: Uint8Array): PublicKey {
       throw new PublicKeyFormatError(`Cannot read Ed25519 point of ${point.length} bytes`);
     }
     return { type: "ecc", curve, q: concat(Uint8Array.of(0x40), point), flags: "eddsa" };
+  }
+  if (curve.name === "Curve25519") {
+    // the native (little-endian) u-coordinate, as gpg keeps it after 0x40 (djb-tweak)
+    if (point.length !== 32) {
+      throw new PublicKeyFormatError(`Cannot read Curve25519 point of ${point.length} bytes`);
+    }
+    return { type: "ecc", curve, q: concat(Uint8Array.of(0x40), point), flags: "djb-tweak" };
   }
   if (point[0] !== 0x04) {
     throw new PublicKeyFormatError("Cannot read EC point: not an uncompressed point");

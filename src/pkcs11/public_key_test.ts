@@ -26,6 +26,15 @@ Deno.test("eccPublicKey() prefixes Ed25519 points with 0x40 and flags them eddsa
   assertEquals(pk.type === "ecc" && pk.flags, "eddsa");
 });
 
+Deno.test("X25519 params (OIDs, SoftHSM's printable curve25519) give a djb-tweak key", () => {
+  for (const params of ["130A63757276653235353139", "06032B656E", "060A2B060104019755010501"]) {
+    assertEquals(curveFromEcParams(fromHex(params)).name, "Curve25519", params);
+  }
+  const pk = eccPublicKey(findCurve("Curve25519")!, new Uint8Array(32).fill(9));
+  assertEquals(pk.type === "ecc" && [pk.q[0], pk.q.length, pk.flags], [0x40, 33, "djb-tweak"]);
+  throws(() => eccPublicKey(findCurve("Curve25519")!, new Uint8Array(31)), PublicKeyFormatError);
+});
+
 Deno.test("tokenSerial() is 32 hex digits from manufacturer, model and serial only", () => {
   const a = tokenSerial({ manufacturer: "M", model: "X", serialNumber: "1" });
   assertEquals(/^[0-9A-F]{32}$/.test(a), true);

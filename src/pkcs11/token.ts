@@ -13,6 +13,7 @@ import {
   CKF_TOKEN,
   CKK_EC,
   CKK_EC_EDWARDS,
+  CKK_EC_MONTGOMERY,
   CKK_RSA,
   CKO_CERTIFICATE,
   CKO_PRIVATE_KEY,
@@ -143,6 +144,20 @@ export async function findPrivateKey(
   return undefined;
 }
 
+/**
+ * True when the private key `handle` has CKA_ALWAYS_AUTHENTICATE: each use needs its own
+ * context-specific login after the operation's init (v2.40 §4.9; SoftHSM2 2.6 answers
+ * CKR_USER_NOT_LOGGED_IN to C_Sign/C_Decrypt without it).
+ */
+export async function alwaysAuthenticate(
+  module: Pkcs11Module,
+  session: bigint,
+  handle: bigint,
+): Promise<boolean> {
+  const [value] = await module.attributes(session, handle, [CKA.CKA_ALWAYS_AUTHENTICATE]);
+  return value?.[0] === 1;
+}
+
 interface Found {
   id: Uint8Array;
   label: string;
@@ -167,7 +182,8 @@ export async function objectKey(
   ]);
   const keyType = type ? decodeUlong(type) : undefined;
   if (keyType === CKK_RSA && n && e) return rsaPublicKey(n, e);
-  if ((keyType === CKK_EC || keyType === CKK_EC_EDWARDS) && params && point) {
+  const ecc = [CKK_EC, CKK_EC_EDWARDS, CKK_EC_MONTGOMERY];
+  if (keyType !== undefined && ecc.includes(keyType) && params && point) {
     return eccPublicKey(curveFromEcParams(params), ecPoint(point));
   }
   return undefined;

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { buildC } from "./gcc.ts";
+
 /** Debian's SoftHSM2 module. */
 export const SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so";
 export const TOKEN_PIN = "123456";
@@ -100,8 +102,11 @@ export class SoftHsm implements AsyncDisposable {
     ], this.env);
   }
 
-  /** Generate a key pair on the token. */
-  async keypair(token: string, key: { id: string; label: string; keyType: string }) {
+  /** Generate a key pair on the token (`alwaysAuth`: CKA_ALWAYS_AUTHENTICATE on its private key). */
+  async keypair(
+    token: string,
+    key: { id: string; label: string; keyType: string; alwaysAuth?: boolean },
+  ) {
     await this.#tool(
       token,
       "--keypairgen",
@@ -111,6 +116,7 @@ export class SoftHsm implements AsyncDisposable {
       key.id,
       "--label",
       key.label,
+      ...(key.alwaysAuth ? ["--always-auth"] : []),
     );
   }
 
@@ -195,6 +201,18 @@ export class SoftHsm implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
+}
+
+const X25519_KEYGEN = new URL("../pkcs11/testdata/x25519_keygen.c", import.meta.url).pathname;
+
+/**
+ * An X25519 key pair on the first token of `hsm`, made by tests/pkcs11/testdata/x25519_keygen.c
+ * (built with gcc): pkcs11-tool 0.23 asks SoftHSM2 2.6.1 for CKM_EC_MONTGOMERY_KEY_PAIR_GEN, which
+ * it lacks; SoftHSM2 makes X25519 keys as CKK_EC_EDWARDS with the curve25519 parameters.
+ */
+export async function x25519Keypair(hsm: SoftHsm, key: { id: string; label: string }) {
+  const tool = await buildC(X25519_KEYGEN, `${hsm.dir}/x25519_keygen`);
+  await run([tool, SOFTHSM_MODULE, TOKEN_PIN, key.id, key.label], hsm.env);
 }
 
 /** A token with every kind of key the tests use. */

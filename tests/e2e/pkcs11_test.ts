@@ -4,8 +4,10 @@
  * --card-status` shows the token and makes the key stubs; gpg keys made from the token's
  * keygrips (batch `Key-Grip`/`Subkey-Grip`) sign, verify and decrypt; ssh-add lists the key
  * gpg-agent takes for ssh and `ssh-keygen -Y sign` signs with it; a wrong PIN is asked for once
- * and sent once; a module that fails to load is named in the log. The daemon's `reader` is
- * `PKCS#11`, so the vpcd cards of other runs stay out. PINs go through gpg's loopback mode.
+ * and sent once; a PIN pad stand-in (tests/pkcs11/testdata/shim_module.c) gets no PIN, only
+ * the popup inquiries around C_Login(NULL); a module that fails to load is named in the log.
+ * The daemon's `reader` is `PKCS#11`, so the vpcd cards of other runs stay out. PINs go
+ * through gpg's loopback mode.
  *
  * Runs for scd-ts on gnupg 2.2 and on 2.4 in the trixie chroot (.ci/gnupg_chroot.sh installs
  * SoftHSM2 there); stock scdaemon has no PKCS#11, and a chroot without SoftHSM2 cannot run it:
@@ -28,7 +30,14 @@ import {
   SOFTHSM_MODULE,
   standardToken,
   TOKEN_PIN,
+  x25519Keypair,
 } from "../bed/softhsm.ts";
+import { buildC, haveGcc } from "../bed/gcc.ts";
+
+const SHIM_SOURCE = new URL("../pkcs11/testdata/shim_module.c", import.meta.url).pathname;
+
+/** An X25519 key beside the standard ones (its ECDH subkey goes with the Ed25519 gpg key). */
+const X25519_KEY = { id: "07", label: "cv25519" };
 import { DAEMON, GNUPG } from "./_fixture.ts";
 
 /** The 2.4 chroot got SoftHSM2 from .ci/trixie_chroot.sh (the daemon loads it in there). */
@@ -55,6 +64,10 @@ Deno.test({
     // under HOMES_BASE, which the 2.4 chroot sees at the same path
     await using hsm = await SoftHsm.create(HOMES_BASE);
     await standardToken(hsm, "e2e");
+    // X25519 where gcc can build the key generator (pkcs11-tool cannot make one on SoftHSM2)
+    const x25519 = haveGcc();
+    if (x25519) await x25519Keypair(hsm, X25519_KEY);
+    else console.log("n/a: X25519 step of the PKCS#11 e2e (needs gcc)");
     const bed = await GnupgBed.open(GNUPG);
     const home = await GnupgHome.create(bed, {
       daemon: "scd-ts",
@@ -85,15 +98,19 @@ Deno.test({
           const m = /^S KEYPAIRINFO ([0-9A-F]{40}) (P11\.\S+) \S+ \d+ (\S+)/.exec(line);
           if (m) grips.set(m[2] === `P11.${CERT_KEY.id}` ? CERT_KEY.label : m[3]!, m[1]!);
         }
-        assertEquals([...grips.keys()].sort(), [
-          CERT_KEY.label,
-          "ed25519",
-          "nistp256",
-          "nistp384",
-          "nistp521",
-          "rsa2048",
-          "rsa3072",
-        ]);
+        assertEquals(
+          [...grips.keys()].sort(),
+          [
+            CERT_KEY.label,
+            "ed25519",
+            "nistp256",
+            "nistp384",
+            "nistp521",
+            "rsa2048",
+            "rsa3072",
+            ...(x25519 ? ["cv25519"] : []),
+          ].sort(),
+        );
         const keys = await sh("gpg-connect-agent", ["KEYINFO --list", "/bye"]);
         for (const grip of grips.values()) {
           assertMatch(keys.stdout, new RegExp(`KEYINFO ${grip} T ${serial} P11\\.`));
@@ -141,7 +158,19 @@ Deno.test({
               "Subkey-Usage: encrypt",
             ])
           ),
-          params("Token Ed25519", "EDDSA\nKey-Curve: ed25519", grips.get("ed25519")!),
+          params(
+            "Token Ed25519",
+            "EDDSA\nKey-Curve: ed25519",
+            grips.get("ed25519")!,
+            x25519
+              ? [
+                "Subkey-Type: ECDH",
+                "Subkey-Curve: cv25519",
+                `Subkey-Grip: ${grips.get("cv25519")}`,
+                "Subkey-Usage: encrypt",
+              ]
+              : [],
+          ),
           params("Token Certified", "RSA", grips.get(CERT_KEY.label)!),
           params("Token R3072", "RSA", grips.get("rsa3072")!),
         ].join("");
@@ -164,25 +193,28 @@ Deno.test({
         }
       });
 
-      await t.step("messages encrypted to the RSA and ECDH subkeys decrypt", async () => {
-        for (const who of ["RSA", "P-256", "P-384", "P-521"]) {
-          const enc = `${message}.${who}.gpg`;
-          const encrypted = await gpg([
-            "--trust-model",
-            "always",
-            "-r",
-            `Token ${who}`,
-            "-e",
-            "-o",
-            enc,
-            message,
-          ]);
-          assertEquals(encrypted.code, 0, encrypted.stderr);
-          const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
-          assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
-          assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
-        }
-      });
+      await t.step(
+        "messages encrypted to the RSA and ECDH subkeys (NIST, cv25519) decrypt",
+        async () => {
+          for (const who of ["RSA", "P-256", "P-384", "P-521", ...(x25519 ? ["Ed25519"] : [])]) {
+            const enc = `${message}.${who}.gpg`;
+            const encrypted = await gpg([
+              "--trust-model",
+              "always",
+              "-r",
+              `Token ${who}`,
+              "-e",
+              "-o",
+              enc,
+              message,
+            ]);
+            assertEquals(encrypted.code, 0, encrypted.stderr);
+            const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
+            assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
+            assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
+          }
+        },
+      );
 
       await t.step("gpgsm --learn-card imports the certificate; gpgsm signs with it", async () => {
         const learned = await sh("gpgsm", ["--batch", "--learn-card"]);
@@ -226,7 +258,8 @@ Deno.test({
 
       await t.step("ssh-add lists the token keys; ssh-keygen -Y signs with each", async () => {
         // the $AUTHKEYID key is listed as a card key; sshcontrol adds the others by keygrip
-        await file("sshcontrol", [...grips.values()].map((g) => `${g}\n`).join(""));
+        const sshKeys = [...grips].filter(([algo]) => algo !== "cv25519").map(([, g]) => g);
+        await file("sshcontrol", sshKeys.map((g) => `${g}\n`).join(""));
         const sock = (await sh("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim();
         const listed = await sh("ssh-add", ["-L"], { SSH_AUTH_SOCK: sock });
         assertEquals(listed.code, 0, listed.stderr);
@@ -297,6 +330,72 @@ Deno.test({
     } finally {
       await home.close();
     }
+
+    await t.step({
+      name: "a PIN pad token (stand-in): popup inquiries around C_Login(NULL), no PIN dialog",
+      ignore: !x25519, // needs gcc for the stand-in module, like the X25519 key
+      fn: async () => {
+        // tests/pkcs11/testdata/shim_module.c: SoftHSM2 behind a module that reports
+        // CKF_PROTECTED_AUTHENTICATION_PATH and logs in with a fixed PIN on C_Login(NULL)
+        const shim = await buildC(SHIM_SOURCE, `${hsm.dir}/libpinpad.so`, true);
+        const logins = `${hsm.dir}/pinpad-logins`;
+        const padHome = await GnupgHome.create(bed, {
+          daemon: "scd-ts",
+          readerPort: "PKCS#11",
+          scdTsEnv: {
+            ...hsm.env,
+            SCD_TS_PKCS11_MODULE: shim,
+            SHIM_TARGET: SOFTHSM_MODULE,
+            SHIM_PINPAD: TOKEN_PIN,
+            SHIM_LOG: logins,
+          },
+        });
+        try {
+          const padGpg = (args: string[]) => bed.gpg(padHome.path, args, { timeoutMs: 120000 });
+          const status = await padGpg(["--card-status"]);
+          assertEquals(status.code, 0, status.stderr);
+          const learn = await bed.run("gpg-connect-agent", ["SCD LEARN --force", "/bye"], {
+            home: padHome.path,
+          });
+          const grip = / ([0-9A-F]{40}) P11\.\S+ \S+ \d+ nistp256\n/.exec(learn.stdout)?.[1];
+          assert(grip, learn.stdout);
+          const message = `${padHome.path}/msg`;
+          await Deno.writeTextFile(message, "signed on a PIN pad\n");
+          await padHome.pinentry.script(["confirm", "confirm", "confirm", "confirm"]);
+          await padHome.pinentry.clearLog();
+          const batch = `${padHome.path}/pinpad-key`;
+          await Deno.writeTextFile(
+            batch,
+            `Key-Type: ECDSA\nKey-Curve: nistp256\nKey-Grip: ${grip}\n` +
+              "Key-Usage: sign\nName-Real: Pinpad P-256\nExpire-Date: 0\n%commit\n",
+          );
+          const made = await padGpg(["--gen-key", batch]); // the self-signature: a PIN pad login
+          assertEquals(made.code, 0, made.stderr);
+          const sig = `${padHome.path}/msg.sig`;
+          const signed = await padGpg(["-u", "Pinpad P-256", "--detach-sign", "-o", sig, message]);
+          assertEquals(signed.code, 0, signed.stderr);
+          const verified = await padGpg(["--verify", sig, message]);
+          assert(verified.status.some((l) => l.startsWith("GOODSIG")), verified.stderr);
+          // no PIN dialog; C_Login only with a NULL PIN; the prompt pair in the trace
+          const prompts = await padHome.pinentry.prompts();
+          // (gpg-agent's popups, CONFIRM dialogs ending "Use the reader's pinpad for input.",
+          // are not counted: it starts each in a thread and kills it on DISMISSPINPADPROMPT,
+          // possibly before the pinentry logged it)
+          assert(!prompts.some((p) => p.command === "GETPIN"), JSON.stringify(prompts));
+          const calls = (await Deno.readTextFile(logins)).trim().split("\n");
+          assert(calls.length >= 2 && calls.every((l) => l === "C_Login 1 null"), calls.join());
+          const trace = await Deno.readTextFile(`${padHome.path}/scd-ts.trace`);
+          const popups = trace.split("\n").filter((l) => l.includes("INQUIRE POPUPPINPADPROMPT"));
+          const dismissals = trace.split("\n").filter((l) =>
+            l.includes("INQUIRE DISMISSPINPADPROMPT")
+          );
+          assertEquals([popups.length, dismissals.length], [calls.length, calls.length]);
+          assert(!trace.includes("INQUIRE NEEDPIN"), "a PIN was asked for");
+        } finally {
+          await padHome.close();
+        }
+      },
+    });
 
     await t.step("a module that fails to load is named in the log", async () => {
       const broken = await GnupgHome.create(bed, {

@@ -113,11 +113,34 @@ export function cardOperation(
   );
   const touch = new TouchPrompt(ctx);
   return {
-    ctx: { ...base, pin: cached, touchPending: () => touch.open() },
+    ctx: {
+      ...base,
+      pin: cached,
+      touchPending: () => touch.open(),
+      pinPadPrompt: (prompt) => pinPadPrompt(ctx, prompt),
+    },
     async [Symbol.asyncDispose]() {
       cached[Symbol.dispose]();
       await touch.close();
     },
+  };
+}
+
+/**
+ * A PIN pad entry: `INQUIRE POPUPPINPADPROMPT <prompt>` (the NEEDPIN prompt, flags and all)
+ * before the device waits, `INQUIRE DISMISSPINPADPROMPT` after (gpg/gnupg:scd/command.c
+ * `pin_cb` without a return buffer, as app-openpgp.c `verify_a_chv` calls it for a pinpad
+ * reader). A refused popup fails the operation, as in stock; a failed dismissal is ignored.
+ */
+async function pinPadPrompt(ctx: ScdContext, prompt: string): Promise<() => Promise<void>> {
+  log.debug("PIN pad entry; asking the client to show the prompt");
+  (await ctx.conn.inquire("POPUPPINPADPROMPT", prompt, { maxLength: 100 })).fill(0);
+  return async () => {
+    try {
+      (await ctx.conn.inquire("DISMISSPINPADPROMPT", "", { maxLength: 100 })).fill(0);
+    } catch (e) {
+      log.debug("DISMISSPINPADPROMPT failed: {error}", { error: e });
+    }
   };
 }
 
