@@ -141,6 +141,7 @@ async function sshAgent(argv: string[]): Promise<number> {
       },
       ask: pinentry ? ssh.pinentryProvider(pinentry) : undefined,
       notifySend: await ssh.findOnPath("notify-send", env),
+      refuseForwarded: sshArgs.refuseForwarded || ssh.refuseForwardedSetting(config.values),
     });
   });
 }

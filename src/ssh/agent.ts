@@ -30,6 +30,7 @@ import {
   SUCCESS,
 } from "./protocol.ts";
 import { PassphraseLock } from "./lock.ts";
+import { SessionBinds } from "./session_bind.ts";
 import { signInput } from "./sign_input.ts";
 import { announceTouch, authWaitsForTouch } from "./touch.ts";
 
@@ -76,6 +77,11 @@ export interface SshAgentOptions {
   ask?: PinProvider | undefined;
   /** `notify-send` to tell the user a card waits for a touch; undefined: the log only. */
   notifySend?: string | undefined;
+  /**
+   * `--refuse-forwarded`: no signature on a connection bound as a forwarding (ssh -A) or
+   * whose session-bind failed (docs/ssh-agent.md).
+   */
+  refuseForwarded?: boolean | undefined;
 }
 
 /** One listed key. */
@@ -86,16 +92,9 @@ interface Identity {
   comment: string;
 }
 
-/** A session-bind@openssh.com record of one connection (OpenSSH PROTOCOL.agent). */
-export interface SessionBind {
-  hostKey: Uint8Array;
-  sessionId: Uint8Array;
-  forwarding: boolean;
-}
-
-/** Per-connection state: the session binds ssh recorded on it. */
+/** Per-connection state: the session bindings ssh made on it (session_bind.ts). */
 export class AgentConnection {
-  readonly binds: SessionBind[] = [];
+  readonly binds = new SessionBinds();
   #agent: SshAgent;
 
   constructor(agent: SshAgent) {
@@ -135,6 +134,7 @@ export class SshAgent {
   #pins: SshPinCache;
   #ask: PinProvider | undefined;
   #notifySend: string | undefined;
+  #refuseForwarded: boolean;
   #lock = new PassphraseLock();
   #lifetimes = new Map<number, ReturnType<typeof setTimeout>>();
 
@@ -143,6 +143,7 @@ export class SshAgent {
     this.#pins = options.pins;
     this.#ask = options.ask;
     this.#notifySend = options.notifySend;
+    this.#refuseForwarded = options.refuseForwarded ?? false;
   }
 
   /** True while locked with a passphrase (LOCK). */
@@ -164,6 +165,13 @@ export class SshAgent {
         return identitiesAnswer(ids.map((i) => ({ blob: i.key.blob, comment: i.comment })));
       }
       case "sign":
+        if (this.#refuseForwarded && conn.binds.forwarded) {
+          log.info(
+            "Refused to sign: the request comes through a forwarded agent " +
+              "connection, or its session-bind failed (--refuse-forwarded)",
+          );
+          return FAILURE;
+        }
         return await this.#sign(request);
       case "add-smartcard":
         await this.#addCard(request);
@@ -188,12 +196,17 @@ export class SshAgent {
       }
       case "unlock":
         return await this.#lock.unlock(request.passphrase) ? SUCCESS : FAILURE;
-      case "session-bind":
-        conn.binds.push(request);
+      case "session-bind": {
+        const refused = conn.binds.bind(request);
+        if (refused) {
+          log.info("session-bind refused: {reason}", { reason: refused });
+          return FAILURE;
+        }
         log.debug("session-bind recorded (forwarding {forwarding})", {
           forwarding: request.forwarding,
         });
         return SUCCESS;
+      }
       case "extension":
         // draft-miller-ssh-agent §4.7: an extension the agent does not know gets FAILURE
         log.debug("Unsupported extension {name}", { name: request.name });

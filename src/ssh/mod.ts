@@ -22,13 +22,18 @@ export { listenAgent, serveConnection } from "./server.ts";
 const log = getLog("ssh");
 
 /** `scd-ts ssh-agent` usage. */
-export const SSH_AGENT_HELP = `Usage: scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL] [-c | -s]
+export const SSH_AGENT_HELP =
+  `Usage: scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL] [--refuse-forwarded] [-c | -s]
 SSH agent for the authentication keys of the OpenPGP cards present (no gpg-agent needed).
 
   -a SOCKET   listen here (default $XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock)
   -D          foreground (for systemd; logs to stderr); without it the agent runs detached
   -t TTL      keep a PIN given with ssh-add -s or a pinentry this long without use
               (seconds, or 30m, 1h; default pin-cache-ttl / SCD_TS_PIN_TTL, 10m)
+  --refuse-forwarded
+              sign nothing for a forwarded agent connection (ssh -A; session-bind
+              with is_forwarding, or a session-bind that failed); also
+              ssh-refuse-forwarded yes in scd-ts.conf
   -c | -s     print csh or Bourne shell commands (default: from $SHELL)
 
 Prints SSH_AUTH_SOCK=…; export SSH_AUTH_SOCK; like ssh-agent: eval "$(scd-ts ssh-agent)".
@@ -40,6 +45,8 @@ export interface SshAgentArgs {
   socket?: string;
   foreground: boolean;
   ttl?: string;
+  /** --refuse-forwarded given (scd-ts.conf's ssh-refuse-forwarded is read by main.ts). */
+  refuseForwarded: boolean;
   csh: boolean;
   help: boolean;
 }
@@ -54,6 +61,7 @@ export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs 
       t: { type: "string" },
       c: { type: "boolean" },
       s: { type: "boolean" },
+      "refuse-forwarded": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -62,9 +70,19 @@ export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs 
     ...(values.a === undefined ? {} : { socket: values.a }),
     ...(values.t === undefined ? {} : { ttl: values.t }),
     foreground: values.D ?? false,
+    refuseForwarded: values["refuse-forwarded"] ?? false,
     csh: values.c ?? (!values.s && shell.endsWith("csh")),
     help: values.help ?? false,
   };
+}
+
+/**
+ * scd-ts.conf's `ssh-refuse-forwarded` (or SCD_TS_SSH_REFUSE_FORWARDED): yes, 1, true, on,
+ * or the key alone; anything else leaves it off (the flag `--refuse-forwarded` also sets it).
+ */
+export function refuseForwardedSetting(values: ReadonlyMap<string, string>): boolean {
+  const v = values.get("ssh-refuse-forwarded");
+  return v !== undefined && /^(|yes|1|true|on)$/i.test(v.trim());
 }
 
 /**
