@@ -53,6 +53,12 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]
     "yes or no",
     "anything but yes, 1, true or on leaves forwarded signatures allowed",
   ],
+  "pin-store": [
+    "SCD_TS_PIN_STORE",
+    (v) => /^(memory|keyring)$/i.test(v.trim()),
+    "memory or keyring (scd-ts ssh-agent only)",
+    "scd-ts ssh-agent keeps PINs in memory",
+  ],
   "pkcs11-module": [
     "SCD_TS_PKCS11_MODULE",
     (v) => v.trim() !== "",

@@ -70,6 +70,7 @@ export const CONFIG_KEYS = [
   "monitor-idle",
   "pkcs11-module",
   "ssh-refuse-forwarded",
+  "pin-store",
 ] as const;
 
 /** Keys that may be given more than once in the file; the values are joined with ":". */

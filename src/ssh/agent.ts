@@ -67,6 +67,10 @@ export interface SshPinCache {
   drop(card: SshCard): void;
   /** Drop every PIN. */
   clear(): void;
+  /** The agent ends: wipe the PINs in memory (a persistent store keeps its copies); else clear. */
+  close?(): void;
+  /** Resolves once the drops and writes asked for so far reached a persistent store. */
+  settled?(): Promise<void>;
 }
 
 /** What {@linkcode SshAgent} is built from. */
@@ -179,6 +183,7 @@ export class SshAgent {
       case "remove-smartcard": {
         const card = await this.#findCard(request.id);
         await this.#forget(card);
+        await this.#pins.settled?.();
         log.info("PIN of card {serial} forgotten (ssh-add -e)", { serial: card.serialNo });
         return SUCCESS;
       }
@@ -187,6 +192,7 @@ export class SshAgent {
         this.#lifetimes.clear();
         this.#pins.clear();
         await Promise.all(this.#cards.cards.map(endHold));
+        await this.#pins.settled?.();
         log.info("All cached PINs forgotten (ssh-add -D)");
         return SUCCESS;
       case "lock": {
@@ -360,7 +366,8 @@ export class SshAgent {
   close(): void {
     for (const timer of this.#lifetimes.values()) clearTimeout(timer);
     this.#lifetimes.clear();
-    this.#pins.clear();
+    if (this.#pins.close) this.#pins.close();
+    else this.#pins.clear();
   }
 }
 

@@ -13,9 +13,14 @@ import { parseArgs } from "node:util";
 import { getLog } from "../log.ts";
 import { SshAgent, type SshAgentOptions } from "./agent.ts";
 import { listenAgent } from "./server.ts";
+import type { SshPinCache } from "./agent.ts";
+import { KeyringPinStore } from "./keyring.ts";
+import { withPinStore } from "./pin_store.ts";
 
 export { AgentConnection, type SshCard, type SshCardSource, type SshPinCache } from "./agent.ts";
 export { SshAgent } from "./agent.ts";
+export { KeyringPinStore, type PinStore } from "./keyring.ts";
+export { withPinStore } from "./pin_store.ts";
 export { findOnPath, findPinentry, pinentryProvider } from "./pinentry.ts";
 export { listenAgent, serveConnection } from "./server.ts";
 
@@ -83,6 +88,37 @@ export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs 
 export function refuseForwardedSetting(values: ReadonlyMap<string, string>): boolean {
   const v = values.get("ssh-refuse-forwarded");
   return v !== undefined && /^(|yes|1|true|on)$/i.test(v.trim());
+}
+
+/**
+ * `pin-store` (scd-ts.conf, SCD_TS_PIN_STORE): `memory` (default) keeps PINs in the agent
+ * only; `keyring` also in the kernel user keyring through keyctl (keyring.ts), when keyctl
+ * works and the PIN cache is on; else the agent says why and keeps them in memory.
+ */
+export async function pinStoreFor(
+  values: ReadonlyMap<string, string>,
+  ttlMs: number,
+  memory: SshPinCache,
+): Promise<SshPinCache> {
+  const want = (values.get("pin-store") ?? "memory").trim().toLowerCase();
+  if (want === "memory" || want === "") return memory;
+  if (want !== "keyring") {
+    log.warning("pin-store {value} unknown (memory or keyring): PINs stay in memory", {
+      value: want,
+    });
+    return memory;
+  }
+  if (ttlMs <= 0) {
+    log.warning("pin-store keyring ignored: the PIN cache is off (pin-cache-ttl)");
+    return memory;
+  }
+  const store = new KeyringPinStore({ ttlSeconds: ttlMs / 1000 });
+  if (!await store.usable()) {
+    log.error("pin-store keyring: cannot use the kernel keyring (keyctl); PINs stay in memory");
+    return memory;
+  }
+  log.info("PINs also kept in the kernel user keyring (pin-store keyring)");
+  return withPinStore(memory, store);
 }
 
 /**

@@ -6,13 +6,19 @@
 
 import type { PinProvider } from "../../src/app/mod.ts";
 import { CachingPinProvider, PinCache } from "../../src/scd/mod.ts";
-import { SshAgent, type SshCardSource, type SshPinCache } from "../../src/ssh/mod.ts";
+import {
+  type PinStore,
+  SshAgent,
+  type SshCardSource,
+  type SshPinCache,
+  withPinStore,
+} from "../../src/ssh/mod.ts";
 
 /** An agent over `cards`; `ask` stands in for the pinentry. */
 export function agentOver(
   cards: SshCardSource,
   ask: PinProvider,
-  options: { refuseForwarded?: boolean } = {},
+  options: { refuseForwarded?: boolean; store?: PinStore } = {},
 ): { agent: SshAgent; cache: PinCache } {
   const cache = new PinCache({ ttlMs: 60_000 });
   const memory: SshPinCache = {
@@ -22,7 +28,7 @@ export function agentOver(
   };
   const agent = new SshAgent({
     cards,
-    pins: memory,
+    pins: options.store ? withPinStore(memory, options.store) : memory,
     ask,
     refuseForwarded: options.refuseForwarded,
   });
