@@ -33,60 +33,11 @@ import { PassphraseLock } from "./lock.ts";
 import { SessionBinds } from "./session_bind.ts";
 import { signInput } from "./sign_input.ts";
 import { announceTouch, authWaitsForTouch } from "./touch.ts";
+import type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
+
+export type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
 
 const log = getLog("ssh");
-
-/** A card as the registry hands it out (src/scd CardEntry has this shape). */
-export interface SshCard {
-  readonly id: number;
-  readonly reader: string;
-  readonly serialNo: string;
-  readonly app: CardApplication | undefined;
-}
-
-/** The card registry, as far as the agent uses it. */
-export interface SshCardSource {
-  /** Bring the known cards up to the readers' states (opens new cards). */
-  scan(signal?: AbortSignal): Promise<unknown>;
-  /** Known cards, most recently used first. */
-  readonly cards: readonly SshCard[];
-}
-
-/** The PIN cache, as far as the agent uses it (src/scd PinCache + CachingPinProvider). */
-export interface SshPinCache {
-  /**
-   * A provider for one operation on `card`: a cached PIN when one may answer (never with
-   * `fresh`), else `ask`; it keeps what the card accepted and drops what it rejected.
-   */
-  provider(
-    card: SshCard,
-    ask: PinProvider,
-    options?: { fresh?: boolean },
-  ): PinProvider & Disposable;
-  /** Drop the PINs of `card`. */
-  drop(card: SshCard): void;
-  /** Drop every PIN. */
-  clear(): void;
-  /** The agent ends: wipe the PINs in memory (a persistent store keeps its copies); else clear. */
-  close?(): void;
-  /** Resolves once the drops and writes asked for so far reached a persistent store. */
-  settled?(): Promise<void>;
-}
-
-/** What {@linkcode SshAgent} is built from. */
-export interface SshAgentOptions {
-  cards: SshCardSource;
-  pins: SshPinCache;
-  /** Asks a person (pinentry); undefined: no pinentry, a signature without a cached PIN fails. */
-  ask?: PinProvider | undefined;
-  /** `notify-send` to tell the user a card waits for a touch; undefined: the log only. */
-  notifySend?: string | undefined;
-  /**
-   * `--refuse-forwarded`: no signature on a connection bound as a forwarding (ssh -A) or
-   * whose session-bind failed (docs/ssh-agent.md).
-   */
-  refuseForwarded?: boolean | undefined;
-}
 
 /** One listed key. */
 interface Identity {
@@ -162,6 +113,16 @@ export class SshAgent {
 
   /** Handle one parsed request (throws on failure; the connection answers FAILURE). */
   async dispatch(request: AgentRequest, conn: AgentConnection): Promise<Uint8Array> {
+    try {
+      return await this.#dispatch(request, conn);
+    } finally {
+      // a persistent PIN store (pin_store.ts) holds, or no longer holds, what the card just
+      // accepted or rejected before the client gets its answer
+      await this.#pins.settled?.();
+    }
+  }
+
+  async #dispatch(request: AgentRequest, conn: AgentConnection): Promise<Uint8Array> {
     switch (request.type) {
       case "identities": {
         // a locked agent lists nothing (OpenSSH's ssh-agent does the same)
@@ -183,7 +144,6 @@ export class SshAgent {
       case "remove-smartcard": {
         const card = await this.#findCard(request.id);
         await this.#forget(card);
-        await this.#pins.settled?.();
         log.info("PIN of card {serial} forgotten (ssh-add -e)", { serial: card.serialNo });
         return SUCCESS;
       }
@@ -192,7 +152,6 @@ export class SshAgent {
         this.#lifetimes.clear();
         this.#pins.clear();
         await Promise.all(this.#cards.cards.map(endHold));
-        await this.#pins.settled?.();
         log.info("All cached PINs forgotten (ssh-add -D)");
         return SUCCESS;
       case "lock": {
