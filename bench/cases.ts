@@ -163,6 +163,15 @@ function sshLoginStep(c: Ctx, sshd: Sshd, socket: string): Step {
     });
 }
 
+/**
+ * Logins run three times as often as the other repeated cases: a bare OpenSSH login with a
+ * software key already takes 0.5–0.9 s here, in two clusters, so five runs leave the p50 to
+ * chance (docs/bench.md).
+ */
+function loginRuns(counts: Counts): number {
+  return counts.repeat * 3;
+}
+
 async function sshStep(c: Ctx, socket?: string): Promise<Step> {
   const sock = socket ?? await gpgAgentSshSocket(c);
   const data = `${c.home.path}/ssh-message.txt`;
@@ -217,7 +226,7 @@ async function runCases(c: Ctx, counts: Counts): Promise<Measurement[]> {
   try {
     if (sshd) {
       const step = sshLoginStep(c, sshd, await gpgAgentSshSocket(c));
-      out.push(await measure(c, "ssh-login", counts.repeat, step));
+      out.push(await measure(c, "ssh-login", loginRuns(counts), step));
     }
     if (wanted.has("ssh-agent-auth") && c.group.daemon === "scd-ts") {
       out.push(...await sshAgentCases(c, counts, sshd));
@@ -261,7 +270,8 @@ async function sshAgentCases(c: Ctx, counts: Counts, sshd?: Sshd): Promise<Measu
     if (first.code !== 0) throw new Error(`Cannot sign through scd-ts ssh-agent: ${first.stderr}`);
     const out = [await measure(c, "ssh-agent-auth", counts.repeat, step)];
     if (sshd) {
-      out.push(await measure(c, "ssh-agent-login", counts.repeat, sshLoginStep(c, sshd, sock)));
+      const step = sshLoginStep(c, sshd, sock);
+      out.push(await measure(c, "ssh-agent-login", loginRuns(counts), step));
     }
     return out;
   } finally {
