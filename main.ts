@@ -27,6 +27,8 @@ import {
   runDaemon,
   type ScdConfig,
 } from "./src/scd/mod.ts";
+// a type only: src/ssh itself is loaded in ssh-agent mode alone
+import type { SshPinCache } from "./src/ssh/mod.ts";
 
 const VERSION = denoJson.version;
 const log = getLog("main");
@@ -128,19 +130,21 @@ async function sshAgent(argv: string[]): Promise<number> {
     const cache = pins.cache;
     const pinentry = await ssh.findPinentry(homedir, env);
     if (!pinentry) log.warning("No pinentry found: PINs only through ssh-add -s");
+    const memory: SshPinCache = {
+      provider: (card, ask, options) =>
+        new CachingPinProvider(ask, cache, card, { answer: !options?.fresh }),
+      drop: (card) => cache.drop(card),
+      clear: () => cache.clear(),
+    };
     return await ssh.runSshAgent({
       args: sshArgs,
       env,
       uid,
       cards,
-      pins: {
-        provider: (card, ask, options) =>
-          new CachingPinProvider(ask, cache, card, { answer: !options?.fresh }),
-        drop: (card) => cache.drop(card),
-        clear: () => cache.clear(),
-      },
+      pins: await ssh.pinStoreFor(config.values, ttlMs, memory),
       ask: pinentry ? ssh.pinentryProvider(pinentry) : undefined,
       notifySend: await ssh.findOnPath("notify-send", env),
+      refuseForwarded: sshArgs.refuseForwarded || ssh.refuseForwardedSetting(config.values),
     });
   });
 }

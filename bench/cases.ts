@@ -1,15 +1,17 @@
 /**
  * The measured gpg workflows of one group (configuration × gnupg version × daemon × settings
  * × latency): cold card-status and cold sign (gpg-agent and the daemon freshly started before
- * each run), warm signs in a row, now-and-then signs (an idle gap before each), decrypts and
- * ssh signatures. Each case resets the card's APDU log first and reads it afterwards; wall
- * time is one whole tool process (gpg, ssh-keygen), never the gap.
+ * each run), warm signs in a row, now-and-then signs (an idle gap before each), decrypts,
+ * ssh signatures and ssh logins to a real sshd. Each case resets the card's APDU log first
+ * and reads it afterwards; wall time is one whole tool process (gpg, ssh-keygen, ssh), never
+ * the gap.
  * @module
  */
 
 import { isDefaults, settingsLabel } from "./report.ts";
 import type { GnupgHome } from "../tests/bed/gnupghome.ts";
 import { spawnCaptured } from "../tests/bed/procs.ts";
+import { sshArgs, type Sshd, startSshd } from "../tests/bed/sshd.ts";
 import { REPO_ROOT, type Vcard } from "../tests/bed/vcard.ts";
 import { type BenchBed, benchCard, benchHome, keyReader, type Template, USER_PIN } from "./bed.ts";
 import type { BenchConfig, CaseName, Daemon, Measurement, Settings } from "./report.ts";
@@ -46,6 +48,8 @@ export const CASES_OF: Readonly<Record<BenchConfig, readonly CaseName[]>> = {
     "decrypt",
     "ssh-auth",
     "ssh-agent-auth",
+    "ssh-login",
+    "ssh-agent-login",
   ],
   "two-cards": ["cold-sign", "warm-sign", "now-and-then"],
   "pinned": ["cold-card-status", "cold-sign", "warm-sign", "now-and-then"],
@@ -138,10 +142,38 @@ function sign(c: Ctx): Step {
   return gpg(c, ["--local-user", c.t.primary, "--clearsign"], "bench message\n");
 }
 
-async function sshStep(c: Ctx, socket?: string): Promise<Step> {
-  const sock = socket ?? (await c.b.bed.run("gpgconf", ["--list-dirs", "agent-ssh-socket"], {
+/** gpg-agent's ssh socket in the group's home. */
+async function gpgAgentSshSocket(c: Ctx): Promise<string> {
+  return (await c.b.bed.run("gpgconf", ["--list-dirs", "agent-ssh-socket"], {
     home: c.home.path,
   })).stdout.trim();
+}
+
+/**
+ * One whole `ssh` login to `sshd` on 127.0.0.1 with the agent on `socket`, running `true`:
+ * key exchange, session-bind (OpenSSH 9.2 binds every agent connection it uses), the
+ * publickey query and the one signature the login needs, the session and its close.
+ */
+function sshLoginStep(c: Ctx, sshd: Sshd, socket: string): Step {
+  return async () =>
+    await c.b.bed.run("ssh", sshArgs(sshd, ["true"]), {
+      home: c.home.path,
+      env: { SSH_AUTH_SOCK: socket },
+      timeoutMs: 180_000,
+    });
+}
+
+/**
+ * Logins run three times as often as the other repeated cases: a bare OpenSSH login with a
+ * software key already takes 0.5–0.9 s here, in two clusters, so five runs leave the p50 to
+ * chance (docs/bench.md).
+ */
+function loginRuns(counts: Counts): number {
+  return counts.repeat * 3;
+}
+
+async function sshStep(c: Ctx, socket?: string): Promise<Step> {
+  const sock = socket ?? await gpgAgentSshSocket(c);
   const data = `${c.home.path}/ssh-message.txt`;
   await Deno.writeTextFile(data, "sign me over ssh\n");
   return async () => {
@@ -188,19 +220,31 @@ async function runCases(c: Ctx, counts: Counts): Promise<Measurement[]> {
   if (wanted.has("ssh-auth")) {
     out.push(await measure(c, "ssh-auth", counts.repeat, await sshStep(c)));
   }
-  if (wanted.has("ssh-agent-auth") && c.group.daemon === "scd-ts") {
-    out.push(await sshAgentCase(c, counts));
+  const sshd = wanted.has("ssh-login")
+    ? await startSshd(await Deno.readTextFile(c.t.sshPub))
+    : undefined;
+  try {
+    if (sshd) {
+      const step = sshLoginStep(c, sshd, await gpgAgentSshSocket(c));
+      out.push(await measure(c, "ssh-login", loginRuns(counts), step));
+    }
+    if (wanted.has("ssh-agent-auth") && c.group.daemon === "scd-ts") {
+      out.push(...await sshAgentCases(c, counts, sshd));
+    }
+  } finally {
+    await sshd?.stop();
   }
   return out;
 }
 
 /**
  * `scd-ts ssh-agent` (issue 22) on the same card and latency model: the same ssh-keygen -Y
- * sign as ssh-auth, through the agent's socket instead of gpg-agent's. Started as a user
- * would (`-D`, nothing pinned, the group's scd-ts settings); its first signature asks the
- * test pinentry once, then the PIN is cached as with gpg-agent.
+ * sign as ssh-auth and (with `sshd`) the same login as ssh-login, through the agent's socket
+ * instead of gpg-agent's. Started as a user would (`-D`, nothing pinned, the group's scd-ts
+ * settings); its first signature asks the test pinentry once, then the PIN is cached as with
+ * gpg-agent.
  */
-async function sshAgentCase(c: Ctx, counts: Counts): Promise<Measurement> {
+async function sshAgentCases(c: Ctx, counts: Counts, sshd?: Sshd): Promise<Measurement[]> {
   await c.home.killDaemons(); // gpg-agent's scd-ts holds nothing the agent would meet
   const sock = `${c.home.path}/ssh-agent.sock`;
   const denoDir = Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
@@ -224,7 +268,12 @@ async function sshAgentCase(c: Ctx, counts: Counts): Promise<Measurement> {
     const step = await sshStep(c, sock);
     const first = await step(); // the PIN prompt, not measured (ssh-auth's is not either)
     if (first.code !== 0) throw new Error(`Cannot sign through scd-ts ssh-agent: ${first.stderr}`);
-    return await measure(c, "ssh-agent-auth", counts.repeat, step);
+    const out = [await measure(c, "ssh-agent-auth", counts.repeat, step)];
+    if (sshd) {
+      const step = sshLoginStep(c, sshd, sock);
+      out.push(await measure(c, "ssh-agent-login", loginRuns(counts), step));
+    }
+    return out;
   } finally {
     await agent.stop();
   }

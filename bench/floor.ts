@@ -52,6 +52,8 @@ function keyCommand(name: CaseName): Apdu | undefined {
       return { label: "PSO:DECIPHER", cla: 0, ins: 0x2a, p1: 0x80, p2: 0x86, hasData: true };
     case "ssh-auth":
     case "ssh-agent-auth":
+    case "ssh-login": // one userauth signature per login
+    case "ssh-agent-login":
       return { label: "INTERNAL AUTHENTICATE", cla: 0, ins: 0x88, p1: 0, p2: 0, hasData: true };
     default:
       return undefined; // cold cases read the card as well: no single protocol floor

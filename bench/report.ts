@@ -16,7 +16,9 @@ export type CaseName =
   | "now-and-then"
   | "decrypt"
   | "ssh-auth"
-  | "ssh-agent-auth";
+  | "ssh-agent-auth"
+  | "ssh-login"
+  | "ssh-agent-login";
 export const CASE_NAMES: readonly CaseName[] = [
   "cold-card-status",
   "cold-sign",
@@ -25,6 +27,8 @@ export const CASE_NAMES: readonly CaseName[] = [
   "decrypt",
   "ssh-auth",
   "ssh-agent-auth",
+  "ssh-login",
+  "ssh-agent-login",
 ];
 
 /**
@@ -110,6 +114,10 @@ export interface Report {
     now_and_then_vs_stock: Ratios;
     cold_sign_vs_stock: Ratios;
     card_status_vs_stock: Ratios;
+    /** ssh login through gpg-agent: scd-ts p50 / stock p50. */
+    ssh_login_vs_stock: Ratios;
+    /** ssh login through scd-ts ssh-agent (no gpg-agent) / through gpg-agent + stock. */
+    ssh_agent_login_vs_stock: Ratios;
     /** scd-ts two-cards p50 / scd-ts default p50 (same case, gnupg, latency, settings). */
     second_card_vs_one_card: Ratios;
   };
@@ -159,15 +167,20 @@ function sameSettings(a: Settings, b: Settings): boolean {
 }
 
 /**
- * scd-ts p50 over stock p50 for `name`, per configuration, gnupg version, latency model and
- * settings.
+ * scd-ts p50 over stock p50 for `name` (stock's row of `stockName`, default the same case),
+ * per configuration, gnupg version, latency model and settings.
  */
-export function ratiosFor(cases: readonly CaseResult[], name: CaseName): Ratios {
+export function ratiosFor(
+  cases: readonly CaseResult[],
+  name: CaseName,
+  stockName: CaseName = name,
+): Ratios {
   const out: Ratios = {};
   for (const c of cases) {
     if (c.case !== name || c.daemon !== "scd-ts") continue;
     const stock = cases.find((s) =>
-      s.case === name && s.daemon === "stock" && s.config === c.config && s.gnupg === c.gnupg &&
+      s.case === stockName && s.daemon === "stock" && s.config === c.config &&
+      s.gnupg === c.gnupg &&
       s.latency === c.latency
     );
     if (stock === undefined || !(stock.wall_ms_p50 > 0)) continue;
@@ -229,6 +242,8 @@ export function buildReport(
       now_and_then_vs_stock: ratiosFor(cases, "now-and-then"),
       cold_sign_vs_stock: ratiosFor(cases, "cold-sign"),
       card_status_vs_stock: ratiosFor(cases, "cold-card-status"),
+      ssh_login_vs_stock: ratiosFor(cases, "ssh-login"),
+      ssh_agent_login_vs_stock: ratiosFor(cases, "ssh-agent-login", "ssh-login"),
       second_card_vs_one_card: secondCardRatios(cases),
     },
     overhead_ms_p50: daemon.overheadMsP50,

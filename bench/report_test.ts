@@ -133,9 +133,24 @@ Deno.test("buildReport() has exactly the documented keys", () => {
     now_and_then_vs_stock: {},
     cold_sign_vs_stock: { "default/2.2/openpgp34/strict": 0.9 },
     card_status_vs_stock: {},
+    ssh_login_vs_stock: {},
+    ssh_agent_login_vs_stock: {},
     second_card_vs_one_card: {},
   });
   assertEquals(r.start_ms, { main: 180, bundle: 170, binary: null });
+});
+
+Deno.test("ratiosFor(): the ssh-agent login against stock's login through gpg-agent", () => {
+  const cases = [
+    m("stock", "ssh-login", [200]),
+    m("scd-ts", "ssh-login", [220]),
+    m("scd-ts", "ssh-agent-login", [180]),
+  ].map(caseResult);
+  assertEquals(ratiosFor(cases, "ssh-agent-login", "ssh-login"), {
+    "default/2.2/openpgp34/strict": 0.9,
+  });
+  assertEquals(ratiosFor(cases, "ssh-login"), { "default/2.2/openpgp34/strict": 1.1 });
+  assertEquals(ratiosFor(cases, "ssh-agent-login"), {});
 });
 
 Deno.test("formatTable() and markdownTable() have one row per case", () => {

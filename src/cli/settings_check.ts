@@ -47,6 +47,18 @@ const SETTINGS: Record<string, [string, (v: string) => boolean, string, string?]
   "hold": ["SCD_TS_HOLD", (v) => DURATION.test(v), "a duration (500ms; 0 = off)"],
   "hold-max": ["SCD_TS_HOLD_MAX", (v) => DURATION.test(v), "a duration (2s; 0 = no hold)"],
   "monitor-idle": ["SCD_TS_MONITOR_IDLE", (v) => DURATION.test(v), "a duration (10m; 0 = never)"],
+  "ssh-refuse-forwarded": [
+    "SCD_TS_SSH_REFUSE_FORWARDED",
+    (v) => /^(yes|no|1|0|true|false|on|off)$/i.test(v),
+    "yes or no",
+    "anything but yes, 1, true or on leaves forwarded signatures allowed",
+  ],
+  "pin-store": [
+    "SCD_TS_PIN_STORE",
+    (v) => /^(memory|keyring)$/i.test(v.trim()),
+    "memory or keyring (scd-ts ssh-agent only)",
+    "scd-ts ssh-agent keeps PINs in memory",
+  ],
   "pkcs11-module": [
     "SCD_TS_PKCS11_MODULE",
     (v) => v.trim() !== "",

@@ -69,6 +69,8 @@ export const CONFIG_KEYS = [
   "hold-max",
   "monitor-idle",
   "pkcs11-module",
+  "ssh-refuse-forwarded",
+  "pin-store",
 ] as const;
 
 /** Keys that may be given more than once in the file; the values are joined with ":". */

@@ -30,53 +30,14 @@ import {
   SUCCESS,
 } from "./protocol.ts";
 import { PassphraseLock } from "./lock.ts";
+import { SessionBinds } from "./session_bind.ts";
 import { signInput } from "./sign_input.ts";
 import { announceTouch, authWaitsForTouch } from "./touch.ts";
+import type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
+
+export type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
 
 const log = getLog("ssh");
-
-/** A card as the registry hands it out (src/scd CardEntry has this shape). */
-export interface SshCard {
-  readonly id: number;
-  readonly reader: string;
-  readonly serialNo: string;
-  readonly app: CardApplication | undefined;
-}
-
-/** The card registry, as far as the agent uses it. */
-export interface SshCardSource {
-  /** Bring the known cards up to the readers' states (opens new cards). */
-  scan(signal?: AbortSignal): Promise<unknown>;
-  /** Known cards, most recently used first. */
-  readonly cards: readonly SshCard[];
-}
-
-/** The PIN cache, as far as the agent uses it (src/scd PinCache + CachingPinProvider). */
-export interface SshPinCache {
-  /**
-   * A provider for one operation on `card`: a cached PIN when one may answer (never with
-   * `fresh`), else `ask`; it keeps what the card accepted and drops what it rejected.
-   */
-  provider(
-    card: SshCard,
-    ask: PinProvider,
-    options?: { fresh?: boolean },
-  ): PinProvider & Disposable;
-  /** Drop the PINs of `card`. */
-  drop(card: SshCard): void;
-  /** Drop every PIN. */
-  clear(): void;
-}
-
-/** What {@linkcode SshAgent} is built from. */
-export interface SshAgentOptions {
-  cards: SshCardSource;
-  pins: SshPinCache;
-  /** Asks a person (pinentry); undefined: no pinentry, a signature without a cached PIN fails. */
-  ask?: PinProvider | undefined;
-  /** `notify-send` to tell the user a card waits for a touch; undefined: the log only. */
-  notifySend?: string | undefined;
-}
 
 /** One listed key. */
 interface Identity {
@@ -86,16 +47,9 @@ interface Identity {
   comment: string;
 }
 
-/** A session-bind@openssh.com record of one connection (OpenSSH PROTOCOL.agent). */
-export interface SessionBind {
-  hostKey: Uint8Array;
-  sessionId: Uint8Array;
-  forwarding: boolean;
-}
-
-/** Per-connection state: the session binds ssh recorded on it. */
+/** Per-connection state: the session bindings ssh made on it (session_bind.ts). */
 export class AgentConnection {
-  readonly binds: SessionBind[] = [];
+  readonly binds = new SessionBinds();
   #agent: SshAgent;
 
   constructor(agent: SshAgent) {
@@ -135,6 +89,7 @@ export class SshAgent {
   #pins: SshPinCache;
   #ask: PinProvider | undefined;
   #notifySend: string | undefined;
+  #refuseForwarded: boolean;
   #lock = new PassphraseLock();
   #lifetimes = new Map<number, ReturnType<typeof setTimeout>>();
 
@@ -143,6 +98,7 @@ export class SshAgent {
     this.#pins = options.pins;
     this.#ask = options.ask;
     this.#notifySend = options.notifySend;
+    this.#refuseForwarded = options.refuseForwarded ?? false;
   }
 
   /** True while locked with a passphrase (LOCK). */
@@ -157,6 +113,16 @@ export class SshAgent {
 
   /** Handle one parsed request (throws on failure; the connection answers FAILURE). */
   async dispatch(request: AgentRequest, conn: AgentConnection): Promise<Uint8Array> {
+    try {
+      return await this.#dispatch(request, conn);
+    } finally {
+      // a persistent PIN store (pin_store.ts) holds, or no longer holds, what the card just
+      // accepted or rejected before the client gets its answer
+      await this.#pins.settled?.();
+    }
+  }
+
+  async #dispatch(request: AgentRequest, conn: AgentConnection): Promise<Uint8Array> {
     switch (request.type) {
       case "identities": {
         // a locked agent lists nothing (OpenSSH's ssh-agent does the same)
@@ -164,6 +130,13 @@ export class SshAgent {
         return identitiesAnswer(ids.map((i) => ({ blob: i.key.blob, comment: i.comment })));
       }
       case "sign":
+        if (this.#refuseForwarded && conn.binds.forwarded) {
+          log.info(
+            "Refused to sign: the request comes through a forwarded agent " +
+              "connection, or its session-bind failed (--refuse-forwarded)",
+          );
+          return FAILURE;
+        }
         return await this.#sign(request);
       case "add-smartcard":
         await this.#addCard(request);
@@ -188,12 +161,17 @@ export class SshAgent {
       }
       case "unlock":
         return await this.#lock.unlock(request.passphrase) ? SUCCESS : FAILURE;
-      case "session-bind":
-        conn.binds.push(request);
+      case "session-bind": {
+        const refused = conn.binds.bind(request);
+        if (refused) {
+          log.info("session-bind refused: {reason}", { reason: refused });
+          return FAILURE;
+        }
         log.debug("session-bind recorded (forwarding {forwarding})", {
           forwarding: request.forwarding,
         });
         return SUCCESS;
+      }
       case "extension":
         // draft-miller-ssh-agent §4.7: an extension the agent does not know gets FAILURE
         log.debug("Unsupported extension {name}", { name: request.name });
@@ -347,7 +325,8 @@ export class SshAgent {
   close(): void {
     for (const timer of this.#lifetimes.values()) clearTimeout(timer);
     this.#lifetimes.clear();
-    this.#pins.clear();
+    if (this.#pins.close) this.#pins.close();
+    else this.#pins.clear();
   }
 }
 

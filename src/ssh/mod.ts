@@ -13,22 +13,32 @@ import { parseArgs } from "node:util";
 import { getLog } from "../log.ts";
 import { SshAgent, type SshAgentOptions } from "./agent.ts";
 import { listenAgent } from "./server.ts";
+import type { SshPinCache } from "./agent.ts";
+import { KeyringPinStore } from "./keyring.ts";
+import { withPinStore } from "./pin_store.ts";
 
 export { AgentConnection, type SshCard, type SshCardSource, type SshPinCache } from "./agent.ts";
 export { SshAgent } from "./agent.ts";
+export { KeyringPinStore, type PinStore } from "./keyring.ts";
+export { withPinStore } from "./pin_store.ts";
 export { findOnPath, findPinentry, pinentryProvider } from "./pinentry.ts";
 export { listenAgent, serveConnection } from "./server.ts";
 
 const log = getLog("ssh");
 
 /** `scd-ts ssh-agent` usage. */
-export const SSH_AGENT_HELP = `Usage: scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL] [-c | -s]
+export const SSH_AGENT_HELP =
+  `Usage: scd-ts ssh-agent [-a SOCKET] [-D] [-t TTL] [--refuse-forwarded] [-c | -s]
 SSH agent for the authentication keys of the OpenPGP cards present (no gpg-agent needed).
 
   -a SOCKET   listen here (default $XDG_RUNTIME_DIR/scd-ts/ssh-agent.sock)
   -D          foreground (for systemd; logs to stderr); without it the agent runs detached
   -t TTL      keep a PIN given with ssh-add -s or a pinentry this long without use
               (seconds, or 30m, 1h; default pin-cache-ttl / SCD_TS_PIN_TTL, 10m)
+  --refuse-forwarded
+              sign nothing for a forwarded agent connection (ssh -A; session-bind
+              with is_forwarding, or a session-bind that failed); also
+              ssh-refuse-forwarded yes in scd-ts.conf
   -c | -s     print csh or Bourne shell commands (default: from $SHELL)
 
 Prints SSH_AUTH_SOCK=…; export SSH_AUTH_SOCK; like ssh-agent: eval "$(scd-ts ssh-agent)".
@@ -40,6 +50,8 @@ export interface SshAgentArgs {
   socket?: string;
   foreground: boolean;
   ttl?: string;
+  /** --refuse-forwarded given (scd-ts.conf's ssh-refuse-forwarded is read by main.ts). */
+  refuseForwarded: boolean;
   csh: boolean;
   help: boolean;
 }
@@ -54,6 +66,7 @@ export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs 
       t: { type: "string" },
       c: { type: "boolean" },
       s: { type: "boolean" },
+      "refuse-forwarded": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -62,9 +75,50 @@ export function parseSshArgs(argv: readonly string[], shell = ""): SshAgentArgs 
     ...(values.a === undefined ? {} : { socket: values.a }),
     ...(values.t === undefined ? {} : { ttl: values.t }),
     foreground: values.D ?? false,
+    refuseForwarded: values["refuse-forwarded"] ?? false,
     csh: values.c ?? (!values.s && shell.endsWith("csh")),
     help: values.help ?? false,
   };
+}
+
+/**
+ * scd-ts.conf's `ssh-refuse-forwarded` (or SCD_TS_SSH_REFUSE_FORWARDED): yes, 1, true, on,
+ * or the key alone; anything else leaves it off (the flag `--refuse-forwarded` also sets it).
+ */
+export function refuseForwardedSetting(values: ReadonlyMap<string, string>): boolean {
+  const v = values.get("ssh-refuse-forwarded");
+  return v !== undefined && /^(|yes|1|true|on)$/i.test(v.trim());
+}
+
+/**
+ * `pin-store` (scd-ts.conf, SCD_TS_PIN_STORE): `memory` (default) keeps PINs in the agent
+ * only; `keyring` also in the kernel user keyring through keyctl (keyring.ts), when keyctl
+ * works and the PIN cache is on; else the agent says why and keeps them in memory.
+ */
+export async function pinStoreFor(
+  values: ReadonlyMap<string, string>,
+  ttlMs: number,
+  memory: SshPinCache,
+): Promise<SshPinCache> {
+  const want = (values.get("pin-store") ?? "memory").trim().toLowerCase();
+  if (want === "memory" || want === "") return memory;
+  if (want !== "keyring") {
+    log.warning("pin-store {value} unknown (memory or keyring): PINs stay in memory", {
+      value: want,
+    });
+    return memory;
+  }
+  if (ttlMs <= 0) {
+    log.warning("pin-store keyring ignored: the PIN cache is off (pin-cache-ttl)");
+    return memory;
+  }
+  const store = new KeyringPinStore({ ttlSeconds: ttlMs / 1000 });
+  if (!await store.usable()) {
+    log.error("pin-store keyring: cannot use the kernel keyring (keyctl); PINs stay in memory");
+    return memory;
+  }
+  log.info("PINs also kept in the kernel user keyring (pin-store keyring)");
+  return withPinStore(memory, store);
 }
 
 /**

@@ -54,7 +54,13 @@ export type AgentRequest =
   | { type: "remove-all" }
   | { type: "lock"; passphrase: Uint8Array }
   | { type: "unlock"; passphrase: Uint8Array }
-  | { type: "session-bind"; hostKey: Uint8Array; sessionId: Uint8Array; forwarding: boolean }
+  | {
+    type: "session-bind";
+    hostKey: Uint8Array;
+    sessionId: Uint8Array;
+    signature: Uint8Array;
+    forwarding: boolean;
+  }
   | { type: "extension"; name: string }
   /** A known message the agent refuses (software keys, legacy SSH1 requests). */
   | { type: "refused"; what: string }
@@ -137,17 +143,17 @@ function constraints(r: SshReader): { lifetimeSeconds?: number; confirm: boolean
   return lifetimeSeconds === undefined ? { confirm } : { lifetimeSeconds, confirm };
 }
 
-/** SSH_AGENTC_EXTENSION: session-bind@openssh.com is read; others only named. */
+/** SSH_AGENTC_EXTENSION: session-bind@openssh.com is read (session_bind.ts checks it); others only named. */
 function extension(r: SshReader): AgentRequest {
   const name = r.text();
   if (name !== "session-bind@openssh.com") return { type: "extension", name };
   // PROTOCOL.agent: string hostkey, string session identifier, string signature, bool
   const hostKey = r.string();
   const sessionId = r.string();
-  r.string();
+  const signature = r.string();
   const forwarding = r.boolean();
   r.end();
-  return { type: "session-bind", hostKey, sessionId, forwarding };
+  return { type: "session-bind", hostKey, sessionId, signature, forwarding };
 }
 
 /** A reply frame: uint32 length ‖ body. */

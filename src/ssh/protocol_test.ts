@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, throws as assertThrows } from "node:assert/strict";
 import { sshString, SshWireError } from "../formats/mod.ts";
 import { concat, uintBE } from "../util/bytes.ts";
-import { defaultSocket, parseSshArgs, shellLines } from "./mod.ts";
+import { defaultSocket, parseSshArgs, refuseForwardedSetting, shellLines } from "./mod.ts";
 import { identitiesAnswer, parseRequest } from "./protocol.ts";
 
 Deno.test("parseRequest() reads ADD_SMARTCARD_KEY_CONSTRAINED with a lifetime", () => {
@@ -54,10 +54,21 @@ Deno.test("parseSshArgs() and defaultSocket() follow ssh-agent's options", () =>
     socket: "/s",
     ttl: "30m",
     foreground: true,
+    refuseForwarded: false,
     csh: false,
     help: false,
   });
   assertEquals(parseSshArgs([], "/bin/tcsh").csh, true);
+  assertEquals(parseSshArgs(["--refuse-forwarded"]).refuseForwarded, true);
+  const conf = (v: string) => refuseForwardedSetting(new Map([["ssh-refuse-forwarded", v]]));
+  assertEquals([conf("yes"), conf(""), conf("on"), conf("no"), conf("0")], [
+    true,
+    true,
+    true,
+    false,
+    false,
+  ]);
+  assertEquals(refuseForwardedSetting(new Map()), false);
   assertThrows(() => parseSshArgs(["-k"]), TypeError);
   const env = (n: string) => n === "XDG_RUNTIME_DIR" ? "/run/user/7" : undefined;
   assertEquals(defaultSocket(env, 7), "/run/user/7/scd-ts/ssh-agent.sock");

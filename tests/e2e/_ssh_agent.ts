@@ -10,15 +10,15 @@
  */
 
 import { ok as assert } from "node:assert/strict";
-import { HOMES_BASE } from "../bed/gnupg.ts";
-import { type ProcResult, run, spawnCaptured, type Spawned } from "../bed/procs.ts";
-import { freePort, REPO_ROOT } from "../bed/vcard.ts";
+import { type ProcResult, spawnCaptured, type Spawned } from "../bed/procs.ts";
+import { sshArgs, type Sshd } from "../bed/sshd.ts";
+import { REPO_ROOT } from "../bed/vcard.ts";
 import { type CardContext, DAEMON, GNUPG, READER } from "./_fixture.ts";
 
 /** True in the one matrix cell that runs the agent tests. */
 export const AGENT_CELL = DAEMON === "scd-ts" && GNUPG === "2.2";
 
-const SSHD = "/usr/sbin/sshd";
+export { sshArgs, type Sshd, startSshd } from "../bed/sshd.ts";
 /** Deno's cache for a child whose HOME is the test's home. */
 export const DENO_DIR = Deno.env.get("DENO_DIR") ??
   `${Deno.env.get("HOME") ?? "/root"}/.cache/deno`;
@@ -71,69 +71,9 @@ export async function startAgent(
   return { proc, sock, env: { SSH_AUTH_SOCK: sock }, stop: () => proc.stop() };
 }
 
-/** A throwaway sshd on a free port of 127.0.0.1 that accepts `authorized` for this user. */
-export interface Sshd {
-  port: number;
-  dir: string;
-  stop(): Promise<void>;
-}
-
-/** Starts sshd with its own config and host key in a fresh directory. */
-export async function startSshd(authorized: string): Promise<Sshd> {
-  const dir = await Deno.makeTempDir({ dir: HOMES_BASE, prefix: "sshd-" });
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${dir}/host_key`]);
-  await Deno.writeTextFile(`${dir}/authorized_keys`, authorized + "\n");
-  const port = freePort();
-  await Deno.writeTextFile(
-    `${dir}/sshd_config`,
-    [
-      `Port ${port}`,
-      "ListenAddress 127.0.0.1",
-      `HostKey ${dir}/host_key`,
-      `AuthorizedKeysFile ${dir}/authorized_keys`,
-      `PidFile ${dir}/sshd.pid`,
-      "StrictModes no",
-      "UsePAM no",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PubkeyAuthentication yes",
-      "PermitRootLogin prohibit-password",
-      "",
-    ].join("\n"),
-  );
-  await Deno.mkdir("/run/sshd", { recursive: true }); // privilege separation directory
-  const proc = spawnCaptured(SSHD, ["-D", "-e", "-f", `${dir}/sshd_config`]);
-  await proc.waitForLine(/Server listening on 127\.0\.0\.1/, 15000);
-  return {
-    port,
-    dir,
-    async stop() {
-      await proc.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
-}
-
 /** `ssh` to `sshd` as this user with the agent's keys only; runs `echo logged-in`. */
 export async function sshLogin(c: Runner, agent: Agent, sshd: Sshd): Promise<ProcResult> {
-  const user = Deno.env.get("USER") ?? "root";
-  return await c.run("ssh", [
-    "-F",
-    "/dev/null",
-    "-p",
-    String(sshd.port),
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    `UserKnownHostsFile=${sshd.dir}/known_hosts`,
-    "-o",
-    "PreferredAuthentications=publickey",
-    `${user}@127.0.0.1`,
-    "echo",
-    "logged-in",
-  ], { env: agent.env });
+  return await c.run("ssh", sshArgs(sshd, ["echo", "logged-in"]), { env: agent.env });
 }
 
 /** The lines `ssh-add -L` prints (`<type> <blob> <comment>`). */
@@ -141,6 +81,13 @@ export async function listed(c: Runner, agent: Agent): Promise<string[]> {
   const r = await c.run("ssh-add", ["-L"], { env: agent.env });
   assert(r.code === 0, r.stderr + r.stdout);
   return r.stdout.split("\n").filter((l) => l !== "");
+}
+
+/** The auth key in OpenSSH form as gpg exports it: what ssh-add -L must list. */
+export async function exportedKey(c: CardContext, authFpr: string): Promise<string> {
+  const r = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
+  assert(r.code === 0, r.stderr);
+  return r.stdout.trim().split(" ").slice(0, 2).join(" ");
 }
 
 /** Writes an askpass script answering `answer` (ssh-add -s, -x and -X ask through it). */

@@ -27,6 +27,7 @@ import {
   AGENT_CELL,
   askpass,
   DENO_DIR,
+  exportedKey,
   listed,
   type Sshd,
   sshLogin,
@@ -52,13 +53,6 @@ async function keyAttributes(c: CardContext, answers: Record<string, string>, sh
   });
   assertEquals(r.code, 0, r.stderr);
   assertEquals(field(await c.cardStatus(), "Key attributes"), shown);
-}
-
-/** The auth key in OpenSSH form as gpg exports it: what ssh-add -L must list. */
-async function exportedKey(c: CardContext, authFpr: string): Promise<string> {
-  const r = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
-  assertEquals(r.code, 0, r.stderr);
-  return r.stdout.trim().split(" ").slice(0, 2).join(" ");
 }
 
 async function withAgentAndSshd(

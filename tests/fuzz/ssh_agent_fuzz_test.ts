@@ -11,12 +11,15 @@ import type { PinProvider } from "../../src/app/mod.ts";
 import { sshString } from "../../src/formats/mod.ts";
 import { listenAgent } from "../../src/ssh/mod.ts";
 import { agentOver } from "../support/ssh_agent.ts";
+import { fixedEd25519HostKey, sessionBindBody } from "../support/ssh_host_key.ts";
 import { concat, uintBE } from "../../src/util/bytes.ts";
 import { FuzzDaemon } from "./_daemon.ts";
 import { fuzzSettings, prepareCard, REPLY_MS } from "./_setup.ts";
 import { Prng } from "./prng.ts";
 
 const MAX = 256 * 1024;
+
+const BIND_HOST_KEY = fixedEd25519HostKey(new Uint8Array(32).fill(42));
 
 /** A valid request of each kind the agent knows (the seeds mutations start from). */
 function validRequests(blob: Uint8Array): Uint8Array[] {
@@ -30,14 +33,8 @@ function validRequests(blob: Uint8Array): Uint8Array[] {
     Uint8Array.of(19),
     concat(Uint8Array.of(22), s("p")),
     concat(Uint8Array.of(23), s("p")),
-    concat(
-      Uint8Array.of(27),
-      s("session-bind@openssh.com"),
-      s("k"),
-      s("i"),
-      s("s"),
-      Uint8Array.of(1),
-    ),
+    // a bind the agent verifies and accepts, so mutations reach the signature check
+    sessionBindBody(BIND_HOST_KEY, new Uint8Array(32).fill(7), true),
     concat(Uint8Array.of(27), s("query")),
     concat(Uint8Array.of(17), s("ssh-ed25519"), s("pub"), s("priv"), s("c")),
   ];
