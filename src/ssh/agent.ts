@@ -16,7 +16,6 @@ import {
   NULL_STATUS,
   type OperationContext,
   type PinProvider,
-  type PinQuery,
 } from "../app/mod.ts";
 import { parsePublicKey, type SshPublicKey, sshPublicKey, sshSignature } from "../formats/mod.ts";
 import { getLog } from "../log.ts";
@@ -32,7 +31,7 @@ import {
 import { PassphraseLock } from "./lock.ts";
 import { SessionBinds } from "./session_bind.ts";
 import { signInput } from "./sign_input.ts";
-import { announceTouch, authWaitsForTouch } from "./touch.ts";
+import { announceTouch } from "./touch.ts";
 import type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
 
 export type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
@@ -215,22 +214,14 @@ export class SshAgent {
     const id = (await this.identities()).find((i) => equalBytes(i.key.blob, request.keyBlob));
     if (!id) throw new Error("Cannot sign: no card holds this key");
     const { algorithm, data, raw } = signInput(id.key.key, request.data, request.flags);
-    const touch = await authWaitsForTouch(id.card, id.app, this.#queryContext());
-    using cached = this.#pins.provider(id.card, this.#asker());
+    using pin = this.#pins.provider(id.card, this.#asker());
     const serial = id.app.displaySerialNo;
     const notify = this.#notifySend;
-    // the card waits for the touch once it accepted the user PIN (as operation.ts's prompt)
-    const pin: PinProvider = !touch ? cached : {
-      get: (request) => cached.get(request),
-      ...(cached.canAnswer ? { canAnswer: (q: PinQuery) => cached.canAnswer!(q) } : {}),
-      report(request, outcome) {
-        cached.report?.(request, outcome);
-        if (outcome === "accepted" && request.kind === "user") announceTouch(serial, notify);
-      },
-    };
     const answer = await id.app.auth(
       { keyRef: "OPENPGP.3", data, raw },
-      { pin, status: NULL_STATUS },
+      // the application says when the card holds the command for a touch (its card model
+      // knows the key's UIF, also when another program changed it)
+      { pin, status: NULL_STATUS, touchPending: () => announceTouch(serial, notify) },
     );
     log.info("Signed with card {serial} ({algorithm})", {
       serial: id.app.displaySerialNo,

@@ -7,6 +7,7 @@
 import { Buffer } from "node:buffer";
 import {
   deepStrictEqual as assertEquals,
+  match as assertMatch,
   ok as assert,
   rejects as assertRejects,
 } from "node:assert/strict";
@@ -15,10 +16,9 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { p256, p384, p521 } from "@noble/curves/nist.js";
 import { SshReader, sshString } from "../../src/formats/mod.ts";
 import { listenAgent, SshAgent } from "../../src/ssh/mod.ts";
-import { authWaitsForTouch } from "../../src/ssh/touch.ts";
 import { concat, uintBE, utf8 } from "../../src/util/bytes.ts";
 import { connect, run, USER_PIN } from "./_scd_client.ts";
-import { addCard, Asked, FAILURE, identities, sign, SUCCESS, withAgent } from "./_ssh_agent_bed.ts";
+import { addCard, FAILURE, identities, sign, SUCCESS, withAgent } from "./_ssh_agent_bed.ts";
 
 const MESSAGE = utf8("ssh session data to sign");
 
@@ -230,20 +230,36 @@ Deno.test("listenAgent() makes a 0700 directory and a 0600 socket, and refuses a
   }
 });
 
-Deno.test("ssh-agent: with UIF on for the auth key it still signs (the card waits for the touch)", async () => {
-  await withAgent(async (b) => {
-    const s = await connect(b.f);
-    const u = await run(s, "SETATTR UIF-3 %01+", { NEEDPIN: ["12345678"] });
-    assertEquals(u.err, undefined, u.end);
-    await s.close();
-    const card = b.f.cards.cards[0]!;
-    const ctx = { pin: new Asked() };
-    assertEquals(await authWaitsForTouch(card, card.app!, ctx), true);
-    b.asked.answers = [USER_PIN];
-    const [id] = await identities(b);
-    const sig = await sign(b, id!.blob, MESSAGE);
-    const key = new SshReader(id!.blob);
-    key.text();
-    assert(sig !== undefined && ed25519.verify(sig.sig, MESSAGE, key.string()));
-  }, "ed25519");
+Deno.test("ssh-agent: UIF turned on after a first signature: the next one announces the touch and signs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "scd-ts-notify-" });
+  // notify-send stand-in (deno task test allows running it): records its arguments
+  const notifySend = new URL("../support/notify_send_stub.sh", import.meta.url).pathname;
+  Deno.env.set("SCD_TS_TEST_NOTIFY_FILE", `${dir}/shown`);
+  const shown = () => Deno.readTextFile(`${dir}/shown`).catch(() => "");
+  try {
+    await withAgent(
+      async (b) => {
+        b.asked.answers = [USER_PIN, USER_PIN];
+        const [id] = await identities(b);
+        const key = new SshReader(id!.blob);
+        key.text();
+        const pub = key.string();
+        const first = await sign(b, id!.blob, MESSAGE);
+        assert(first !== undefined && ed25519.verify(first.sig, MESSAGE, pub));
+        assertEquals(await shown(), "");
+        // another client turns touch on; the agent learns it from the card model, not a cache
+        const s = await connect(b.f);
+        const u = await run(s, "SETATTR UIF-3 %01+", { NEEDPIN: ["12345678"] });
+        assertEquals(u.err, undefined, u.end);
+        await s.close();
+        const second = await sign(b, id!.blob, MESSAGE);
+        assert(second !== undefined && ed25519.verify(second.sig, MESSAGE, pub));
+        assertMatch(await shown(), /Touch your card.*waits for a touch/);
+      },
+      "ed25519",
+      { notifySend },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

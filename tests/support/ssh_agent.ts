@@ -18,7 +18,7 @@ import {
 export function agentOver(
   cards: SshCardSource,
   ask: PinProvider,
-  options: { refuseForwarded?: boolean; store?: PinStore } = {},
+  options: { refuseForwarded?: boolean; store?: PinStore; notifySend?: string } = {},
 ): { agent: SshAgent; cache: PinCache } {
   const cache = new PinCache({ ttlMs: 60_000 });
   const memory: SshPinCache = {
@@ -31,6 +31,7 @@ export function agentOver(
     pins: options.store ? withPinStore(memory, options.store) : memory,
     ask,
     refuseForwarded: options.refuseForwarded,
+    notifySend: options.notifySend,
   });
   return { agent, cache };
 }
