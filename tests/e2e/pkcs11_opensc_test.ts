@@ -3,7 +3,7 @@
  * through scd-ts's own OpenPGP backend; then scd-ts is configured with OpenSC's
  * `opensc-pkcs11.so` and `reader PKCS#11`, so its OpenPGP backend opens no card, and the same
  * keys must work through OpenSC: card-status, signing with the gpg key made on the card,
- * decryption. Then the PIN retry counter as OpenSC maps it into CK_TOKEN_INFO flags (its
+ * decryption, ssh through gpg-agent with the card's authentication key. Then the PIN retry counter as OpenSC maps it into CK_TOKEN_INFO flags (its
  * framework-pkcs15.c C_GetTokenInfo: COUNT_LOW below the maximum, FINAL_TRY at one try left,
  * LOCKED at none): each wrong PIN is asked for once and costs exactly one try on the card, the
  * prompt warns at the last one, and a locked PIN fails before anyone is asked. And a card with
@@ -80,6 +80,7 @@ cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   await detachSignVerify(c, keys.primary, keys.primary);
   await c.pins([userPin()]);
   await encryptDecrypt(c, keys.primary, "through OpenSC's PKCS#11 module\n");
+  await sshThroughToken(c, keys.auth);
   // since the switch: the daemon spoke only of the token, and signed and decrypted with it
   const trace = new TextDecoder().decode((await Deno.readFile(traceFile)).subarray(tracedBefore));
   const serial = /S SERIALNO ([0-9A-F]{32})\n/.exec(learn.stdout)?.[1];
@@ -87,7 +88,46 @@ cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   assert(!trace.includes("S SERIALNO D276000124"), "the OpenPGP backend opened the card");
   assertMatch(trace, /<- PKSIGN .*[0-9A-F]{40}|<- PKSIGN .*P11\./);
   assertMatch(trace, /<- PKDECRYPT /);
+  assertMatch(trace, /<- PKAUTH /);
 }, { ignore });
+
+/**
+ * ssh through gpg-agent with the card's authentication key as OpenSC shows it: its keygrip in
+ * `sshcontrol` makes ssh-add list it, and `ssh-keygen -Y sign` signs through the token's
+ * PKAUTH (the signature verifies, and not for other data).
+ */
+async function sshThroughToken(c: CardContext, authFpr: string): Promise<void> {
+  const listing = await c.gpg(["--with-colons", "--with-keygrip", "--list-keys", authFpr]);
+  const lines = listing.stdout.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("fpr:") && l.includes(authFpr));
+  const grip = lines.slice(at + 1).find((l) => l.startsWith("grp:"))?.split(":")[9];
+  assert(at >= 0 && grip, listing.stdout);
+  await c.file("sshcontrol", `${grip}\n`);
+  const exported = await c.gpg(["--export-ssh-key", `${authFpr}!`]);
+  assertEquals(exported.code, 0, exported.stderr);
+  const [type, blob] = exported.stdout.trim().split(" ");
+  const env = {
+    SSH_AUTH_SOCK: (await c.run("gpgconf", ["--list-dirs", "agent-ssh-socket"])).stdout.trim(),
+  };
+  const listed = await c.run("ssh-add", ["-L"], { env });
+  assertEquals(listed.code, 0, listed.stderr + listed.stdout);
+  assert(listed.stdout.split("\n").some((l) => l.split(" ")[1] === blob), listed.stdout);
+
+  const pub = await c.file("token_auth.pub", `${type} ${blob} token\n`);
+  const signers = await c.file("allowed_signers", `card@example.org ${type} ${blob}\n`);
+  const data = await c.file("message.txt", "ssh through OpenSC\n");
+  await c.pins([userPin()]);
+  const signed = await c.run("ssh-keygen", ["-Y", "sign", "-f", pub, "-n", "file", data], { env });
+  assertEquals(signed.code, 0, signed.stderr);
+  const verify = (stdin: string) =>
+    c.run("ssh-keygen", [
+      ...["-Y", "verify", "-f", signers, "-I", "card@example.org", "-n", "file"],
+      ...["-s", `${data}.sig`],
+    ], { stdin });
+  const good = await verify("ssh through OpenSC\n");
+  assertEquals(good.code, 0, good.stderr + good.stdout);
+  assert((await verify("other data\n")).code !== 0, "the signature verified for other data");
+}
 
 /**
  * OpenSC 0.23 reads the "User PIN" slot's counter of a pre-3.1 card from the Admin PIN's byte
