@@ -24,10 +24,11 @@ stamp=v2 # bump when the recipe below changes, so CI machines rebuild
 packages=(gpg gpg-agent scdaemon gpgsm openssh-client libpcsclite1 libpolkit-gobject-1-0 procps)
 
 # SoftHSM2 for the PKCS#11 e2e on gnupg 2.4 (issue 23), and in trixie gnupg-pkcs11-scd (0.10.0)
-# for the comparison beside scd-ts (tests/e2e/pkcs11_compare_test.ts): installed into a reused
+# for the comparison beside scd-ts (tests/e2e/pkcs11_compare_test.ts) and OpenSC's PKCS#11 module
+# (0.26) for tests/e2e/pkcs11_opensc_test.ts: installed into a reused
 # chroot too, so machines that built theirs before need no rebuild.
 pkcs11_packages=(softhsm2)
-if [ "$suite" = trixie ]; then pkcs11_packages+=(gnupg-pkcs11-scd); fi
+if [ "$suite" = trixie ]; then pkcs11_packages+=(gnupg-pkcs11-scd opensc-pkcs11); fi
 with_pkcs11() {
   local p missing=()
   for p in "${pkcs11_packages[@]}"; do
