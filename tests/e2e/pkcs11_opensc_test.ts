@@ -3,7 +3,8 @@
  * through scd-ts's own OpenPGP backend; then scd-ts is configured with OpenSC's
  * `opensc-pkcs11.so` and `reader PKCS#11`, so its OpenPGP backend opens no card, and the same
  * keys must work through OpenSC: card-status, signing with the gpg key made on the card,
- * decryption, ssh through gpg-agent with the card's authentication key. Then the PIN retry counter as OpenSC maps it into CK_TOKEN_INFO flags (its
+ * decryption, ssh through gpg-agent with the card's authentication key, gpgsm with a certificate
+ * for that key stored on the card. Then the PIN retry counter as OpenSC maps it into CK_TOKEN_INFO flags (its
  * framework-pkcs15.c C_GetTokenInfo: COUNT_LOW below the maximum, FINAL_TRY at one try left,
  * LOCKED at none): each wrong PIN is asked for once and costs exactly one try on the card, the
  * prompt warns at the last one, and a locked PIN fails before anyone is asked. And a card with
@@ -29,6 +30,7 @@ import {
   userPin,
 } from "./_fixture.ts";
 import { chrootDir } from "../bed/chroot.ts";
+import { type CardCa, certifyAuthKey } from "./_card_cert.ts";
 import {
   detachSignVerify,
   encryptDecrypt,
@@ -67,6 +69,7 @@ if (ignore) console.log("n/a: OpenSC e2e (needs scd-ts and opensc-pkcs11, in the
 
 cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   const keys = await generateOnCard(c);
+  const ca = await certifyAuthKey(c, keys.auth);
   const traceFile = await useOpenSc(c);
   const tracedBefore = (await Deno.readFile(traceFile)).length;
   // one reader for the card: OpenSC's two slots (User PIN, User PIN (sig)) share its serial
@@ -75,6 +78,7 @@ cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   assertMatch(learn.stdout, /S READER PKCS#11 opensc-pkcs11\.so OpenPGP card/);
   const pairs = learn.stdout.split("\n").filter((l) => l.startsWith("S KEYPAIRINFO "));
   assertEquals(pairs.length, 3, learn.stdout);
+  assertMatch(learn.stdout, /^S CERTINFO 100 P11\.03$/m);
   // the agent's stubs now name the token (LEARN --force replaces those of the OpenPGP card)
   const relearn = await c.run("gpg-connect-agent", ["LEARN --force", "/bye"]);
   assertEquals(relearn.code, 0, relearn.stderr);
@@ -87,6 +91,7 @@ cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   await c.pins([userPin()]);
   await encryptDecrypt(c, keys.primary, "through OpenSC's PKCS#11 module\n");
   await sshThroughToken(c, keys.auth);
+  await gpgsmThroughToken(c, ca);
   // since the switch: the daemon spoke only of the token, and signed and decrypted with it
   const trace = new TextDecoder().decode((await Deno.readFile(traceFile)).subarray(tracedBefore));
   const serial = /S SERIALNO ([0-9A-F]{32})\n/.exec(learn.stdout)?.[1];
@@ -96,6 +101,44 @@ cardTest("OpenSC's PKCS#11 module over the virtual OpenPGP card", async (c) => {
   assertMatch(trace, /<- PKDECRYPT /);
   assertMatch(trace, /<- PKAUTH /);
 }, { ignore });
+
+/**
+ * gpgsm with the card's authentication key and the certificate in its DO 7F21, both as OpenSC
+ * shows them: `gpgsm --learn-card` imports the certificate (CERTINFO, READCERT), and a gpgsm
+ * signature made through the token's PKSIGN verifies against the throw-away CA.
+ */
+async function gpgsmThroughToken(c: CardContext, ca: CardCa): Promise<void> {
+  const imported = await c.run("gpgsm", ["--batch", "--import", ca.pemPath]);
+  assertEquals(imported.code, 0, imported.stderr);
+  await c.file("trustlist.txt", `${ca.fingerprint} S relax\n`);
+  const learned = await c.run("gpgsm", ["--batch", "--learn-card"]);
+  assertEquals(learned.code, 0, learned.stderr);
+  const listed = await c.run("gpgsm", ["--batch", "--with-colons", "--list-secret-keys"]);
+  const fpr = /^fpr:(?:[^:]*:){8}([0-9A-F]{40}):/m.exec(listed.stdout)?.[1];
+  assert(fpr, `no secret certificate:\n${listed.stdout}${listed.stderr}`);
+  const data = await c.file("gpgsm.txt", "gpgsm through OpenSC\n");
+  const opts = ["--batch", "--disable-crl-checks", "--disable-policy-checks"];
+  await c.pins([userPin()]);
+  const signed = await c.run("gpgsm", [
+    ...opts,
+    "-u",
+    fpr,
+    "--detach-sign",
+    "-o",
+    `${data}.p7s`,
+    data,
+  ]);
+  assertEquals(signed.code, 0, signed.stderr);
+  const verified = await c.run("gpgsm", [
+    ...opts,
+    "--status-fd",
+    "1",
+    "--verify",
+    `${data}.p7s`,
+    data,
+  ]);
+  assertMatch(verified.stdout, /GOODSIG/, verified.stderr);
+}
 
 /**
  * ssh through gpg-agent with the card's authentication key as OpenSC shows it: its keygrip in
