@@ -43,6 +43,8 @@ export const genkey: Command = {
     "  S KEY-CREATED-AT <seconds>,  S KEY-DATA ...  and  S KEY-FPR <hex>.",
     "--force is needed to replace an existing key; --timestamp (yyyymmddThhmmss)",
     "sets the creation time that goes into the fingerprint.",
+    "On a PKCS#11 token (KEYREF P11.<hex id>) without --force: send the existing",
+    "key's KEY-CREATED-AT and KEY-DATA; with --force: C_GenerateKeyPair (no KEY-FPR).",
   ].join("\n"),
   async run(ctx, line) {
     const { tokens, rest } = optionTokens(line);

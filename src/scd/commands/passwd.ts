@@ -21,7 +21,8 @@ export const passwd: Command = {
     "Change the PIN or, with --reset, reset the retry counter of the card",
     "holder verification vector CHVNO (OpenPGP: 1 PIN, 2 Reset Code, 3 Admin",
     "PIN).  --clear resets the card's verification of that PIN so that it",
-    "must be presented again.",
+    "must be presented again.  PKCS#11 token: 1, 2 or P11.USER the user PIN",
+    "(--reset: set it with the SO PIN), 3 or P11.SO the SO PIN.",
   ].join("\n"),
   async run(ctx, line) {
     const { tokens, rest } = optionTokens(line);
