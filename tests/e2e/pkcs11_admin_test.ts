@@ -8,6 +8,7 @@
  * @module
  */
 
+import { assertDecrypts, assertSignsAndVerifies, loopback } from "./_token_gpg.ts";
 import {
   deepStrictEqual as assertEquals,
   match as assertMatch,
@@ -31,7 +32,6 @@ function chrootHasSoftHsm(): boolean {
 const ignore = DAEMON !== "scd-ts" || !haveSoftHsm() || (GNUPG === "2.4" && !chrootHasSoftHsm());
 if (ignore) console.log(`n/a: PKCS#11 GENKEY/PASSWD e2e (needs scd-ts and SoftHSM2)`);
 
-const LOOPBACK = (pin: string) => ["--pinentry-mode", "loopback", "--passphrase", pin];
 const NEW_PIN = "246810";
 
 Deno.test({
@@ -137,38 +137,15 @@ Deno.test({
           "%commit",
           "",
         ].join("\n");
-        const gen = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
+        const gen = await gpg([...loopback(TOKEN_PIN), "--gen-key", await file("p", batch)]);
         assertEquals(gen.code, 0, gen.stderr);
-        for (const who of ["P-256", "Ed25519"]) {
-          const sig = `${message}.${who}.sig`;
-          const signed = await gpg([
-            ...LOOPBACK(TOKEN_PIN),
-            "-u",
-            `Generated ${who}`,
-            "--detach-sign",
-            "-o",
-            sig,
-            message,
-          ]);
-          assertEquals(signed.code, 0, `${who}: ${signed.stderr}`);
-          const verified = await gpg(["--verify", sig, message]);
-          assert(verified.status.some((l) => l.startsWith("GOODSIG")), verified.stderr);
-        }
-        const enc = `${message}.gpg`;
-        const encrypted = await gpg([
-          "--trust-model",
-          "always",
-          "-r",
+        await assertSignsAndVerifies(gpg, TOKEN_PIN, message, [
           "Generated P-256",
-          "-e",
-          "-o",
-          enc,
-          message,
+          "Generated Ed25519",
         ]);
-        assertEquals(encrypted.code, 0, encrypted.stderr);
-        const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
-        assertEquals(decrypted.code, 0, decrypted.stderr);
-        assertEquals(decrypted.stdout, "signed by a generated token key\n");
+        await assertDecrypts(gpg, TOKEN_PIN, message, "signed by a generated token key\n", [
+          "Generated P-256",
+        ]);
       });
 
       await t.step(
@@ -182,7 +159,7 @@ Deno.test({
           assertMatch(changed.stdout, /^OK$/m, changed.stdout + JSON.stringify(prompts, null, 1));
           assert(prompts.some((p) => /^Please enter the new PIN/.test(p.desc ?? "")));
           const sign = (pin: string, out: string) =>
-            gpg([...LOOPBACK(pin), "-u", "Generated P-256", "--detach-sign", "-o", out, message]);
+            gpg([...loopback(pin), "-u", "Generated P-256", "--detach-sign", "-o", out, message]);
           const old = await sign(TOKEN_PIN, `${message}.old.sig`);
           assert(old.code !== 0);
           assertMatch(old.stderr, /Bad PIN/i);

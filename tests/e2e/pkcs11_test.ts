@@ -15,6 +15,7 @@
  * @module
  */
 
+import { assertDecrypts, assertSignsAndVerifies, loopback } from "./_token_gpg.ts";
 import {
   deepStrictEqual as assertEquals,
   match as assertMatch,
@@ -52,8 +53,6 @@ function chrootHasSoftHsm(): boolean {
 
 const ignore = DAEMON !== "scd-ts" || !haveSoftHsm() || (GNUPG === "2.4" && !chrootHasSoftHsm());
 if (ignore) console.log(`n/a: PKCS#11 e2e (needs scd-ts and SoftHSM2, also in the 2.4 chroot)`);
-
-const LOOPBACK = (pin: string) => ["--pinentry-mode", "loopback", "--passphrase", pin];
 
 Deno.test({
   name: `PKCS#11 token through gpg, gpg-agent and ssh (SoftHSM2, gnupg ${GNUPG})`,
@@ -174,45 +173,29 @@ Deno.test({
           params("Token Certified", "RSA", grips.get(CERT_KEY.label)!),
           params("Token R3072", "RSA", grips.get("rsa3072")!),
         ].join("");
-        const made = await gpg([...LOOPBACK(TOKEN_PIN), "--gen-key", await file("p", batch)]);
+        const made = await gpg([...loopback(TOKEN_PIN), "--gen-key", await file("p", batch)]);
         assertEquals(made.code, 0, made.stderr);
-        for (const who of ["RSA", "P-256", "P-384", "P-521", "Ed25519", "Certified", "R3072"]) {
-          const sig = `${message}.${who}.sig`;
-          const signed = await gpg([
-            ...LOOPBACK(TOKEN_PIN),
-            "-u",
-            `Token ${who}`,
-            "--detach-sign",
-            "-o",
-            sig,
-            message,
-          ]);
-          assertEquals(signed.code, 0, `${who}: ${signed.stderr}`);
-          const verified = await gpg(["--verify", sig, message]);
-          assert(verified.status.some((l) => l.startsWith("GOODSIG")), verified.stderr);
-        }
+        await assertSignsAndVerifies(
+          gpg,
+          TOKEN_PIN,
+          message,
+          ["RSA", "P-256", "P-384", "P-521", "Ed25519", "Certified", "R3072"].map((w) =>
+            `Token ${w}`
+          ),
+        );
       });
 
       await t.step(
         "messages encrypted to the RSA and ECDH subkeys (NIST, cv25519) decrypt",
         async () => {
-          for (const who of ["RSA", "P-256", "P-384", "P-521", ...(x25519 ? ["Ed25519"] : [])]) {
-            const enc = `${message}.${who}.gpg`;
-            const encrypted = await gpg([
-              "--trust-model",
-              "always",
-              "-r",
-              `Token ${who}`,
-              "-e",
-              "-o",
-              enc,
-              message,
-            ]);
-            assertEquals(encrypted.code, 0, encrypted.stderr);
-            const decrypted = await gpg([...LOOPBACK(TOKEN_PIN), "-d", enc]);
-            assertEquals(decrypted.code, 0, `${who}: ${decrypted.stderr}`);
-            assertEquals(decrypted.stdout, "signed by a PKCS#11 token\n");
-          }
+          const subkeys = ["RSA", "P-256", "P-384", "P-521", ...(x25519 ? ["Ed25519"] : [])];
+          await assertDecrypts(
+            gpg,
+            TOKEN_PIN,
+            message,
+            "signed by a PKCS#11 token\n",
+            subkeys.map((w) => `Token ${w}`),
+          );
         },
       );
 
@@ -304,7 +287,7 @@ Deno.test({
           await home.killDaemons(); // no cached PIN
           const before = await needPins();
           const wrong = await gpg([
-            ...LOOPBACK("654321"),
+            ...loopback("654321"),
             "-u",
             "Token RSA",
             "--detach-sign",
@@ -316,7 +299,7 @@ Deno.test({
           assertMatch(wrong.stderr, /Bad PIN/i);
           assertEquals(await needPins() - before, 1, "one NEEDPIN for one wrong PIN");
           const right = await gpg([
-            ...LOOPBACK(TOKEN_PIN),
+            ...loopback(TOKEN_PIN),
             "-u",
             "Token RSA",
             "--detach-sign",
