@@ -5,7 +5,9 @@
  */
 
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { chrootDir } from "../bed/chroot.ts";
 import type { GpgResult } from "../bed/gnupg.ts";
+import { haveSoftHsm, SOFTHSM_MODULE } from "../bed/softhsm.ts";
 
 /** gpg in the test's home. */
 export type Gpg = (args: string[]) => Promise<GpgResult>;
@@ -46,5 +48,21 @@ export async function assertDecrypts(
     const decrypted = await gpg([...loopback(pin), "-d", enc]);
     assertEquals(decrypted.code, 0, `${to}: ${decrypted.stderr}`);
     assertEquals(decrypted.stdout, text);
+  }
+}
+
+/**
+ * Whether the SoftHSM2 token e2e can run: scd-ts (stock has no PKCS#11) and SoftHSM2 on the
+ * host and, for 2.4, in the trixie chroot, where gpg-agent starts the daemon that loads it
+ * (.ci/gnupg_chroot.sh installs it there).
+ */
+export function softHsmTestsRun(daemon: string, gnupg: string): boolean {
+  if (daemon !== "scd-ts" || !haveSoftHsm()) return false;
+  if (gnupg !== "2.4") return true;
+  try {
+    Deno.statSync(`${chrootDir()}${SOFTHSM_MODULE}`);
+    return true;
+  } catch {
+    return false;
   }
 }

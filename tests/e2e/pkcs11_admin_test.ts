@@ -8,28 +8,18 @@
  * @module
  */
 
-import { assertDecrypts, assertSignsAndVerifies, loopback } from "./_token_gpg.ts";
+import { assertDecrypts, assertSignsAndVerifies, loopback, softHsmTestsRun } from "./_token_gpg.ts";
 import {
   deepStrictEqual as assertEquals,
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { chrootDir } from "../bed/chroot.ts";
 import { GnupgBed, HOMES_BASE } from "../bed/gnupg.ts";
 import { GnupgHome } from "../bed/gnupghome.ts";
-import { haveSoftHsm, SoftHsm, SOFTHSM_MODULE, TOKEN_PIN } from "../bed/softhsm.ts";
+import { SoftHsm, SOFTHSM_MODULE, TOKEN_PIN } from "../bed/softhsm.ts";
 import { DAEMON, GNUPG } from "./_fixture.ts";
 
-function chrootHasSoftHsm(): boolean {
-  try {
-    Deno.statSync(`${chrootDir()}/usr/lib/softhsm/libsofthsm2.so`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const ignore = DAEMON !== "scd-ts" || !haveSoftHsm() || (GNUPG === "2.4" && !chrootHasSoftHsm());
+const ignore = !softHsmTestsRun(DAEMON, GNUPG);
 if (ignore) console.log(`n/a: PKCS#11 GENKEY/PASSWD e2e (needs scd-ts and SoftHSM2)`);
 
 const NEW_PIN = "246810";

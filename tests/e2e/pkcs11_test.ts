@@ -15,18 +15,16 @@
  * @module
  */
 
-import { assertDecrypts, assertSignsAndVerifies, loopback } from "./_token_gpg.ts";
+import { assertDecrypts, assertSignsAndVerifies, loopback, softHsmTestsRun } from "./_token_gpg.ts";
 import {
   deepStrictEqual as assertEquals,
   match as assertMatch,
   ok as assert,
 } from "node:assert/strict";
-import { chrootDir } from "../bed/chroot.ts";
 import { GnupgBed, HOMES_BASE } from "../bed/gnupg.ts";
 import { GnupgHome } from "../bed/gnupghome.ts";
 import {
   CERT_KEY,
-  haveSoftHsm,
   SoftHsm,
   SOFTHSM_MODULE,
   standardToken,
@@ -41,17 +39,7 @@ const SHIM_SOURCE = new URL("../pkcs11/testdata/shim_module.c", import.meta.url)
 const X25519_KEY = { id: "07", label: "cv25519" };
 import { DAEMON, GNUPG } from "./_fixture.ts";
 
-/** The 2.4 chroot got SoftHSM2 from .ci/trixie_chroot.sh (the daemon loads it in there). */
-function chrootHasSoftHsm(): boolean {
-  try {
-    Deno.statSync(`${chrootDir()}/usr/lib/softhsm/libsofthsm2.so`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const ignore = DAEMON !== "scd-ts" || !haveSoftHsm() || (GNUPG === "2.4" && !chrootHasSoftHsm());
+const ignore = !softHsmTestsRun(DAEMON, GNUPG);
 if (ignore) console.log(`n/a: PKCS#11 e2e (needs scd-ts and SoftHSM2, also in the 2.4 chroot)`);
 
 Deno.test({
