@@ -5,9 +5,10 @@
  * PKAUTH uses. Every signature is one application call, so one card transaction under the
  * configured PIN policy; a PIN is asked for (pinentry) between transactions.
  *
- * Keys: the authentication key (OPENPGP.3) of every card the registry has, comment
- * `cardno:<$DISPSERIALNO>` as gpg-agent prints it (gpg/gnupg:agent/command-ssh.c
- * `card_key_available`). Software keys are refused.
+ * Keys: the authentication key of every card the registry has — the key its application names
+ * as `$AUTHKEYID` (OPENPGP.3 on an OpenPGP card, the first key that can authenticate on a
+ * PKCS#11 token), as gpg-agent 2.2 asks for it — comment `cardno:<$DISPSERIALNO>` as gpg-agent
+ * prints it (gpg/gnupg:agent/command-ssh.c `card_key_available`). Software keys are refused.
  * @module
  */
 
@@ -42,6 +43,8 @@ const log = getLog("ssh");
 interface Identity {
   card: SshCard;
   app: CardApplication;
+  /** The application's reference of the key (`$AUTHKEYID`). */
+  keyRef: string;
   key: SshPublicKey;
   comment: string;
 }
@@ -196,9 +199,11 @@ export class SshAgent {
       const app = card.app;
       if (!app) continue;
       try {
-        const sexp = await app.readKey({ keyRef: "OPENPGP.3" }, this.#queryContext());
+        const keyRef = await this.#authKeyRef(app);
+        if (!keyRef) continue;
+        const sexp = await app.readKey({ keyRef }, this.#queryContext());
         const key = sshPublicKey(parsePublicKey(sexp));
-        out.push({ card, app, key, comment: `cardno:${app.displaySerialNo}` });
+        out.push({ card, app, keyRef, key, comment: `cardno:${app.displaySerialNo}` });
       } catch (e) {
         log.debug("No ssh key on card {serial}: {error}", {
           serial: card.serialNo,
@@ -218,7 +223,7 @@ export class SshAgent {
     const serial = id.app.displaySerialNo;
     const notify = this.#notifySend;
     const answer = await id.app.auth(
-      { keyRef: "OPENPGP.3", data, raw },
+      { keyRef: id.keyRef, data, raw },
       // the application says when the card holds the command for a touch (its card model
       // knows the key's UIF, also when another program changed it)
       { pin, status: NULL_STATUS, touchPending: () => announceTouch(serial, notify) },
@@ -303,6 +308,21 @@ export class SshAgent {
         return Promise.reject(new Error("Cannot ask for the PIN: no pinentry"));
       },
     };
+  }
+
+  /** The key the application names for authentication (`GETATTR $AUTHKEYID`), if any. */
+  async #authKeyRef(app: CardApplication): Promise<string | undefined> {
+    let keyRef: string | undefined;
+    await app.getAttr({ name: "$AUTHKEYID" }, {
+      ...this.#queryContext(),
+      status: {
+        emit(keyword, ...args) {
+          if (keyword === "$AUTHKEYID" && typeof args[0] === "string") keyRef = args[0];
+        },
+        emitRaw() {},
+      },
+    });
+    return keyRef;
   }
 
   #queryContext(): OperationContext {

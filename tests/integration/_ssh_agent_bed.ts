@@ -4,12 +4,13 @@
  * Unix socket, with a pinentry stand-in.
  * @module
  */
-import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { PinProvider, PinRequest } from "../../src/app/mod.ts";
-import { SshReader, sshString } from "../../src/formats/mod.ts";
+import { sshString } from "../../src/formats/mod.ts";
 import type { PinCache } from "../../src/scd/mod.ts";
 import { listenAgent, type SshAgent } from "../../src/ssh/mod.ts";
 import { agentOver } from "../support/ssh_agent.ts";
+
+export { identities, sign } from "../support/ssh_agent.ts";
 import { concat, uintBE, utf8 } from "../../src/util/bytes.ts";
 import { connect, genkey } from "./_scd_client.ts";
 import { ScdFixture } from "./_scd_fixture.ts";
@@ -100,26 +101,6 @@ export async function withAgent(
 
 export const FAILURE = Uint8Array.of(5);
 export const SUCCESS = Uint8Array.of(6);
-
-export async function identities(b: Bed): Promise<{ blob: Uint8Array; comment: string }[]> {
-  const r = new SshReader(await b.request(Uint8Array.of(11)));
-  assertEquals(r.byte(), 12);
-  const n = r.uint32();
-  const out = [];
-  for (let i = 0; i < n; i++) out.push({ blob: r.string().slice(), comment: r.text() });
-  r.end();
-  return out;
-}
-
-export async function sign(b: Bed, blob: Uint8Array, data: Uint8Array, flags = 0) {
-  const reply = await b.request(
-    concat(Uint8Array.of(13), sshString(blob), sshString(data), uintBE(flags, 4)),
-  );
-  if (reply[0] !== 14) return undefined;
-  const r = new SshReader(reply.subarray(1));
-  const sig = new SshReader(r.string());
-  return { algorithm: sig.text(), sig: sig.string().slice() };
-}
 
 export function addCard(id: string, pin: string, lifetime?: number): Uint8Array {
   const c = lifetime === undefined ? [] : [Uint8Array.of(1), uintBE(lifetime, 4)];
