@@ -32,7 +32,7 @@ import {
 import { PassphraseLock } from "./lock.ts";
 import { SessionBinds } from "./session_bind.ts";
 import { signInput } from "./sign_input.ts";
-import { announceTouch } from "./touch.ts";
+import { announcePinPad, announceTouch } from "./touch.ts";
 import type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
 
 export type { SshAgentOptions, SshCard, SshCardSource, SshPinCache } from "./ports.ts";
@@ -226,7 +226,16 @@ export class SshAgent {
       { keyRef: id.keyRef, data, raw },
       // the application says when the card holds the command for a touch (its card model
       // knows the key's UIF, also when another program changed it)
-      { pin, status: NULL_STATUS, touchPending: () => announceTouch(serial, notify) },
+      {
+        pin,
+        status: NULL_STATUS,
+        touchPending: () => announceTouch(serial, notify),
+        // nothing to dismiss: the notification goes away by itself
+        pinPadPrompt: () => {
+          announcePinPad(serial, notify);
+          return Promise.resolve(async () => {});
+        },
+      },
     );
     log.info("Signed with card {serial} ({algorithm})", {
       serial: id.app.displaySerialNo,

@@ -1,7 +1,9 @@
 /**
  * `scd-ts ssh-agent` with a PKCS#11 token: the agent asks each application for its
  * authentication key (`$AUTHKEYID`), so a SoftHSM2 token's key is listed beside the OpenPGP
- * cards and signs, its PIN asked once through the agent's pinentry and then cached.
+ * cards and signs, its PIN asked once through the agent's pinentry and then cached; a token with
+ * a PIN pad (the gcc-built stand-in of login_test.ts) is logged in without asking anyone, the
+ * person told to use the pad (notify-send).
  * @module
  */
 
@@ -11,6 +13,7 @@ import { SshReader } from "../../src/formats/mod.ts";
 import { agentOver, identities, sign } from "../support/ssh_agent.ts";
 import { haveSoftHsm, SoftHsm, SOFTHSM_MODULE, TOKEN_PIN } from "../bed/softhsm.ts";
 import { Daemon } from "./_daemon.ts";
+import { buildC, haveGcc } from "../bed/gcc.ts";
 import type { PinProvider, PinRequest } from "../../src/app/mod.ts";
 import { toHex, utf8 } from "../../src/util/bytes.ts";
 
@@ -63,6 +66,69 @@ Deno.test({
       assert(asked.requests[0]!.prompt.includes("PKCS#11 token"), asked.requests[0]!.prompt);
     } finally {
       agent.close();
+    }
+  },
+});
+
+/** Signs once with the single key the agent lists; the signature verifies. */
+async function signsOnce(agent: { connection(): { handle(b: Uint8Array): Promise<Uint8Array> } }) {
+  const conn = agent.connection();
+  const b = { request: (body: Uint8Array) => conn.handle(body) };
+  const [id] = await identities(b);
+  assert(id, "no key listed");
+  const blob = new SshReader(id.blob);
+  blob.text();
+  blob.text();
+  const q = blob.string().slice();
+  const data = utf8("login through a PIN pad");
+  const signed = await sign(b, id.blob, data);
+  assert(signed !== undefined, "the agent refused to sign");
+  const rs = new SshReader(signed.sig);
+  const [r, s] = [rs.string(), rs.string()].map((m) => BigInt(`0x${toHex(m) || "0"}`));
+  const sig = new p256.Signature(r!, s!).toBytes("compact");
+  assert(p256.verify(sig, data, q, { lowS: false }), "the signature does not verify");
+}
+
+Deno.test({
+  name: "ssh-agent with a PIN pad token: no pinentry, the person told to use the pad",
+  ignore: !haveSoftHsm() || !haveGcc(),
+  sanitizeResources: false, // SoftHSM keeps files open until the process ends
+  async fn() {
+    await using hsm = await SoftHsm.create();
+    await hsm.initToken("pad");
+    await hsm.keypair("pad", { id: "01", label: "pad-p256", keyType: "EC:prime256v1" });
+    const shim = await buildC(
+      new URL("./testdata/shim_module.c", import.meta.url).pathname,
+      `${hsm.dir}/libshim.so`,
+      true,
+    );
+    const shown = `${hsm.dir}/shown`;
+    const env = {
+      SOFTHSM2_CONF: hsm.conf,
+      SHIM_TARGET: SOFTHSM_MODULE,
+      SHIM_LOG: `${hsm.dir}/logins`,
+      SHIM_PINPAD: TOKEN_PIN, // what the person types on the pad
+      SCD_TS_TEST_NOTIFY_FILE: shown,
+    };
+    for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+    try {
+      await using daemon = await Daemon.start([shim]);
+      const asked = new Asked();
+      const notifySend = new URL("../support/notify_send_stub.sh", import.meta.url).pathname;
+      const { agent } = agentOver(daemon.cards, asked, { notifySend });
+      try {
+        await signsOnce(agent);
+      } finally {
+        agent.close();
+      }
+      assertEquals(asked.requests.length, 0, "a pinentry was asked");
+      assertEquals(
+        (await Deno.readTextFile(env.SHIM_LOG)).trim().split("\n"),
+        ["C_Login 1 null"],
+      );
+      assert((await Deno.readTextFile(shown)).includes("PIN pad"), "nobody was told");
+    } finally {
+      for (const k of Object.keys(env)) Deno.env.delete(k);
     }
   },
 });
