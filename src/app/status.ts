@@ -4,6 +4,8 @@
  * @module
  */
 
+import { toHex } from "../util/bytes.ts";
+
 /** Receiver of status lines. */
 export interface StatusSink {
   /**
@@ -21,3 +23,20 @@ export const NULL_STATUS: StatusSink = {
   emit() {},
   emitRaw() {},
 };
+
+/**
+ * GENKEY's `S KEY-DATA <name> <hex>` (stock app-openpgp's `send_key_data`, which the other apps
+ * share): hex longer than 768 digits goes first in `KEY-DATA - <768 hex>` chunks, the last part
+ * under `name`.
+ */
+export async function emitKeyData(
+  status: StatusSink,
+  name: string,
+  value: Uint8Array,
+): Promise<void> {
+  let hex = toHex(value);
+  for (; hex.length > 768; hex = hex.slice(768)) {
+    await status.emit("KEY-DATA", "-", hex.slice(0, 768));
+  }
+  await status.emit("KEY-DATA", name, hex);
+}

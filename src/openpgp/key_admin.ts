@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { GenKeyRequest, WriteKeyRequest } from "../app/mod.ts";
+import { emitKeyData, type GenKeyRequest, type WriteKeyRequest } from "../app/mod.ts";
 import {
   BadSecretKeyError,
   CardDataError,
@@ -204,15 +204,6 @@ async function writeEcc(
   await storeFingerprint(op, slot, fpr, keyData.created);
 }
 
-/** `send_key_data`: hex longer than 768 digits goes first in `KEY-DATA - <768 hex>` chunks. */
-async function emitKeyData(op: Op, name: string, value: Uint8Array): Promise<void> {
-  let hex = toHex(value);
-  for (; hex.length > 768; hex = hex.slice(768)) {
-    await op.status.emit("KEY-DATA", "-", hex.slice(0, 768));
-  }
-  await op.status.emit("KEY-DATA", name, hex);
-}
-
 /** GENKEY: generate in OPENPGP.1–3; emits KEY-CREATED-AT, KEY-DATA…, KEY-FPR. */
 export async function genKey(op: Op, request: GenKeyRequest, options: AdminOptions): Promise<void> {
   const m = /^(?:OPENPGP\.)?([0-9]+)$/i.exec(request.keyRef);
@@ -256,16 +247,16 @@ export async function genKey(op: Op, request: GenKeyRequest, options: AdminOptio
   const pk = parsePublicKeyTemplate(response, attr, s);
   let fpr: Uint8Array;
   if (pk.type === "rsa") {
-    await emitKeyData(op, "n", findTlv(body, 0x81)!);
-    await emitKeyData(op, "e", findTlv(body, 0x82)!);
+    await emitKeyData(op.status, "n", findTlv(body, 0x81)!);
+    await emitKeyData(op.status, "e", findTlv(body, 0x82)!);
     fpr = v4Fingerprint(pk, created, { algo: PUBKEY_ALGO.RSA });
   } else {
     if (attr.type !== "ecc") throw new CardDataError("Cannot generate key: attributes changed");
     const oid = curveOid(pk.curve);
-    await emitKeyData(op, "q", pk.q);
-    await emitKeyData(op, "curve", concat(Uint8Array.of(oid.length), oid));
+    await emitKeyData(op.status, "q", pk.q);
+    await emitKeyData(op.status, "curve", concat(Uint8Array.of(oid.length), oid));
     const kdf = defaultEcdhParams(pk.curve);
-    if (s === 1) await emitKeyData(op, "kdf/kek", kdf);
+    if (s === 1) await emitKeyData(op.status, "kdf/kek", kdf);
     fpr = v4Fingerprint(pk, created, { algo: attr.algo, kdfParams: kdf });
   }
   await storeFingerprint(op, s, fpr, created);

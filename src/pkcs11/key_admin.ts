@@ -11,6 +11,7 @@
  */
 
 import {
+  emitKeyData,
   type GenKeyRequest,
   InvalidIdError,
   NoObjectError,
@@ -35,8 +36,7 @@ import {
   type Pkcs11Module,
 } from "../../ffi/mod.ts";
 import { curveOid, encodeOid, findCurve, type PublicKey } from "../formats/mod.ts";
-import { concat, fromHex, toHex, utf8 } from "../util/bytes.ts";
-import type { StatusSink } from "../app/mod.ts";
+import { concat, fromHex, utf8 } from "../util/bytes.ts";
 import type { TokenAccess } from "./access.ts";
 import { objectKey, type Token } from "./token.ts";
 import { appError } from "./errors.ts";
@@ -89,15 +89,6 @@ export function keySpec(algo: string): KeySpec | undefined {
     ],
     priv: [{ type: CKA.CKA_SIGN, value: TRUE }, { type: CKA.CKA_DERIVE, value: TRUE }],
   };
-}
-
-/** `send_key_data` of stock's app-openpgp: hex over 768 digits goes first in `-` chunks. */
-async function emitKeyData(status: StatusSink, name: string, value: Uint8Array): Promise<void> {
-  let hex = toHex(value);
-  for (; hex.length > 768; hex = hex.slice(768)) {
-    await status.emit("KEY-DATA", "-", hex.slice(0, 768));
-  }
-  await status.emit("KEY-DATA", name, hex);
 }
 
 /** `S KEY-CREATED-AT` and the KEY-DATA lines of `pk` (n, e or q, curve), as for a card. */
