@@ -90,21 +90,17 @@ export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<Pcs
   const chroot = options.chroot;
   let child: Deno.ChildProcess | undefined;
   let log = options.logFile;
-  let handle = makeHandle(undefined);
-  let spawns = 0;
-  const start = async () => {
+  if (!(await pcscdAnswering(chroot))) {
     // In the chroot there is no pcsc_scan: readiness is pcscd's own "daemon ready" line, in
     // a log beside its socket, emptied first so an earlier run's line cannot count.
     if (chroot !== undefined) {
       log ??= `${chroot}/run/pcscd/scd-ts-test-pcscd.log`;
       await Deno.writeTextFile(log, "");
     }
-    spawns++;
     child = spawnPcscd(log, chroot);
     if (options.detach === true) child.unref();
-    handle = makeHandle(child);
-  };
-  if (!(await pcscdAnswering(chroot))) await start();
+  }
+  let handle = makeHandle(child);
   let lost: string | undefined;
   try {
     while (true) {
@@ -119,14 +115,7 @@ export async function ensurePcscd(options: EnsurePcscdOptions = {}): Promise<Pcs
           handle = makeHandle(undefined);
         }
       }
-      const answering = await pcscdAnswering(chroot);
-      if (!answering && child === undefined && spawns < 3) {
-        // The pcscd found at first was going away: its last user (shared_pcscd.ts) stopped it
-        // as this run joined. CI lost two profile cells waiting 15 s for a reader this way.
-        await start();
-        continue;
-      }
-      if (answering) {
+      if (await pcscdAnswering(chroot)) {
         if (chroot !== undefined) {
           if (child === undefined || (await readyInLog(log))) return handle;
         } else if ((await listReaders()).includes(VPCD_READER_0)) {
